@@ -1,0 +1,264 @@
+//! Command-line parsing (clap), the progress bar (indicatif) and exit codes: the only place
+//! that knows about either. Exit status 0 on success, 2 for bad input, 1 for a failure while
+//! running.
+
+use clap::{Args, Parser, Subcommand};
+use indicatif::{ProgressBar, ProgressStyle};
+use rabbithole::engine::{self, ArmRun, RunOptions};
+use rabbithole::output::{self, Manifest};
+use rabbithole::scenario::{self, Scenario};
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+/// Simulate recommendation-algorithm rabbit holes.
+#[derive(Debug, Parser)]
+#[command(name = "rabbithole", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run a scenario and write its results directory.
+    Run(RunArgs),
+    /// Check a scenario file and print what a run of it would take.
+    Validate(ValidateArgs),
+}
+
+#[derive(Debug, Args)]
+struct RunArgs {
+    /// The scenario file (TOML).
+    scenario: PathBuf,
+    /// Results directory [default: results/<scenario name>].
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Master seed (overrides scenario.seed).
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Replicates (overrides scenario.replicates).
+    #[arg(long)]
+    replicates: Option<u32>,
+    /// Viewers (overrides population.users).
+    #[arg(long)]
+    users: Option<u32>,
+    /// Worker threads [default: all cores]. Results do not depend on it.
+    #[arg(long)]
+    threads: Option<usize>,
+    /// Override any scenario key by its dotted path, e.g. population.users=500.
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    set: Vec<String>,
+    /// Also write users.csv, one row per (arm, replicate, user).
+    #[arg(long)]
+    per_user: bool,
+    /// Replace an existing results directory.
+    #[arg(long)]
+    force: bool,
+    /// No progress bar and no summary on the terminal.
+    #[arg(long)]
+    quiet: bool,
+}
+
+#[derive(Debug, Args)]
+struct ValidateArgs {
+    /// The scenario file (TOML).
+    scenario: PathBuf,
+    /// Override any scenario key by its dotted path, e.g. population.users=500.
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    set: Vec<String>,
+}
+
+/// A failure and the exit status it maps to.
+enum Failure {
+    /// Bad input: exit status 2.
+    Input(String),
+    /// Failure while running: exit status 1.
+    Run(String),
+}
+
+/// Parses the arguments and runs the command; returns the exit status.
+pub fn main() -> i32 {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() { 2 } else { 0 };
+        }
+    };
+    let result = match cli.command {
+        Command::Run(args) => run(args),
+        Command::Validate(args) => validate(args),
+    };
+    match result {
+        Ok(()) => 0,
+        Err(Failure::Input(msg)) => {
+            eprintln!("error: {msg}");
+            2
+        }
+        Err(Failure::Run(msg)) => {
+            eprintln!("error: {msg}");
+            1
+        }
+    }
+}
+
+fn load(path: &Path, overrides: &[String]) -> Result<Scenario, Failure> {
+    scenario::load(path, overrides).map_err(|e| Failure::Input(e.to_string()))
+}
+
+fn run(args: RunArgs) -> Result<(), Failure> {
+    let started = Instant::now();
+    let start_time = humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string();
+    let mut overrides = Vec::new();
+    if let Some(seed) = args.seed {
+        overrides.push(format!("scenario.seed={seed}"));
+    }
+    if let Some(r) = args.replicates {
+        overrides.push(format!("scenario.replicates={r}"));
+    }
+    if let Some(u) = args.users {
+        overrides.push(format!("population.users={u}"));
+    }
+    overrides.extend(args.set.iter().cloned());
+    let scenario = load(&args.scenario, &overrides)?;
+    let out = args
+        .out
+        .clone()
+        .unwrap_or_else(|| Path::new("results").join(&scenario.scenario.name));
+    if out.exists() && !args.force {
+        return Err(Failure::Input(format!(
+            "{} exists; pass --force to replace it",
+            out.display()
+        )));
+    }
+    let threads = match args.threads {
+        Some(0) => return Err(Failure::Input("--threads must be at least 1, got 0".into())),
+        Some(t) => t,
+        None => std::thread::available_parallelism().map_or(1, |n| n.get()),
+    };
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .map_err(|e| Failure::Run(format!("cannot start {threads} threads: {e}")))?;
+
+    let units = u64::from(scenario.scenario.replicates) * scenario.arms.len() as u64 * engine::PROGRESS_UNITS;
+    let bar = progress_bar(units, args.quiet);
+    let options = RunOptions {
+        per_user: args.per_user,
+    };
+    let results = pool.install(|| engine::run(&scenario, &options, &|n| bar.inc(n)));
+    bar.finish_and_clear();
+
+    let wall_seconds = started.elapsed().as_secs_f64();
+    let mut files = vec![
+        ("timeseries.csv", output::timeseries_csv(&results)),
+        ("summary.csv", output::summary_csv(&results)),
+    ];
+    if args.per_user {
+        files.push(("users.csv", output::users_csv(&results)));
+    }
+    let mut names: Vec<String> = files.iter().map(|(n, _)| n.to_string()).collect();
+    names.push("manifest.json".into());
+    let manifest = Manifest {
+        program: "rabbithole",
+        version: env!("CARGO_PKG_VERSION"),
+        git_commit: option_env!("RABBITHOLE_GIT_COMMIT").filter(|c| !c.is_empty()),
+        scenario_file: args.scenario.display().to_string(),
+        seed: scenario.scenario.seed,
+        replicates: scenario.scenario.replicates,
+        users: scenario.population.users,
+        threads,
+        start_time,
+        wall_seconds,
+        viewer_steps: results.viewer_steps,
+        viewer_steps_per_second: results.viewer_steps as f64 / wall_seconds.max(1e-9),
+        command_line: std::env::args().collect(),
+        files: names,
+        scenario: scenario.clone(),
+    };
+    files.push(("manifest.json", output::manifest_json(&manifest)));
+    output::write_run_dir(&out, &files, args.force).map_err(|e| {
+        if e.kind() == std::io::ErrorKind::AlreadyExists {
+            Failure::Input(e.to_string())
+        } else {
+            Failure::Run(format!("cannot write {}: {e}", out.display()))
+        }
+    })?;
+    if !args.quiet {
+        println!(
+            "{}: {} arms x {} replicates x {} viewers, {:.1} M viewer-steps in {:.1} s",
+            scenario.scenario.name,
+            scenario.arms.len(),
+            scenario.scenario.replicates,
+            scenario.population.users,
+            results.viewer_steps as f64 / 1e6,
+            wall_seconds
+        );
+        print!("{}", output::headline_table(&results));
+        println!("results in {}", out.display());
+    }
+    Ok(())
+}
+
+fn validate(args: ValidateArgs) -> Result<(), Failure> {
+    let scenario = load(&args.scenario, &args.set)?;
+    let catalog = rabbithole::catalog::Catalog::generate(
+        &Scenario {
+            population: scenario::PopulationConfig {
+                users: 1,
+                ..scenario.population.clone()
+            },
+            ..scenario.clone()
+        },
+        0,
+    );
+    let population = rabbithole::population::Population::generate(
+        &Scenario {
+            population: scenario::PopulationConfig {
+                users: 1,
+                ..scenario.population.clone()
+            },
+            ..scenario.clone()
+        },
+        0,
+    );
+    let per_viewer = ArmRun::new(&scenario, &catalog, &population, 0).bytes_per_viewer();
+    let users = u64::from(scenario.population.users);
+    let items = catalog.items.len() as u64;
+    // Per item: the catalog entry plus the platform's statistics (impressions, watched, likes,
+    // trend, completion) and sorting buffers.
+    let per_item = std::mem::size_of::<rabbithole::catalog::Item>() as u64 + 4 + 8 + 4 + 4 + 4 + 4 + 4 + 4;
+    let bytes = users * per_viewer as u64 + items * per_item;
+    println!(
+        "{}: valid. {} arms, {} replicates, {} viewers, {} topics, {} items at the start ({} with arrivals), {:.0} minutes of use each",
+        args.scenario.display(),
+        scenario.arms.len(),
+        scenario.scenario.replicates,
+        users,
+        scenario.n_topics(),
+        scenario.catalog.items,
+        items,
+        scenario.feed.minutes
+    );
+    println!(
+        "memory: about {:.1} MiB while an arm runs ({} bytes per viewer, {} per item)",
+        bytes as f64 / (1024.0 * 1024.0),
+        per_viewer,
+        per_item
+    );
+    Ok(())
+}
+
+/// A progress bar with ETA on a terminal; hidden when quiet or when stderr is not a terminal.
+fn progress_bar(units: u64, quiet: bool) -> ProgressBar {
+    if quiet || !std::io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::new(units);
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} [{elapsed_precise}] {wide_bar} {percent:>3}% ETA {eta}")
+            .expect("a valid template"),
+    );
+    bar
+}

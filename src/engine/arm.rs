@@ -1,0 +1,568 @@
+//! One arm of one replicate: the viewers' state, the step loop, the global update between
+//! steps, and the aggregation of per-viewer metrics into timeseries rows.
+//!
+//! Per-viewer state is compact and flat: a [`ViewerState`] of scalars, K-vectors in one `f32`
+//! array (interests, initial interests, satiation, profile estimate, profile counts), the
+//! feed window and follows in one `u32` array, the window's topics in a `u16` array. The hot
+//! loop reuses per-thread scratch buffers and allocates nothing.
+
+use super::{PROGRESS_UNITS, TimeRow, UserRow};
+use crate::catalog::{Catalog, ItemIdx};
+use crate::metrics::{self, ViewerMetrics};
+use crate::population::Population;
+use crate::recommender::{Policy, Scratch, Shared, ViewerView, profile};
+use crate::rng::{Purpose, stream};
+use crate::scenario::Scenario;
+use crate::viewer::{self, ViewerParams, ViewerState};
+use rayon::prelude::*;
+use std::cell::RefCell;
+
+/// Marks "no impression this step" in [`Outcome::item`].
+const NONE: ItemIdx = ItemIdx::MAX;
+
+/// Largest K the per-step stack buffers hold (the scenario allows at most 256 topics).
+const MAX_TOPICS: usize = 256;
+
+/// Bytes of per-viewer state that do not depend on K, W or the follow capacity.
+pub const BYTES_PER_VIEWER_FIXED: usize = std::mem::size_of::<ViewerState>()
+    + std::mem::size_of::<Outcome>()
+    + std::mem::size_of::<ViewerMetrics>();
+
+thread_local! {
+    static SCRATCH: RefCell<Scratch> = RefCell::new(Scratch::default());
+}
+
+/// What one viewer did at a step, for the global update.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Outcome {
+    item: ItemIdx,
+    /// Watch fraction in thousandths: integer, so sums are exact in any order.
+    milli: u32,
+    liked: bool,
+}
+
+/// The state of one arm of one replicate.
+pub struct ArmRun<'a> {
+    scenario: &'a Scenario,
+    catalog: &'a Catalog,
+    replicate: u32,
+    params: ViewerParams,
+    k: usize,
+    window: usize,
+    follow_cap: usize,
+    viewers: Vec<ViewerState>,
+    /// Per viewer: interests, initial interests, satiation, profile, profile counts (5 K).
+    floats: Vec<f32>,
+    /// Per viewer: feed window items (W), then follow slots.
+    slots: Vec<u32>,
+    /// Per viewer: feed window topics (W).
+    window_topics: Vec<u16>,
+    outcomes: Vec<Outcome>,
+    viewer_metrics: Vec<ViewerMetrics>,
+    global: Global,
+}
+
+/// The platform's global state, updated between steps.
+struct Global {
+    n_visible: usize,
+    topic_visible: Vec<u32>,
+    impressions: Vec<u32>,
+    watched_milli: Vec<u64>,
+    likes: Vec<u32>,
+    trend: Vec<f32>,
+    trending: Vec<ItemIdx>,
+    completion: Vec<f32>,
+    mean_completion: f32,
+    total_impressions: u64,
+    total_milli: u64,
+    covered: u64,
+    group_impressions: Vec<u64>,
+    group_visible: Vec<u64>,
+    /// Reused buffers for selection and sorting.
+    order: Vec<ItemIdx>,
+    counts: Vec<u32>,
+    values: Vec<f64>,
+    hole_minutes: Vec<f64>,
+}
+
+impl<'a> ArmRun<'a> {
+    /// The arm at step 0: every viewer as drawn, an empty profile, no impressions.
+    pub fn new(
+        scenario: &'a Scenario,
+        catalog: &'a Catalog,
+        population: &Population,
+        replicate: u32,
+    ) -> Self {
+        let k = catalog.n_topics();
+        let n = population.people.len();
+        let window = scenario.metrics.window as usize;
+        let follow_cap = scenario.viewer.max_follows as usize;
+        let prior = scenario.recommender.profile_prior as f32;
+        let mut floats = vec![0f32; n * 5 * k];
+        for (block, interests) in floats
+            .chunks_exact_mut(5 * k)
+            .zip(population.interests.chunks_exact(k))
+        {
+            block[..k].copy_from_slice(interests);
+            block[k..2 * k].copy_from_slice(interests);
+            block[3 * k..4 * k].fill(prior);
+        }
+        let n_items = catalog.items.len();
+        let mut global = Global {
+            n_visible: 0,
+            topic_visible: vec![0; k],
+            impressions: vec![0; n_items],
+            watched_milli: vec![0; n_items],
+            likes: vec![0; n_items],
+            trend: vec![0.0; n_items],
+            trending: Vec::with_capacity(scenario.recommender.trending_pool as usize),
+            completion: vec![0.0; n_items],
+            mean_completion: scenario.recommender.profile_prior as f32,
+            total_impressions: 0,
+            total_milli: 0,
+            covered: 0,
+            group_impressions: vec![0; catalog.group_names.len()],
+            group_visible: vec![0; catalog.group_names.len()],
+            order: Vec::with_capacity(n_items),
+            counts: Vec::with_capacity(n_items),
+            values: Vec::with_capacity(n),
+            hole_minutes: Vec::with_capacity(n),
+        };
+        global.reveal(catalog, 0);
+        global.completion.fill(global.mean_completion);
+        ArmRun {
+            scenario,
+            catalog,
+            replicate,
+            params: ViewerParams::new(&scenario.viewer, k),
+            k,
+            window,
+            follow_cap,
+            viewers: population.people.iter().map(ViewerState::new).collect(),
+            floats,
+            slots: vec![0; n * (window + follow_cap)],
+            window_topics: vec![0; n * window],
+            outcomes: vec![
+                Outcome {
+                    item: NONE,
+                    milli: 0,
+                    liked: false
+                };
+                n
+            ],
+            viewer_metrics: vec![ViewerMetrics::default(); n],
+            global,
+        }
+    }
+
+    /// Bytes of state per viewer in this arm.
+    pub fn bytes_per_viewer(&self) -> usize {
+        BYTES_PER_VIEWER_FIXED + 5 * self.k * 4 + (self.window + self.follow_cap) * 4 + self.window * 2
+    }
+
+    /// Runs the arm to the end, appending its timeseries rows; returns the viewer-steps done.
+    pub fn run(
+        &mut self,
+        policy: &dyn Policy,
+        arm: usize,
+        rows: &mut Vec<TimeRow>,
+        progress: &(dyn Fn(u64) + Sync),
+    ) -> u64 {
+        let max_steps = self.scenario.feed.max_steps;
+        let every = self.scenario.metrics.every;
+        let mut reported = 0;
+        let mut viewer_steps = 0;
+        for step in 0..max_steps {
+            viewer_steps += self.step(policy, step);
+            self.global
+                .absorb(self.catalog, &self.outcomes, &self.scenario.recommender);
+            let last = step + 1 == max_steps || !self.viewers.iter().any(|v| v.active);
+            if step % every == 0 || last {
+                rows.push(self.aggregate(arm, step));
+            }
+            let done = self.progress_units();
+            progress(done - reported);
+            reported = done;
+            if last {
+                break;
+            }
+            self.global.reveal(self.catalog, step + 1);
+            self.global.rank_trending(&self.scenario.recommender);
+        }
+        progress(PROGRESS_UNITS - reported);
+        viewer_steps
+    }
+
+    /// One impression for every active viewer, in parallel. Returns how many were shown.
+    fn step(&mut self, policy: &dyn Policy, step: u32) -> u64 {
+        let shared = Shared {
+            catalog: self.catalog,
+            step,
+            n_visible: self.global.n_visible,
+            topic_visible: &self.global.topic_visible,
+            completion: &self.global.completion,
+            mean_completion: self.global.mean_completion,
+            trending: &self.global.trending,
+            config: &self.scenario.recommender,
+            feed: &self.scenario.feed,
+        };
+        let ctx = StepContext {
+            shared: &shared,
+            policy,
+            params: &self.params,
+            scenario: self.scenario,
+            replicate: self.replicate,
+            step,
+            k: self.k,
+            window: self.window,
+            end_seconds: (self.scenario.feed.minutes * 60.0) as f32,
+        };
+        let k5 = 5 * self.k;
+        let slot_stride = self.window + self.follow_cap;
+        self.viewers
+            .par_iter_mut()
+            .zip(self.floats.par_chunks_mut(k5))
+            .zip(self.slots.par_chunks_mut(slot_stride))
+            .zip(self.window_topics.par_chunks_mut(self.window))
+            .zip(self.outcomes.par_iter_mut())
+            .zip(self.viewer_metrics.par_iter_mut())
+            .enumerate()
+            .with_min_len(64)
+            .for_each(|(id, (((((state, floats), slots), topics), outcome), vm))| {
+                SCRATCH.with(|scratch| {
+                    let mut scratch = scratch.borrow_mut();
+                    let mut v = ViewerSlices {
+                        state,
+                        floats,
+                        slots,
+                        topics,
+                    };
+                    *outcome = ctx.step_viewer(id as u32, &mut v, vm, &mut scratch);
+                })
+            });
+        self.outcomes.iter().filter(|o| o.item != NONE).count() as u64
+    }
+
+    /// Progress of this arm in [`PROGRESS_UNITS`]: the share of all viewers' minutes used.
+    fn progress_units(&self) -> u64 {
+        let end = self.scenario.feed.minutes * 60.0;
+        let used: f64 = self.viewers.iter().map(|v| f64::from(v.clock).min(end)).sum();
+        let share = used / (end * self.viewers.len() as f64);
+        ((share * PROGRESS_UNITS as f64) as u64).min(PROGRESS_UNITS)
+    }
+
+    /// The timeseries row after `step`, reduced in viewer order (deterministic).
+    fn aggregate(&mut self, arm: usize, step: u32) -> TimeRow {
+        let n = self.viewers.len() as f64;
+        let g = &mut self.global;
+        g.values.clear();
+        g.hole_minutes.clear();
+        let mut sum = [0f64; 9];
+        let mut active = 0u32;
+        let window = self.window as u32;
+        for (v, m) in self.viewers.iter().zip(&self.viewer_metrics) {
+            active += u32::from(v.active);
+            sum[0] += f64::from(v.clock) / 60.0;
+            sum[1] += f64::from(v.watched) / 60.0;
+            sum[3] += f64::from(u8::from(m.in_rabbit_hole));
+            sum[4] += f64::from(m.interest_drift);
+            sum[5] += f64::from(m.profile_error);
+            if v.impressions > 0 {
+                sum[6] += f64::from(v.sensitive) / f64::from(v.impressions);
+            }
+            sum[7] += f64::from(v.stance - v.stance0);
+            // Feed metrics are defined once the window is full.
+            if v.impressions >= window {
+                sum[2] += f64::from(m.top_topic_share);
+                sum[8] += f64::from(m.feed_entropy);
+                g.values.push(f64::from(m.feed_entropy));
+            }
+            if !v.minutes_to_hole.is_nan() {
+                g.hole_minutes.push(f64::from(v.minutes_to_hole));
+            }
+        }
+        let full = g.values.len() as f64;
+        let q = |values: &mut Vec<f64>, p| metrics::quantile_unsorted(values, p).unwrap_or(f64::NAN);
+        let p10 = q(&mut g.values, 0.1);
+        let p50 = q(&mut g.values, 0.5);
+        let p90 = q(&mut g.values, 0.9);
+        let ever = g.hole_minutes.len() as f64 / n;
+        let median_hole = metrics::quantile_unsorted(&mut g.hole_minutes, 0.5).unwrap_or(f64::NAN);
+
+        g.counts.clear();
+        g.counts.extend_from_slice(&g.impressions[..g.n_visible]);
+        g.counts.sort_unstable();
+        let total_impressions = g.total_impressions.max(1) as f64;
+        let visible = g.n_visible.max(1) as f64;
+        TimeRow {
+            arm,
+            replicate: self.replicate,
+            step,
+            active: f64::from(active) / n,
+            mean_minutes: sum[0] / n,
+            watch_minutes: sum[1] / n,
+            feed_entropy: sum[8] / full,
+            feed_entropy_p10: p10,
+            feed_entropy_p50: p50,
+            feed_entropy_p90: p90,
+            top_topic_share: sum[2] / full,
+            in_rabbit_hole: sum[3] / n,
+            rabbit_hole_ever: ever,
+            minutes_to_rabbit_hole: median_hole,
+            interest_drift: sum[4] / n,
+            profile_error: sum[5] / n,
+            sensitive_share: sum[6] / n,
+            stance_shift: sum[7] / n,
+            coverage: g.covered as f64 / visible,
+            exposure_gini: metrics::gini_sorted(&g.counts),
+            group_exposure: g
+                .group_impressions
+                .iter()
+                .map(|&c| c as f64 / total_impressions)
+                .collect(),
+            group_catalog_share: g.group_visible.iter().map(|&c| c as f64 / visible).collect(),
+        }
+    }
+
+    /// Appends one row per viewer, at the end of the run.
+    pub fn user_rows(&self, arm: usize, out: &mut Vec<UserRow>) {
+        let k5 = 5 * self.k;
+        for (id, (v, m)) in self.viewers.iter().zip(&self.viewer_metrics).enumerate() {
+            let full = v.impressions as usize >= self.window;
+            let feed = |x: f32| if full { f64::from(x) } else { f64::NAN };
+            let interests = &self.floats[id * k5..id * k5 + self.k];
+            let top_interest = interests
+                .iter()
+                .enumerate()
+                .fold(
+                    (0, f32::MIN),
+                    |best, (t, &x)| if x > best.1 { (t, x) } else { best },
+                )
+                .0 as u16;
+            out.push(UserRow {
+                arm,
+                replicate: self.replicate,
+                user: id as u32,
+                minor: v.minor,
+                minutes: f64::from(v.clock) / 60.0,
+                watch_minutes: f64::from(v.watched) / 60.0,
+                impressions: v.impressions,
+                sessions: u32::from(v.sessions),
+                days: u32::from(v.days),
+                feed_entropy: feed(m.feed_entropy),
+                top_topic_share: feed(m.top_topic_share),
+                in_rabbit_hole: m.in_rabbit_hole,
+                minutes_to_rabbit_hole: f64::from(v.minutes_to_hole),
+                interest_drift: f64::from(m.interest_drift),
+                profile_error: f64::from(m.profile_error),
+                sensitive_share: if v.impressions > 0 {
+                    f64::from(v.sensitive) / f64::from(v.impressions)
+                } else {
+                    0.0
+                },
+                stance_start: f64::from(v.stance0),
+                stance_end: f64::from(v.stance),
+                follows: u32::from(v.n_follows),
+                top_interest,
+            });
+        }
+    }
+}
+
+/// One viewer's mutable state, borrowed from the arm's flat arrays.
+struct ViewerSlices<'v> {
+    state: &'v mut ViewerState,
+    floats: &'v mut [f32],
+    slots: &'v mut [u32],
+    topics: &'v mut [u16],
+}
+
+/// Read-only inputs of one step, shared by all threads.
+struct StepContext<'s> {
+    shared: &'s Shared<'s>,
+    policy: &'s dyn Policy,
+    params: &'s ViewerParams,
+    scenario: &'s Scenario,
+    replicate: u32,
+    step: u32,
+    k: usize,
+    window: usize,
+    end_seconds: f32,
+}
+
+impl StepContext<'_> {
+    /// Recommend, respond, update and measure one viewer.
+    #[inline]
+    fn step_viewer(
+        &self,
+        id: u32,
+        v: &mut ViewerSlices,
+        vm: &mut ViewerMetrics,
+        scratch: &mut Scratch,
+    ) -> Outcome {
+        if !v.state.active {
+            return Outcome {
+                item: NONE,
+                milli: 0,
+                liked: false,
+            };
+        }
+        let k = self.k;
+        let seed = self.scenario.scenario.seed;
+        let (interests, rest) = v.floats.split_at_mut(k);
+        let (initial, rest) = rest.split_at_mut(k);
+        let (satiation, rest) = rest.split_at_mut(k);
+        let (estimate, counts) = rest.split_at_mut(k);
+        let (window, follows) = v.slots.split_at_mut(self.window);
+        let n_recent = (v.state.impressions as usize).min(self.window);
+        let n_follows = v.state.n_follows;
+
+        let item_idx = {
+            let view = ViewerView {
+                profile: estimate,
+                counts,
+                recent: &window[..n_recent],
+                follows: &follows[..n_follows as usize],
+            };
+            let mut rng = stream(
+                seed,
+                self.replicate,
+                u64::from(id),
+                Purpose::Recommend,
+                u64::from(self.step),
+            );
+            self.policy.recommend(self.shared, &view, &mut rng, scratch)
+        };
+        let item = &self.shared.catalog.items[item_idx as usize];
+        let trusted = viewer::follows_creator(follows, n_follows, item.creator);
+        let mut rng = stream(
+            seed,
+            self.replicate,
+            u64::from(id),
+            Purpose::Response,
+            u64::from(self.step),
+        );
+        let response = viewer::respond(self.params, interests, satiation, trusted, item, &mut rng);
+
+        let pos = v.state.impressions as usize % self.window;
+        window[pos] = item_idx;
+        v.topics[pos] = item.topic;
+        viewer::update(
+            self.params,
+            v.state,
+            interests,
+            satiation,
+            follows,
+            item,
+            &response,
+        );
+        let signal = profile::signal(
+            self.shared.config,
+            response.fraction,
+            response.liked,
+            response.followed,
+        );
+        profile::observe(self.shared.config, estimate, counts, item.topic as usize, signal);
+
+        // Metrics of the window and the viewer after this impression.
+        let n = (v.state.impressions as usize).min(self.window);
+        let mut topic_counts = [0u32; MAX_TOPICS];
+        for &t in &v.topics[..n] {
+            topic_counts[t as usize] += 1;
+        }
+        let topic_counts = &topic_counts[..k];
+        let top = metrics::top_topic_share(topic_counts, n as u32);
+        let in_hole = n == self.window && top >= self.scenario.metrics.rabbit_hole_threshold;
+        if in_hole && v.state.minutes_to_hole.is_nan() {
+            v.state.minutes_to_hole = v.state.clock / 60.0;
+        }
+        let mut believed = [0f32; MAX_TOPICS];
+        profile::estimated_interests(estimate, &mut believed[..k]);
+        *vm = ViewerMetrics {
+            feed_entropy: metrics::feed_entropy(topic_counts, n as u32, k) as f32,
+            top_topic_share: top as f32,
+            in_rabbit_hole: in_hole,
+            interest_drift: metrics::total_variation(interests, initial) as f32,
+            profile_error: metrics::total_variation(&believed[..k], interests) as f32,
+        };
+        v.state.active = v.state.clock < self.end_seconds;
+        Outcome {
+            item: item_idx,
+            milli: (response.fraction * 1000.0).round() as u32,
+            liked: response.liked,
+        }
+    }
+}
+
+impl Global {
+    /// Makes the items uploaded by `step` visible.
+    fn reveal(&mut self, catalog: &Catalog, step: u32) {
+        let now = catalog.visible(step);
+        for item in &catalog.items[self.n_visible..now] {
+            self.group_visible[item.group as usize] += 1;
+        }
+        self.n_visible = now;
+        for (t, v) in self.topic_visible.iter_mut().enumerate() {
+            *v = catalog.visible_in_topic(t, step) as u32;
+        }
+    }
+
+    /// Adds a step's outcomes to the item statistics, in viewer order.
+    fn absorb(
+        &mut self,
+        catalog: &Catalog,
+        outcomes: &[Outcome],
+        config: &crate::scenario::RecommenderConfig,
+    ) {
+        let decay = 0.5f32.powf(1.0 / config.trending_half_life as f32);
+        for t in &mut self.trend[..self.n_visible] {
+            *t *= decay;
+        }
+        for o in outcomes.iter().filter(|o| o.item != NONE) {
+            let i = o.item as usize;
+            if self.impressions[i] == 0 {
+                self.covered += 1;
+            }
+            self.impressions[i] += 1;
+            self.watched_milli[i] += u64::from(o.milli);
+            self.likes[i] += u32::from(o.liked);
+            self.trend[i] += 1.0;
+            self.total_impressions += 1;
+            self.total_milli += u64::from(o.milli);
+            self.group_impressions[catalog.items[i].group as usize] += 1;
+        }
+        if self.total_impressions > 0 {
+            self.mean_completion = (self.total_milli as f64 / 1000.0 / self.total_impressions as f64) as f32;
+        }
+        let mean = f64::from(self.mean_completion);
+        let prior = config.item_prior_weight;
+        for (i, c) in self.completion.iter_mut().enumerate() {
+            *c = profile::completion(
+                self.watched_milli[i] as f64 / 1000.0,
+                self.impressions[i],
+                mean,
+                prior,
+            );
+        }
+    }
+
+    /// Rebuilds the trending list: the most-watched visible items, by decayed count.
+    fn rank_trending(&mut self, config: &crate::scenario::RecommenderConfig) {
+        self.order.clear();
+        self.order
+            .extend((0..self.n_visible as ItemIdx).filter(|&i| self.trend[i as usize] > 0.0));
+        let pool = (config.trending_pool as usize).min(self.order.len());
+        self.trending.clear();
+        if pool == 0 {
+            return;
+        }
+        let trend = &self.trend;
+        let by_trend =
+            |a: &ItemIdx, b: &ItemIdx| trend[*b as usize].total_cmp(&trend[*a as usize]).then(a.cmp(b));
+        if pool < self.order.len() {
+            self.order.select_nth_unstable_by(pool - 1, by_trend);
+        }
+        self.order[..pool].sort_unstable_by(by_trend);
+        self.trending.extend_from_slice(&self.order[..pool]);
+    }
+}

@@ -1,0 +1,149 @@
+//! The engine: runs every arm of every replicate and collects the rows of the result files.
+//!
+//! For each replicate a catalog and a population are drawn once; each arm then starts from a
+//! copy of the same population and sees the same catalog and the same random numbers
+//! (common random numbers), so arms differ only by their policy. Within an arm, all viewers
+//! advance one impression per step in parallel ([`arm`]); the platform's global state is
+//! updated between steps, in viewer order, from integer counters.
+
+mod arm;
+
+pub use arm::{ArmRun, BYTES_PER_VIEWER_FIXED};
+
+use crate::catalog::Catalog;
+use crate::population::Population;
+use crate::recommender;
+use crate::scenario::Scenario;
+
+/// One row of `timeseries.csv`: means over the viewers of one arm and replicate after a step.
+///
+/// Feed metrics (`feed_entropy` and its quantiles, `top_topic_share`) are over the viewers
+/// whose window of W impressions is full, and NaN (written empty) before any is.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TimeRow {
+    pub arm: usize,
+    pub replicate: u32,
+    pub step: u32,
+    /// Share of viewers still scrolling (the others have used their minutes).
+    pub active: f64,
+    pub mean_minutes: f64,
+    pub watch_minutes: f64,
+    pub feed_entropy: f64,
+    pub feed_entropy_p10: f64,
+    pub feed_entropy_p50: f64,
+    pub feed_entropy_p90: f64,
+    pub top_topic_share: f64,
+    pub in_rabbit_hole: f64,
+    /// Share of viewers who have been in a rabbit hole by now.
+    pub rabbit_hole_ever: f64,
+    /// Median minute of first entry among those who have been in one; NaN if none.
+    pub minutes_to_rabbit_hole: f64,
+    pub interest_drift: f64,
+    pub profile_error: f64,
+    pub sensitive_share: f64,
+    pub stance_shift: f64,
+    pub coverage: f64,
+    pub exposure_gini: f64,
+    /// Each creator group's share of all impressions so far.
+    pub group_exposure: Vec<f64>,
+    /// Each creator group's share of the visible catalog.
+    pub group_catalog_share: Vec<f64>,
+}
+
+/// One row of `users.csv`: a viewer at the end of the run.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UserRow {
+    pub arm: usize,
+    pub replicate: u32,
+    pub user: u32,
+    pub minor: bool,
+    pub minutes: f64,
+    pub watch_minutes: f64,
+    pub impressions: u32,
+    pub sessions: u32,
+    pub days: u32,
+    pub feed_entropy: f64,
+    pub top_topic_share: f64,
+    pub in_rabbit_hole: bool,
+    pub minutes_to_rabbit_hole: f64,
+    pub interest_drift: f64,
+    pub profile_error: f64,
+    pub sensitive_share: f64,
+    pub stance_start: f64,
+    pub stance_end: f64,
+    pub follows: u32,
+    /// Topic with the largest latent interest at the end.
+    pub top_interest: u16,
+}
+
+/// Everything a run produced.
+#[derive(Debug, Clone)]
+pub struct Results {
+    pub arm_names: Vec<String>,
+    pub policies: Vec<String>,
+    pub topic_names: Vec<String>,
+    pub group_names: Vec<String>,
+    pub users: u32,
+    pub replicates: Vec<u32>,
+    /// Rows in (replicate, arm, step) order.
+    pub timeseries: Vec<TimeRow>,
+    /// The last row of each (replicate, arm), in the same order.
+    pub finals: Vec<TimeRow>,
+    /// Per-viewer rows, when asked for.
+    pub user_rows: Vec<UserRow>,
+    /// Viewer-steps simulated.
+    pub viewer_steps: u64,
+}
+
+/// What to run beyond the scenario itself.
+#[derive(Debug, Clone, Default)]
+pub struct RunOptions {
+    /// Collect per-viewer rows.
+    pub per_user: bool,
+}
+
+/// Units of progress one (replicate, arm) reports in all.
+pub const PROGRESS_UNITS: u64 = 1000;
+
+/// Runs the scenario. `progress` is called with units done (each (replicate, arm) adds up to
+/// [`PROGRESS_UNITS`]). Runs on the current rayon pool.
+pub fn run(scenario: &Scenario, options: &RunOptions, progress: &(dyn Fn(u64) + Sync)) -> Results {
+    let mut results = Results {
+        arm_names: scenario.arms.iter().map(|a| a.name.clone()).collect(),
+        policies: scenario
+            .arms
+            .iter()
+            .map(|a| a.policy.kind().to_string())
+            .collect(),
+        topic_names: scenario.catalog.topics.iter().map(|t| t.name.clone()).collect(),
+        group_names: scenario.catalog.groups.iter().map(|g| g.name.clone()).collect(),
+        users: scenario.population.users,
+        replicates: (0..scenario.scenario.replicates).collect(),
+        timeseries: Vec::new(),
+        finals: Vec::new(),
+        user_rows: Vec::new(),
+        viewer_steps: 0,
+    };
+    for replicate in 0..scenario.scenario.replicates {
+        let catalog = Catalog::generate(scenario, replicate);
+        let population = Population::generate(scenario, replicate);
+        for (arm_idx, arm) in scenario.arms.iter().enumerate() {
+            let policy = recommender::build(&arm.policy);
+            let mut run = ArmRun::new(scenario, &catalog, &population, replicate);
+            let first_row = results.timeseries.len();
+            results.viewer_steps += run.run(policy.as_ref(), arm_idx, &mut results.timeseries, progress);
+            results.finals.push(
+                results
+                    .timeseries
+                    .last()
+                    .expect("a run writes at least one row")
+                    .clone(),
+            );
+            debug_assert!(results.timeseries.len() > first_row);
+            if options.per_user {
+                run.user_rows(arm_idx, &mut results.user_rows);
+            }
+        }
+    }
+    results
+}

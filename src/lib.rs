@@ -1,0 +1,16 @@
+//! rabbithole: an agent-based simulator of recommendation-algorithm rabbit holes.
+//!
+//! The pipeline: a [`scenario`] is read and validated once; each replicate draws a
+//! [`catalog`] and a [`population`]; the [`engine`] runs every arm (a [`recommender`] policy)
+//! on the same people with the same random numbers ([`rng`]), each [`viewer`] responding to
+//! one item per step; [`metrics`] turn their state into rows that [`output`] writes.
+
+pub mod catalog;
+pub mod engine;
+pub mod metrics;
+pub mod output;
+pub mod population;
+pub mod recommender;
+pub mod rng;
+pub mod scenario;
+pub mod viewer;

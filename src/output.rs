@@ -1,0 +1,337 @@
+//! Result files: pure serialisers (`*_csv`, [`manifest_json`]) and the one function that
+//! touches the disk, [`write_run_dir`], which writes into a temporary directory beside the
+//! target and renames it into place, so a run directory is complete or absent.
+
+use crate::engine::{Results, TimeRow};
+use crate::metrics;
+use serde::Serialize;
+use std::fmt::Write as _;
+use std::io;
+use std::path::{Path, PathBuf};
+
+/// Metrics of a [`TimeRow`] in column order, by name (group columns follow them).
+fn metric_values(r: &TimeRow) -> [(&'static str, f64); 17] {
+    [
+        ("active", r.active),
+        ("mean_minutes", r.mean_minutes),
+        ("watch_minutes", r.watch_minutes),
+        ("feed_entropy", r.feed_entropy),
+        ("feed_entropy_p10", r.feed_entropy_p10),
+        ("feed_entropy_p50", r.feed_entropy_p50),
+        ("feed_entropy_p90", r.feed_entropy_p90),
+        ("top_topic_share", r.top_topic_share),
+        ("in_rabbit_hole", r.in_rabbit_hole),
+        ("rabbit_hole_ever", r.rabbit_hole_ever),
+        ("minutes_to_rabbit_hole", r.minutes_to_rabbit_hole),
+        ("interest_drift", r.interest_drift),
+        ("profile_error", r.profile_error),
+        ("sensitive_share", r.sensitive_share),
+        ("stance_shift", r.stance_shift),
+        ("coverage", r.coverage),
+        ("exposure_gini", r.exposure_gini),
+    ]
+}
+
+/// A number as written in every CSV: six decimals, empty for NaN (no value).
+fn num(x: f64) -> String {
+    if x.is_nan() {
+        String::new()
+    } else {
+        format!("{x:.6}")
+    }
+}
+
+fn group_columns(results: &Results) -> Vec<String> {
+    let mut cols: Vec<String> = results
+        .group_names
+        .iter()
+        .map(|g| format!("group_exposure_{g}"))
+        .collect();
+    cols.extend(
+        results
+            .group_names
+            .iter()
+            .map(|g| format!("group_catalog_share_{g}")),
+    );
+    cols
+}
+
+fn group_values(r: &TimeRow) -> impl Iterator<Item = f64> + '_ {
+    r.group_exposure.iter().chain(&r.group_catalog_share).copied()
+}
+
+fn to_bytes(build: impl FnOnce(&mut csv::Writer<Vec<u8>>) -> csv::Result<()>) -> Vec<u8> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    build(&mut w).expect("writing CSV to memory cannot fail");
+    w.into_inner().expect("flushing to memory cannot fail")
+}
+
+/// `timeseries.csv`: one row per (arm, replicate, step).
+pub fn timeseries_csv(results: &Results) -> Vec<u8> {
+    to_bytes(|w| {
+        let mut header = vec!["arm".to_string(), "replicate".into(), "step".into()];
+        if let Some(first) = results.timeseries.first() {
+            header.extend(metric_values(first).iter().map(|(n, _)| n.to_string()));
+        }
+        header.extend(group_columns(results));
+        w.write_record(&header)?;
+        for r in &results.timeseries {
+            let mut rec = vec![
+                results.arm_names[r.arm].clone(),
+                r.replicate.to_string(),
+                r.step.to_string(),
+            ];
+            rec.extend(metric_values(r).iter().map(|(_, v)| num(*v)));
+            rec.extend(group_values(r).map(num));
+            w.write_record(&rec)?;
+        }
+        Ok(())
+    })
+}
+
+/// `summary.csv`: one row per arm; each headline metric's mean and 95 % interval over
+/// replicates, from each replicate's final row.
+pub fn summary_csv(results: &Results) -> Vec<u8> {
+    to_bytes(|w| {
+        let Some(first) = results.finals.first() else {
+            return Ok(());
+        };
+        let names: Vec<String> = metric_values(first)
+            .iter()
+            .map(|(n, _)| n.to_string())
+            .filter(|n| !n.starts_with("feed_entropy_p") && n != "active")
+            .chain(group_columns(results))
+            .collect();
+        let mut header = vec![
+            "arm".to_string(),
+            "policy".into(),
+            "users".into(),
+            "replicates".into(),
+        ];
+        for n in &names {
+            header.extend([format!("{n}_mean"), format!("{n}_lo"), format!("{n}_hi")]);
+        }
+        w.write_record(&header)?;
+        for (arm, arm_name) in results.arm_names.iter().enumerate() {
+            let finals: Vec<&TimeRow> = results.finals.iter().filter(|r| r.arm == arm).collect();
+            let mut rec = vec![
+                arm_name.clone(),
+                results.policies[arm].clone(),
+                results.users.to_string(),
+                finals.len().to_string(),
+            ];
+            for n in &names {
+                let values: Vec<f64> = finals.iter().map(|r| value_by_name(results, r, n)).collect();
+                match metrics::mean_interval(&values) {
+                    Some((mean, Some((lo, hi)))) => rec.extend([num(mean), num(lo), num(hi)]),
+                    Some((mean, None)) => rec.extend([num(mean), String::new(), String::new()]),
+                    None => rec.extend([String::new(), String::new(), String::new()]),
+                }
+            }
+            w.write_record(&rec)?;
+        }
+        Ok(())
+    })
+}
+
+fn value_by_name(results: &Results, r: &TimeRow, name: &str) -> f64 {
+    if let Some((_, v)) = metric_values(r).iter().find(|(n, _)| *n == name) {
+        return *v;
+    }
+    for (g, group) in results.group_names.iter().enumerate() {
+        if name == format!("group_exposure_{group}") {
+            return r.group_exposure[g];
+        }
+        if name == format!("group_catalog_share_{group}") {
+            return r.group_catalog_share[g];
+        }
+    }
+    unreachable!("unknown summary column {name}")
+}
+
+/// `users.csv`: one row per (arm, replicate, user) at the end of the run.
+pub fn users_csv(results: &Results) -> Vec<u8> {
+    to_bytes(|w| {
+        w.write_record([
+            "arm",
+            "replicate",
+            "user",
+            "minor",
+            "minutes",
+            "watch_minutes",
+            "impressions",
+            "sessions",
+            "days",
+            "feed_entropy",
+            "top_topic_share",
+            "in_rabbit_hole",
+            "minutes_to_rabbit_hole",
+            "interest_drift",
+            "profile_error",
+            "sensitive_share",
+            "stance_start",
+            "stance_end",
+            "follows",
+            "top_interest",
+        ])?;
+        for u in &results.user_rows {
+            w.write_record([
+                results.arm_names[u.arm].clone(),
+                u.replicate.to_string(),
+                u.user.to_string(),
+                u8::from(u.minor).to_string(),
+                num(u.minutes),
+                num(u.watch_minutes),
+                u.impressions.to_string(),
+                u.sessions.to_string(),
+                u.days.to_string(),
+                num(u.feed_entropy),
+                num(u.top_topic_share),
+                u8::from(u.in_rabbit_hole).to_string(),
+                num(u.minutes_to_rabbit_hole),
+                num(u.interest_drift),
+                num(u.profile_error),
+                num(u.sensitive_share),
+                num(u.stance_start),
+                num(u.stance_end),
+                u.follows.to_string(),
+                results.topic_names[u.top_interest as usize].clone(),
+            ])?;
+        }
+        Ok(())
+    })
+}
+
+/// The provenance of a run, written as `manifest.json`.
+#[derive(Debug, Clone, Serialize)]
+pub struct Manifest {
+    pub program: &'static str,
+    pub version: &'static str,
+    pub git_commit: Option<&'static str>,
+    pub scenario_file: String,
+    pub seed: u64,
+    pub replicates: u32,
+    pub users: u32,
+    pub threads: usize,
+    pub start_time: String,
+    pub wall_seconds: f64,
+    pub viewer_steps: u64,
+    pub viewer_steps_per_second: f64,
+    pub command_line: Vec<String>,
+    pub files: Vec<String>,
+    /// The scenario as resolved: every default filled in, every override applied.
+    pub scenario: crate::scenario::Scenario,
+}
+
+/// `manifest.json`, pretty-printed.
+pub fn manifest_json(manifest: &Manifest) -> Vec<u8> {
+    let mut bytes = serde_json::to_vec_pretty(manifest).expect("a manifest always serialises");
+    bytes.push(b'\n');
+    bytes
+}
+
+/// Writes `files` (name, bytes) as the run directory `dir`, atomically.
+///
+/// The files go to a temporary directory beside `dir`, which is renamed into place only when
+/// all are written. An existing `dir` is refused unless `force`, and then replaced only after
+/// the new one is complete.
+pub fn write_run_dir(dir: &Path, files: &[(&str, Vec<u8>)], force: bool) -> io::Result<()> {
+    if dir.exists() && !force {
+        return Err(io::Error::new(
+            io::ErrorKind::AlreadyExists,
+            format!("{} exists; pass --force to replace it", dir.display()),
+        ));
+    }
+    let parent = match dir.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    std::fs::create_dir_all(&parent)?;
+    let name = dir
+        .file_name()
+        .ok_or_else(|| {
+            io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("{} names no directory", dir.display()),
+            )
+        })?
+        .to_string_lossy()
+        .to_string();
+    let tmp = parent.join(format!(".{name}.tmp-{}", std::process::id()));
+    let result = (|| {
+        if tmp.exists() {
+            std::fs::remove_dir_all(&tmp)?;
+        }
+        std::fs::create_dir(&tmp)?;
+        for (file, bytes) in files {
+            std::fs::write(tmp.join(file), bytes)?;
+        }
+        if dir.exists() {
+            let old = parent.join(format!(".{name}.old-{}", std::process::id()));
+            std::fs::rename(dir, &old)?;
+            std::fs::rename(&tmp, dir)?;
+            std::fs::remove_dir_all(&old)?;
+        } else {
+            std::fs::rename(&tmp, dir)?;
+        }
+        Ok(())
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_dir_all(&tmp);
+    }
+    result
+}
+
+/// A short plain-text table of the headline metrics, for the terminal.
+pub fn headline_table(results: &Results) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{:<16} {:>9} {:>8} {:>10} {:>10} {:>8}",
+        "arm", "watch min", "entropy", "in hole %", "ever %", "drift"
+    );
+    for (arm, name) in results.arm_names.iter().enumerate() {
+        let finals: Vec<&TimeRow> = results.finals.iter().filter(|r| r.arm == arm).collect();
+        let mean =
+            |f: fn(&TimeRow) -> f64| finals.iter().map(|r| f(r)).sum::<f64>() / finals.len().max(1) as f64;
+        let _ = writeln!(
+            out,
+            "{:<16} {:>9.1} {:>8.3} {:>10.1} {:>10.1} {:>8.3}",
+            name,
+            mean(|r| r.watch_minutes),
+            mean(|r| r.feed_entropy),
+            100.0 * mean(|r| r.in_rabbit_hole),
+            100.0 * mean(|r| r.rabbit_hole_ever),
+            mean(|r| r.interest_drift),
+        );
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn run_dir_is_written_whole_and_not_overwritten() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("results").join("x");
+        write_run_dir(&dir, &[("a.csv", b"1\n".to_vec())], false).unwrap();
+        assert_eq!(std::fs::read(dir.join("a.csv")).unwrap(), b"1\n");
+        let err = write_run_dir(&dir, &[("a.csv", b"2\n".to_vec())], false).unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::AlreadyExists);
+        assert_eq!(std::fs::read(dir.join("a.csv")).unwrap(), b"1\n");
+        write_run_dir(&dir, &[("b.csv", b"3\n".to_vec())], true).unwrap();
+        assert!(!dir.join("a.csv").exists());
+        assert_eq!(std::fs::read(dir.join("b.csv")).unwrap(), b"3\n");
+        // No temporary directories are left behind.
+        let names: Vec<_> = std::fs::read_dir(tmp.path().join("results")).unwrap().collect();
+        assert_eq!(names.len(), 1);
+    }
+
+    #[test]
+    fn numbers_have_fixed_precision_and_nan_is_empty() {
+        assert_eq!(num(0.5), "0.500000");
+        assert_eq!(num(f64::NAN), "");
+    }
+}

@@ -1,0 +1,144 @@
+//! The population: viewers' latent interests, stance, age group, susceptibility and budget.
+//!
+//! Each viewer is drawn from its own stream (seed, replicate, viewer id), so a viewer is the
+//! same whatever the number of viewers after it, and every arm starts from the same people.
+
+use crate::rng::{Purpose, stream};
+use crate::scenario::Scenario;
+use rand::RngExt;
+use rand_distr::multi::{Dirichlet, MultiDistribution};
+use rand_distr::{Distribution, Gamma, LogNormal, Normal};
+
+/// What a viewer is at the start, apart from interests.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Person {
+    /// Stance on the perspective axis, -1..1.
+    pub stance: f32,
+    /// Multiplies drift and stance rates.
+    pub susceptibility: f32,
+    /// Bounded-confidence radius of stance updates.
+    pub confidence: f32,
+    /// Daily time budget, seconds.
+    pub budget_seconds: f32,
+    /// Under 18.
+    pub minor: bool,
+}
+
+/// All viewers of one replicate.
+#[derive(Debug, Clone)]
+pub struct Population {
+    /// One per viewer.
+    pub people: Vec<Person>,
+    /// Latent interests, K per viewer (row-major), each row on the simplex.
+    pub interests: Vec<f32>,
+    /// K.
+    pub n_topics: usize,
+}
+
+impl Population {
+    /// Draws the population of `replicate`.
+    pub fn generate(scenario: &Scenario, replicate: u32) -> Population {
+        let cfg = &scenario.population;
+        let k = scenario.n_topics();
+        let total_share: f64 = scenario.catalog.topics.iter().map(|t| t.share).sum();
+        let alpha: Vec<f64> = scenario
+            .catalog
+            .topics
+            .iter()
+            .map(|t| (cfg.interest_concentration * k as f64 * t.share / total_share).max(1e-3))
+            .collect();
+        let dirichlet = Dirichlet::new(&alpha).expect("validated concentration");
+        let stance = Normal::new(cfg.stance_mean, cfg.stance_sd).expect("validated stance");
+        let shape = cfg.susceptibility_shape;
+        let susceptibility =
+            Gamma::new(shape, cfg.susceptibility_mean / shape).expect("validated susceptibility");
+        let budget = LogNormal::new((cfg.budget_median_minutes * 60.0).ln(), cfg.budget_sigma)
+            .expect("validated budget");
+
+        let n = cfg.users as usize;
+        let mut people = Vec::with_capacity(n);
+        let mut interests = vec![0f32; n * k];
+        let mut draw = vec![0f64; k];
+        for (id, row) in interests.chunks_exact_mut(k).enumerate() {
+            let mut rng = stream(
+                scenario.scenario.seed,
+                replicate,
+                id as u64,
+                Purpose::Population,
+                0,
+            );
+            dirichlet.sample_to_slice(&mut rng, &mut draw);
+            let sum: f64 = draw.iter().sum();
+            for (x, d) in row.iter_mut().zip(&draw) {
+                *x = if sum > 0.0 {
+                    (d / sum) as f32
+                } else {
+                    1.0 / k as f32
+                };
+            }
+            people.push(Person {
+                stance: stance.sample(&mut rng).clamp(-1.0, 1.0) as f32,
+                susceptibility: if cfg.susceptibility_mean > 0.0 {
+                    susceptibility.sample(&mut rng) as f32
+                } else {
+                    0.0
+                },
+                confidence: cfg.confidence_bound as f32,
+                budget_seconds: budget.sample(&mut rng) as f32,
+                minor: rng.random_bool(cfg.minor_share),
+            });
+        }
+        Population {
+            people,
+            interests,
+            n_topics: k,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn interests_are_on_the_simplex() {
+        let mut s = Scenario::default();
+        s.population.users = 500;
+        let p = Population::generate(&s, 0);
+        assert_eq!(p.people.len(), 500);
+        for row in p.interests.chunks_exact(p.n_topics) {
+            let sum: f32 = row.iter().sum();
+            assert!((sum - 1.0).abs() < 1e-4, "{sum}");
+            assert!(row.iter().all(|&x| x >= 0.0));
+        }
+        let minors = p.people.iter().filter(|x| x.minor).count();
+        assert!((75..=175).contains(&minors), "{minors}");
+    }
+
+    #[test]
+    fn concentration_makes_viewers_specialised_or_broad() {
+        let top_mean = |conc: f64| {
+            let mut s = Scenario::default();
+            s.population.users = 400;
+            s.population.interest_concentration = conc;
+            let p = Population::generate(&s, 0);
+            p.interests
+                .chunks_exact(p.n_topics)
+                .map(|r| r.iter().cloned().fold(0f32, f32::max))
+                .sum::<f32>()
+                / 400.0
+        };
+        assert!(top_mean(0.1) > top_mean(10.0) + 0.3);
+    }
+
+    #[test]
+    fn a_viewer_does_not_depend_on_population_size() {
+        let mut s = Scenario::default();
+        s.population.users = 10;
+        let small = Population::generate(&s, 1);
+        s.population.users = 20;
+        let large = Population::generate(&s, 1);
+        assert_eq!(small.people[..], large.people[..10]);
+        assert_eq!(small.interests[..], large.interests[..small.interests.len()]);
+    }
+}

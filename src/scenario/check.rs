@@ -1,0 +1,329 @@
+//! Range checks of a deserialised scenario: every rule names its key, what is allowed and
+//! what was given, so the command line can point at the exact line of the file.
+
+use super::{PolicyConfig, Scenario};
+use std::fmt;
+
+/// A value outside what a key allows.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Invalid {
+    /// Dotted path of the key, with array indices (`catalog.topics.2.share`).
+    pub key: String,
+    /// What the key allows, e.g. "must be at least 1".
+    pub rule: String,
+    /// What was given.
+    pub value: String,
+}
+
+impl fmt::Display for Invalid {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}, got {}", self.key, self.rule, self.value)
+    }
+}
+
+/// Collects the first broken rule.
+struct Checker {
+    first: Option<Invalid>,
+}
+
+impl Checker {
+    fn fail(&mut self, key: impl Into<String>, rule: impl Into<String>, value: impl fmt::Display) {
+        if self.first.is_none() {
+            self.first = Some(Invalid {
+                key: key.into(),
+                rule: rule.into(),
+                value: value.to_string(),
+            });
+        }
+    }
+
+    /// `lo <= v <= hi`, and finite.
+    fn range(&mut self, key: &str, v: f64, lo: f64, hi: f64) {
+        if !(v.is_finite() && v >= lo && v <= hi) {
+            let rule = if hi == f64::MAX {
+                format!("must be at least {lo}")
+            } else {
+                format!("must be between {lo} and {hi}")
+            };
+            self.fail(key, rule, v);
+        }
+    }
+
+    /// `v > 0`, and finite.
+    fn positive(&mut self, key: &str, v: f64) {
+        if !(v.is_finite() && v > 0.0) {
+            self.fail(key, "must be greater than 0", v);
+        }
+    }
+
+    fn probability(&mut self, key: &str, v: f64) {
+        self.range(key, v, 0.0, 1.0);
+    }
+
+    fn count(&mut self, key: &str, v: u64, lo: u64, hi: u64) {
+        if v < lo || v > hi {
+            self.fail(key, format!("must be between {lo} and {hi}"), v);
+        }
+    }
+}
+
+impl Scenario {
+    /// Checks every range and cross-key rule; the first broken one is returned.
+    pub fn validate(&self) -> Result<(), Invalid> {
+        let mut c = Checker { first: None };
+        let s = &self.scenario;
+        if s.name.is_empty()
+            || !s
+                .name
+                .chars()
+                .all(|ch| ch.is_ascii_alphanumeric() || ch == '_' || ch == '-' || ch == '.')
+            || s.name.starts_with('.')
+        {
+            c.fail(
+                "scenario.name",
+                "must be a non-empty name of letters, digits, '_', '-' or '.' (not starting with '.')",
+                format!("{:?}", s.name),
+            );
+        }
+        c.count("scenario.replicates", s.replicates.into(), 1, 10_000);
+        if let Some(b) = &s.baseline
+            && !self.arms.iter().any(|a| &a.name == b)
+        {
+            let names: Vec<&str> = self.arms.iter().map(|a| a.name.as_str()).collect();
+            c.fail(
+                "scenario.baseline",
+                format!("must name an arm ({})", names.join(", ")),
+                format!("{b:?}"),
+            );
+        }
+
+        let k = &self.catalog;
+        c.count("catalog.items", k.items.into(), 1, 50_000_000);
+        c.count("catalog.creators", k.creators.into(), 1, 10_000_000);
+        c.range("catalog.arrivals_per_step", k.arrivals_per_step, 0.0, 1e6);
+        c.positive("catalog.duration_median_seconds", k.duration_median_seconds);
+        c.range("catalog.duration_sigma", k.duration_sigma, 0.0, 5.0);
+        c.positive("catalog.duration_min_seconds", k.duration_min_seconds);
+        c.range(
+            "catalog.duration_max_seconds",
+            k.duration_max_seconds,
+            k.duration_min_seconds,
+            86_400.0,
+        );
+        c.positive("catalog.quality_alpha", k.quality_alpha);
+        c.positive("catalog.quality_beta", k.quality_beta);
+        c.range("catalog.stance_noise", k.stance_noise, 0.0, 2.0);
+        c.probability("catalog.off_topic_share", k.off_topic_share);
+        c.count("catalog.topics", k.topics.len() as u64, 2, 256);
+        for (i, t) in k.topics.iter().enumerate() {
+            let key = |f: &str| format!("catalog.topics.{i}.{f}");
+            if t.name.is_empty() {
+                c.fail(key("name"), "must not be empty", "\"\"");
+            }
+            if k.topics[..i].iter().any(|o| o.name == t.name) {
+                c.fail(key("name"), "must be unique", format!("{:?}", t.name));
+            }
+            c.positive(&key("share"), t.share);
+            c.range(&key("stance_mean"), t.stance_mean, -1.0, 1.0);
+            c.range(&key("stance_spread"), t.stance_spread, 0.0, 2.0);
+        }
+        c.count("catalog.groups", k.groups.len() as u64, 1, 64);
+        for (i, g) in k.groups.iter().enumerate() {
+            let key = |f: &str| format!("catalog.groups.{i}.{f}");
+            if g.name.is_empty() || !g.name.chars().all(|ch| ch.is_ascii_alphanumeric() || ch == '_') {
+                c.fail(
+                    key("name"),
+                    "must be a non-empty name of letters, digits or '_'",
+                    format!("{:?}", g.name),
+                );
+            }
+            if k.groups[..i].iter().any(|o| o.name == g.name) {
+                c.fail(key("name"), "must be unique", format!("{:?}", g.name));
+            }
+            c.positive(&key("share"), g.share);
+        }
+
+        let p = &self.population;
+        c.count("population.users", p.users.into(), 1, 100_000_000);
+        c.probability("population.minor_share", p.minor_share);
+        c.range(
+            "population.interest_concentration",
+            p.interest_concentration,
+            1e-3,
+            1e4,
+        );
+        c.range("population.stance_mean", p.stance_mean, -1.0, 1.0);
+        c.range("population.stance_sd", p.stance_sd, 0.0, 2.0);
+        c.range(
+            "population.susceptibility_mean",
+            p.susceptibility_mean,
+            0.0,
+            100.0,
+        );
+        c.range(
+            "population.susceptibility_shape",
+            p.susceptibility_shape,
+            1e-3,
+            1e6,
+        );
+        c.range("population.confidence_bound", p.confidence_bound, 0.0, 2.0);
+        c.positive("population.budget_median_minutes", p.budget_median_minutes);
+        c.range("population.budget_sigma", p.budget_sigma, 0.0, 5.0);
+
+        let v = &self.viewer;
+        for (key, x) in [
+            ("viewer.baseline_logit", v.baseline_logit),
+            ("viewer.interest_weight", v.interest_weight),
+            ("viewer.quality_weight", v.quality_weight),
+            ("viewer.satiation_weight", v.satiation_weight),
+            ("viewer.trust_weight", v.trust_weight),
+            ("viewer.duration_weight", v.duration_weight),
+        ] {
+            c.range(key, x, -20.0, 20.0);
+        }
+        c.positive("viewer.duration_reference_seconds", v.duration_reference_seconds);
+        c.range("viewer.watch_concentration", v.watch_concentration, 0.1, 1e4);
+        c.probability("viewer.skip_below", v.skip_below);
+        c.probability("viewer.like_rate", v.like_rate);
+        c.probability("viewer.follow_rate", v.follow_rate);
+        c.count("viewer.max_follows", v.max_follows.into(), 0, 255);
+        c.range("viewer.satiation_gain", v.satiation_gain, 0.0, 10.0);
+        c.probability("viewer.satiation_decay", v.satiation_decay);
+        c.probability("viewer.session_recovery", v.session_recovery);
+        c.probability("viewer.boredom_decay", v.boredom_decay);
+        c.positive("viewer.boredom_threshold", v.boredom_threshold);
+        c.probability("viewer.drift_rate", v.drift_rate);
+        c.probability("viewer.stance_rate", v.stance_rate);
+        c.range(
+            "viewer.trust_stance_multiplier",
+            v.trust_stance_multiplier,
+            0.0,
+            100.0,
+        );
+        c.range("viewer.swipe_seconds", v.swipe_seconds, 0.0, 600.0);
+
+        let r = &self.recommender;
+        c.range("recommender.profile_prior", r.profile_prior, 1e-3, 1.0);
+        c.range(
+            "recommender.profile_prior_weight",
+            r.profile_prior_weight,
+            0.0,
+            1e6,
+        );
+        c.probability("recommender.learning_rate_min", r.learning_rate_min);
+        c.range("recommender.like_weight", r.like_weight, 0.0, 10.0);
+        c.range("recommender.follow_weight", r.follow_weight, 0.0, 10.0);
+        c.range("recommender.item_prior_weight", r.item_prior_weight, 0.0, 1e6);
+        c.range("recommender.follow_bonus", r.follow_bonus, 0.0, 100.0);
+        c.positive("recommender.trending_half_life", r.trending_half_life);
+        c.count("recommender.trending_pool", r.trending_pool.into(), 1, 1_000_000);
+
+        let f = &self.feed;
+        c.range("feed.minutes", f.minutes, 1e-3, 1e6);
+        c.count("feed.max_steps", f.max_steps.into(), 1, 10_000_000);
+        c.count("feed.topic_candidates", f.topic_candidates.into(), 0, 100_000);
+        c.count(
+            "feed.top_topics",
+            f.top_topics.into(),
+            1,
+            self.n_topics().max(1) as u64,
+        );
+        c.count(
+            "feed.trending_candidates",
+            f.trending_candidates.into(),
+            0,
+            100_000,
+        );
+        c.count("feed.explore_candidates", f.explore_candidates.into(), 0, 100_000);
+        if u64::from(f.topic_candidates) + u64::from(f.trending_candidates) + u64::from(f.explore_candidates)
+            == 0
+        {
+            c.fail(
+                "feed.explore_candidates",
+                "must be at least 1 when feed.topic_candidates and feed.trending_candidates are 0",
+                0,
+            );
+        }
+
+        let m = &self.metrics;
+        c.count("metrics.window", m.window.into(), 1, 255);
+        c.range("metrics.rabbit_hole_threshold", m.rabbit_hole_threshold, 0.0, 1.0);
+        c.count("metrics.every", m.every.into(), 1, 10_000_000);
+
+        c.count("arms", self.arms.len() as u64, 1, 1000);
+        for (i, a) in self.arms.iter().enumerate() {
+            if a.name.is_empty()
+                || !a
+                    .name
+                    .chars()
+                    .all(|ch| ch.is_ascii_alphanumeric() || "_-+.".contains(ch))
+            {
+                c.fail(
+                    format!("arms.{i}.name"),
+                    "must be a non-empty name of letters, digits, '_', '-', '+' or '.'",
+                    format!("{:?}", a.name),
+                );
+            }
+            if self.arms[..i].iter().any(|o| o.name == a.name) {
+                c.fail(
+                    format!("arms.{i}.name"),
+                    "must be unique",
+                    format!("{:?}", a.name),
+                );
+            }
+            match &a.policy {
+                PolicyConfig::Engagement(e) => {
+                    c.probability(&format!("arms.{i}.policy.exploration"), e.exploration)
+                }
+                PolicyConfig::Random => {}
+            }
+        }
+        match c.first {
+            Some(e) => Err(e),
+            None => Ok(()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(edit: impl FnOnce(&mut Scenario), key: &str) {
+        let mut s = Scenario::default();
+        edit(&mut s);
+        let err = s.validate().expect_err("scenario should be refused");
+        assert_eq!(err.key, key, "{err}");
+    }
+
+    #[test]
+    fn default_scenario_is_valid() {
+        Scenario::default().validate().unwrap();
+    }
+
+    #[test]
+    fn out_of_range_values_name_their_key() {
+        check(|s| s.population.users = 0, "population.users");
+        check(|s| s.population.minor_share = 1.5, "population.minor_share");
+        check(|s| s.catalog.topics[2].share = -1.0, "catalog.topics.2.share");
+        check(|s| s.viewer.drift_rate = f64::NAN, "viewer.drift_rate");
+        check(|s| s.scenario.baseline = Some("nope".into()), "scenario.baseline");
+        check(|s| s.arms[1].name = "engagement".into(), "arms.1.name");
+        check(|s| s.feed.top_topics = 99, "feed.top_topics");
+        check(
+            |s| {
+                s.arms[0].policy =
+                    PolicyConfig::Engagement(super::super::EngagementConfig { exploration: 2.0 })
+            },
+            "arms.0.policy.exploration",
+        );
+    }
+
+    #[test]
+    fn message_names_rule_and_value() {
+        let mut s = Scenario::default();
+        s.population.minor_share = 1.5;
+        let msg = s.validate().unwrap_err().to_string();
+        assert_eq!(msg, "population.minor_share must be between 0 and 1, got 1.5");
+    }
+}

@@ -1,0 +1,256 @@
+//! Reading a scenario: TOML text in, `--set` overrides applied, a validated [`Scenario`] out.
+//!
+//! Split as `load(path)` (IO) over an IO-free [`load_str`], so the rules are tested without
+//! files. Every error names the file, the key, the line where there is one, what was given
+//! and what is allowed.
+
+use super::{Invalid, Scenario};
+use std::path::{Path, PathBuf};
+use thiserror::Error;
+
+/// Why a scenario could not be read.
+#[derive(Debug, Error)]
+pub enum ScenarioError {
+    /// The file could not be read.
+    #[error("{}: cannot read the scenario: {source}", path.display())]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// The file is not TOML, or a key is unknown or of the wrong type (toml names the line).
+    #[error("{}: {message}", path.display())]
+    Parse { path: PathBuf, message: String },
+    /// A `--set KEY=VALUE` argument is malformed or names no key.
+    #[error("--set {arg}: {message}")]
+    Override { arg: String, message: String },
+    /// A value is out of its allowed range.
+    #[error("{}{}: {invalid}{}", path.display(), line.map(|l| format!(":{l}")).unwrap_or_default(),
+        if *from_override { " (from --set)" } else { "" })]
+    Invalid {
+        path: PathBuf,
+        line: Option<usize>,
+        invalid: Invalid,
+        from_override: bool,
+    },
+}
+
+/// Reads, overrides and validates the scenario at `path`.
+pub fn load(path: &Path, overrides: &[String]) -> Result<Scenario, ScenarioError> {
+    let text = std::fs::read_to_string(path).map_err(|source| ScenarioError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    load_str(&text, path, overrides)
+}
+
+/// Parses `text` (named `path` in messages), applies `overrides` (`KEY=VALUE`) and validates.
+pub fn load_str(text: &str, path: &Path, overrides: &[String]) -> Result<Scenario, ScenarioError> {
+    let parse_err = |e: toml::de::Error| ScenarioError::Parse {
+        path: path.to_path_buf(),
+        message: e.to_string().trim_end().to_string(),
+    };
+    // Deserialise the file as written first, so type errors and unknown keys carry its lines.
+    let mut scenario: Scenario = toml::from_str(text).map_err(parse_err)?;
+    let mut overridden = Vec::new();
+    if !overrides.is_empty() {
+        // Overrides apply to the resolved scenario, so a key left to its default can be set too.
+        let mut root = toml::Value::try_from(&scenario).expect("a scenario always serialises");
+        for arg in overrides {
+            overridden.push(apply_override(&mut root, arg)?);
+        }
+        scenario = root
+            .try_into()
+            .map_err(|e: toml::de::Error| ScenarioError::Override {
+                arg: overrides.join(" "),
+                message: e.message().to_string(),
+            })?;
+    }
+    scenario.validate().map_err(|invalid| {
+        let from_override = overridden.iter().any(|k| invalid.key.starts_with(k.as_str()));
+        ScenarioError::Invalid {
+            path: path.to_path_buf(),
+            line: if from_override {
+                None
+            } else {
+                locate_line(text, &invalid.key)
+            },
+            invalid,
+            from_override,
+        }
+    })?;
+    Ok(scenario)
+}
+
+/// Sets the dotted key of `arg` (`KEY=VALUE`) in the `root` table; returns the key.
+///
+/// VALUE is read as TOML (`500`, `0.5`, `true`, `"text"`, `[1, 2]`); anything that is not
+/// TOML is taken as a string. An array element is named by its index or, for tables with a
+/// `name`, by that name (`arms.engagement.policy.exploration=0.1`).
+fn apply_override(root: &mut toml::Value, arg: &str) -> Result<String, ScenarioError> {
+    let fail = |message: String| ScenarioError::Override {
+        arg: arg.to_string(),
+        message,
+    };
+    let (key, raw) = arg
+        .split_once('=')
+        .ok_or_else(|| fail("expected KEY=VALUE, e.g. population.users=500".into()))?;
+    let key = key.trim();
+    let value = parse_value(raw.trim());
+    let parts: Vec<&str> = key.split('.').collect();
+    if parts.iter().any(|p| p.is_empty()) {
+        return Err(fail(format!("{key:?} is not a dotted key")));
+    }
+    let mut canonical = Vec::with_capacity(parts.len());
+    let mut node = root;
+    for (depth, part) in parts.iter().enumerate() {
+        let last = depth + 1 == parts.len();
+        match node {
+            toml::Value::Table(t) => {
+                canonical.push(part.to_string());
+                if last {
+                    t.insert(part.to_string(), value);
+                    return Ok(canonical.join("."));
+                }
+                node = t
+                    .entry(part.to_string())
+                    .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+            }
+            toml::Value::Array(items) => {
+                let idx = match part.parse::<usize>() {
+                    Ok(i) if i < items.len() => i,
+                    _ => items
+                        .iter()
+                        .position(|v| v.get("name").and_then(|n| n.as_str()) == Some(part))
+                        .ok_or_else(|| {
+                            fail(format!(
+                                "{} has no element {part:?} (give an index below {} or a name)",
+                                canonical.join("."),
+                                items.len()
+                            ))
+                        })?,
+                };
+                canonical.push(idx.to_string());
+                if last {
+                    items[idx] = value;
+                    return Ok(canonical.join("."));
+                }
+                node = &mut items[idx];
+            }
+            _ => {
+                return Err(fail(format!("{} is a value, not a table", canonical.join("."))));
+            }
+        }
+    }
+    unreachable!("the loop returns at the last part")
+}
+
+/// Reads an override value as TOML, or as a bare string when it is not TOML.
+fn parse_value(raw: &str) -> toml::Value {
+    let doc = format!("v = {raw}");
+    match toml::from_str::<toml::Table>(&doc) {
+        Ok(mut t) => t.remove("v").expect("the key was just written"),
+        Err(_) => toml::Value::String(raw.to_string()),
+    }
+}
+
+/// The 1-based line at which the dotted `key` is written in `text`, if it is.
+pub fn locate_line(text: &str, key: &str) -> Option<usize> {
+    let root = toml::de::DeValue::Table(toml::de::DeTable::parse(text).ok()?.into_inner());
+    let mut node = &root;
+    let mut found = None;
+    for part in key.split('.') {
+        let next = match part.parse::<usize>() {
+            Ok(i) if node.is_array() => node.get(i),
+            _ => node.get(part),
+        };
+        match next {
+            Some(n) => {
+                node = n.get_ref();
+                found = Some(n.span().start);
+            }
+            None => break,
+        }
+    }
+    found.map(|offset| text[..offset.min(text.len())].matches('\n').count() + 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load_err(text: &str, overrides: &[&str]) -> String {
+        let overrides: Vec<String> = overrides.iter().map(|s| s.to_string()).collect();
+        load_str(text, Path::new("s.toml"), &overrides)
+            .expect_err("should be refused")
+            .to_string()
+    }
+
+    #[test]
+    fn empty_file_is_the_default_scenario() {
+        let s = load_str("", Path::new("s.toml"), &[]).unwrap();
+        assert_eq!(s, Scenario::default());
+    }
+
+    #[test]
+    fn unknown_key_is_named_with_its_line() {
+        let msg = load_err("[population]\nusers = 10\nusres = 5\n", &[]);
+        assert!(msg.contains("usres") && msg.contains("line 3"), "{msg}");
+    }
+
+    #[test]
+    fn out_of_range_value_names_file_line_key_and_rule() {
+        let msg = load_err("[population]\n\nminor_share = 1.5\n", &[]);
+        assert_eq!(
+            msg,
+            "s.toml:3: population.minor_share must be between 0 and 1, got 1.5"
+        );
+    }
+
+    #[test]
+    fn wrong_type_is_refused() {
+        let msg = load_err("[population]\nusers = \"many\"\n", &[]);
+        assert!(msg.contains("line 2"), "{msg}");
+    }
+
+    #[test]
+    fn overrides_set_nested_and_named_keys() {
+        let text = "[[arms]]\nname = \"a\"\npolicy = { kind = \"engagement\" }\n";
+        let overrides = vec![
+            "population.users=7".to_string(),
+            "arms.a.policy.exploration=0.25".to_string(),
+            "scenario.name=other".to_string(),
+        ];
+        let s = load_str(text, Path::new("s.toml"), &overrides).unwrap();
+        assert_eq!(s.population.users, 7);
+        // Keys left to their defaults can be overridden too.
+        let d = load_str("", Path::new("s.toml"), &["arms.random.name=control".to_string()]).unwrap();
+        assert_eq!(d.arms[1].name, "control");
+        assert_eq!(s.scenario.name, "other");
+        match &s.arms[0].policy {
+            crate::scenario::PolicyConfig::Engagement(e) => assert_eq!(e.exploration, 0.25),
+            other => panic!("unexpected policy {other:?}"),
+        }
+    }
+
+    #[test]
+    fn bad_overrides_are_refused() {
+        assert!(load_err("", &["population.usres=5"]).contains("usres"));
+        assert!(load_err("", &["population.users"]).contains("KEY=VALUE"));
+        let msg = load_err("", &["population.users=0"]);
+        assert!(
+            msg.contains("population.users must be between 1") && msg.contains("--set"),
+            "{msg}"
+        );
+        assert!(load_err("", &["arms.nope.name=x"]).contains("no element"));
+        assert!(load_err("", &["arms.7.name=x"]).contains("no element"));
+        assert!(load_err("", &["population.users.x=1"]).contains("not a table"));
+    }
+
+    #[test]
+    fn locate_finds_nested_keys() {
+        let text = "[scenario]\nname = \"x\"\n\n[[catalog.topics]]\nname = \"a\"\n[[catalog.topics]]\nname = \"b\"\nshare = 2\n";
+        assert_eq!(locate_line(text, "scenario.name"), Some(2));
+        assert_eq!(locate_line(text, "catalog.topics.1.share"), Some(8));
+    }
+}

@@ -1,0 +1,475 @@
+//! Scenario files: the typed, validated description of one experiment.
+//!
+//! A scenario is read once at the boundary ([`load`]), every key gets its default, and
+//! [`Scenario::validate`] checks every range. The model core receives a valid `Scenario`
+//! and never re-checks it. Every key is documented in `docs/scenarios.md`.
+
+mod check;
+mod load;
+
+pub use check::Invalid;
+pub use load::{ScenarioError, load, load_str, locate_line};
+
+use serde::{Deserialize, Serialize};
+
+/// One experiment: a catalog, a population, the viewer and feed model, metrics, and the arms.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Scenario {
+    pub scenario: Meta,
+    pub catalog: CatalogConfig,
+    pub population: PopulationConfig,
+    pub viewer: ViewerConfig,
+    pub recommender: RecommenderConfig,
+    pub feed: FeedConfig,
+    pub metrics: MetricsConfig,
+    pub arms: Vec<Arm>,
+}
+
+impl Default for Scenario {
+    fn default() -> Self {
+        Scenario {
+            scenario: Meta::default(),
+            catalog: CatalogConfig::default(),
+            population: PopulationConfig::default(),
+            viewer: ViewerConfig::default(),
+            recommender: RecommenderConfig::default(),
+            feed: FeedConfig::default(),
+            metrics: MetricsConfig::default(),
+            arms: vec![
+                Arm {
+                    name: "engagement".into(),
+                    policy: PolicyConfig::Engagement(EngagementConfig::default()),
+                },
+                Arm {
+                    name: "random".into(),
+                    policy: PolicyConfig::Random,
+                },
+            ],
+        }
+    }
+}
+
+impl Scenario {
+    /// Index of the arm that ratios such as `amplification_ratio` are taken against.
+    pub fn baseline_index(&self) -> usize {
+        match &self.scenario.baseline {
+            Some(name) => self.arms.iter().position(|a| &a.name == name).unwrap_or(0),
+            None => 0,
+        }
+    }
+
+    /// Number of topics, K.
+    pub fn n_topics(&self) -> usize {
+        self.catalog.topics.len()
+    }
+}
+
+/// `[scenario]`: name, seed and replicates.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Meta {
+    /// Name of the scenario; also the default results directory `results/<name>/`.
+    pub name: String,
+    /// Free text shown in reports.
+    pub description: String,
+    /// Master seed: every random stream derives from it.
+    pub seed: u64,
+    /// Independent replicates (a new catalog and population each).
+    pub replicates: u32,
+    /// Arm that ratios are taken against; the first arm when absent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub baseline: Option<String>,
+}
+
+impl Default for Meta {
+    fn default() -> Self {
+        Meta {
+            name: "scenario".into(),
+            description: String::new(),
+            seed: 1,
+            replicates: 5,
+            baseline: None,
+        }
+    }
+}
+
+/// `[catalog]`: topics, creators and items.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CatalogConfig {
+    /// Items present at the start.
+    pub items: u32,
+    /// Creators; each has a home topic and a group.
+    pub creators: u32,
+    /// New uploads per step (one step is one impression for every viewer).
+    pub arrivals_per_step: f64,
+    /// Median item duration, seconds (log-normal).
+    pub duration_median_seconds: f64,
+    /// Log-scale spread of the duration.
+    pub duration_sigma: f64,
+    /// Shortest item, seconds.
+    pub duration_min_seconds: f64,
+    /// Longest item, seconds.
+    pub duration_max_seconds: f64,
+    /// Beta(a, b) of item quality in [0, 1]: a.
+    pub quality_alpha: f64,
+    /// Beta(a, b) of item quality in [0, 1]: b.
+    pub quality_beta: f64,
+    /// Standard deviation of an item's stance around its creator's stance.
+    pub stance_noise: f64,
+    /// Share of a creator's items that are on a topic other than the creator's home topic.
+    pub off_topic_share: f64,
+    /// The K topics.
+    pub topics: Vec<TopicConfig>,
+    /// Creator groups (for exposure fairness).
+    pub groups: Vec<GroupConfig>,
+}
+
+impl Default for CatalogConfig {
+    fn default() -> Self {
+        let topic = |name: &str, share, sensitive, educational| TopicConfig {
+            name: name.into(),
+            share,
+            sensitive,
+            educational,
+            stance_mean: 0.0,
+            stance_spread: 0.3,
+        };
+        CatalogConfig {
+            items: 5000,
+            creators: 500,
+            arrivals_per_step: 2.0,
+            duration_median_seconds: 18.0,
+            duration_sigma: 0.6,
+            duration_min_seconds: 3.0,
+            duration_max_seconds: 180.0,
+            quality_alpha: 2.0,
+            quality_beta: 2.0,
+            stance_noise: 0.15,
+            off_topic_share: 0.1,
+            topics: vec![
+                topic("comedy", 0.2, false, false),
+                topic("music", 0.15, false, false),
+                topic("sports", 0.12, false, false),
+                topic("food", 0.1, false, false),
+                topic("gaming", 0.12, false, false),
+                TopicConfig {
+                    stance_spread: 0.6,
+                    ..topic("politics", 0.1, false, false)
+                },
+                topic("science", 0.08, false, true),
+                topic("mental_health", 0.06, true, false),
+                topic("fitness", 0.07, false, false),
+            ],
+            groups: vec![
+                GroupConfig {
+                    name: "majority".into(),
+                    share: 0.8,
+                },
+                GroupConfig {
+                    name: "minority".into(),
+                    share: 0.2,
+                },
+            ],
+        }
+    }
+}
+
+/// `[[catalog.topics]]`: one topic.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TopicConfig {
+    /// Topic name, used in results.
+    pub name: String,
+    /// Relative weight of the topic among creators and items (normalised over topics).
+    #[serde(default = "one")]
+    pub share: f64,
+    /// Items of this topic are sensitive (eating disorders, self-harm, depression).
+    #[serde(default)]
+    pub sensitive: bool,
+    /// Items of this topic are educational.
+    #[serde(default)]
+    pub educational: bool,
+    /// Mean creator stance on this topic, -1..1.
+    #[serde(default)]
+    pub stance_mean: f64,
+    /// Standard deviation of creator stance on this topic.
+    #[serde(default = "default_stance_spread")]
+    pub stance_spread: f64,
+}
+
+fn one() -> f64 {
+    1.0
+}
+
+fn default_stance_spread() -> f64 {
+    0.3
+}
+
+/// `[[catalog.groups]]`: one creator group.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GroupConfig {
+    /// Group name, used in `group_exposure_<name>` columns.
+    pub name: String,
+    /// Share of creators in the group (normalised over groups).
+    pub share: f64,
+}
+
+/// `[population]`: who the viewers are.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PopulationConfig {
+    /// Number of viewers.
+    pub users: u32,
+    /// Share of viewers who are minors.
+    pub minor_share: f64,
+    /// Dirichlet concentration per topic (times K times the topic's share): small makes
+    /// viewers specialised, large makes them broad.
+    pub interest_concentration: f64,
+    /// Mean initial stance, -1..1.
+    pub stance_mean: f64,
+    /// Standard deviation of initial stance (clamped to -1..1).
+    pub stance_sd: f64,
+    /// Mean susceptibility to drift (gamma-distributed, multiplies drift and stance rates).
+    pub susceptibility_mean: f64,
+    /// Gamma shape of susceptibility: large makes viewers alike.
+    pub susceptibility_shape: f64,
+    /// Bounded-confidence radius: items whose stance differs more do not move a viewer's stance.
+    pub confidence_bound: f64,
+    /// Median daily time budget, minutes (log-normal).
+    pub budget_median_minutes: f64,
+    /// Log-scale spread of the daily budget.
+    pub budget_sigma: f64,
+}
+
+impl Default for PopulationConfig {
+    fn default() -> Self {
+        PopulationConfig {
+            users: 2000,
+            minor_share: 0.25,
+            interest_concentration: 0.5,
+            stance_mean: 0.0,
+            stance_sd: 0.4,
+            susceptibility_mean: 1.0,
+            susceptibility_shape: 4.0,
+            confidence_bound: 0.4,
+            budget_median_minutes: 45.0,
+            budget_sigma: 0.6,
+        }
+    }
+}
+
+/// `[viewer]`: how a viewer responds to an item and changes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ViewerConfig {
+    /// Intercept of the expected watch fraction (logit scale).
+    pub baseline_logit: f64,
+    /// Weight of ln(K * interest in the item's topic).
+    pub interest_weight: f64,
+    /// Weight of (quality - 0.5).
+    pub quality_weight: f64,
+    /// Weight of the viewer's satiation with the item's topic.
+    pub satiation_weight: f64,
+    /// Added when the viewer follows the item's creator.
+    pub trust_weight: f64,
+    /// Weight of ln(duration / reference duration), subtracted.
+    pub duration_weight: f64,
+    /// Reference duration, seconds.
+    pub duration_reference_seconds: f64,
+    /// Concentration of the Beta distribution of the watch fraction around its mean.
+    pub watch_concentration: f64,
+    /// A watch fraction below this is a skip.
+    pub skip_below: f64,
+    /// Probability of a like at a full watch (scales with the fraction squared).
+    pub like_rate: f64,
+    /// Probability of following the creator at a full watch (scales with the fraction squared).
+    pub follow_rate: f64,
+    /// Most creators a viewer follows; a new follow replaces the oldest.
+    pub max_follows: u32,
+    /// Satiation added to the watched topic per unit of watch fraction.
+    pub satiation_gain: f64,
+    /// Factor by which satiation decays per impression.
+    pub satiation_decay: f64,
+    /// Factor applied to satiation at a session break.
+    pub session_recovery: f64,
+    /// Factor by which boredom decays per impression.
+    pub boredom_decay: f64,
+    /// Boredom at which the viewer leaves the session.
+    pub boredom_threshold: f64,
+    /// Interest drift per impression towards the watched topic, per unit of watch fraction.
+    pub drift_rate: f64,
+    /// Stance step towards a watched item within the confidence bound.
+    pub stance_rate: f64,
+    /// Factor on the stance step when the creator is followed.
+    pub trust_stance_multiplier: f64,
+    /// Seconds spent per impression on swiping and loading, on top of watching.
+    pub swipe_seconds: f64,
+}
+
+impl Default for ViewerConfig {
+    fn default() -> Self {
+        ViewerConfig {
+            baseline_logit: -0.5,
+            interest_weight: 1.0,
+            quality_weight: 2.0,
+            satiation_weight: 1.0,
+            trust_weight: 0.7,
+            duration_weight: 0.5,
+            duration_reference_seconds: 18.0,
+            watch_concentration: 4.0,
+            skip_below: 0.15,
+            like_rate: 0.2,
+            follow_rate: 0.03,
+            max_follows: 16,
+            satiation_gain: 0.15,
+            satiation_decay: 0.95,
+            session_recovery: 0.5,
+            boredom_decay: 0.8,
+            boredom_threshold: 3.0,
+            drift_rate: 0.01,
+            stance_rate: 0.05,
+            trust_stance_multiplier: 2.0,
+            swipe_seconds: 1.0,
+        }
+    }
+}
+
+/// `[recommender]`: what every platform learns from behaviour, whatever policy ranks.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RecommenderConfig {
+    /// Prior estimate of a viewer's watch fraction on a topic never shown.
+    pub profile_prior: f64,
+    /// Pseudo-count of the prior in the per-topic estimate.
+    pub profile_prior_weight: f64,
+    /// Smallest learning rate of the per-topic estimate (keeps it tracking drift).
+    pub learning_rate_min: f64,
+    /// Added to the observed signal for a like.
+    pub like_weight: f64,
+    /// Added to the observed signal for a follow.
+    pub follow_weight: f64,
+    /// Pseudo-impressions of the global mean in an item's completion estimate.
+    pub item_prior_weight: f64,
+    /// Factor on predicted watch fraction for items by followed creators.
+    pub follow_bonus: f64,
+    /// Half-life of the trending counter, steps.
+    pub trending_half_life: f64,
+    /// Size of the trending list that retrieval draws from.
+    pub trending_pool: u32,
+}
+
+impl Default for RecommenderConfig {
+    fn default() -> Self {
+        RecommenderConfig {
+            profile_prior: 0.3,
+            profile_prior_weight: 1.0,
+            learning_rate_min: 0.1,
+            like_weight: 0.3,
+            follow_weight: 0.3,
+            item_prior_weight: 5.0,
+            follow_bonus: 1.2,
+            trending_half_life: 10.0,
+            trending_pool: 200,
+        }
+    }
+}
+
+/// `[feed]`: how long viewers scroll and how candidates are retrieved.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct FeedConfig {
+    /// Minutes of use simulated per viewer (watching plus swiping).
+    pub minutes: f64,
+    /// Most impressions per viewer, whatever the minutes.
+    pub max_steps: u32,
+    /// Candidates drawn from the viewer's strongest estimated topics per impression.
+    pub topic_candidates: u32,
+    /// How many of the strongest estimated topics candidates come from.
+    pub top_topics: u32,
+    /// Candidates drawn from the trending list.
+    pub trending_candidates: u32,
+    /// Candidates drawn uniformly from the catalog (exploration in retrieval).
+    pub explore_candidates: u32,
+}
+
+impl Default for FeedConfig {
+    fn default() -> Self {
+        FeedConfig {
+            minutes: 60.0,
+            max_steps: 2000,
+            topic_candidates: 30,
+            top_topics: 3,
+            trending_candidates: 10,
+            explore_candidates: 10,
+        }
+    }
+}
+
+/// `[metrics]`: windows and thresholds of the metrics.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MetricsConfig {
+    /// W: the window of last impressions that feed metrics look at.
+    pub window: u32,
+    /// `top_topic_share` at or above which a viewer is in a rabbit hole.
+    pub rabbit_hole_threshold: f64,
+    /// Write a timeseries row every this many steps (the last step is always written).
+    pub every: u32,
+}
+
+impl Default for MetricsConfig {
+    fn default() -> Self {
+        MetricsConfig {
+            window: 20,
+            rabbit_hole_threshold: 0.8,
+            every: 1,
+        }
+    }
+}
+
+/// `[[arms]]`: one recommender design run on the shared population.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Arm {
+    /// Arm name, used in results.
+    pub name: String,
+    /// The ranking policy.
+    pub policy: PolicyConfig,
+}
+
+/// The ranking policy of an arm.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum PolicyConfig {
+    /// Maximise predicted watch time, learned online.
+    Engagement(EngagementConfig),
+    /// Uniformly random visible items.
+    Random,
+}
+
+impl PolicyConfig {
+    /// The `kind` as written in scenario files.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            PolicyConfig::Engagement(_) => "engagement",
+            PolicyConfig::Random => "random",
+        }
+    }
+}
+
+/// Parameters of the `engagement` policy.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct EngagementConfig {
+    /// Probability that an impression is a uniformly random item instead of the top-ranked one.
+    pub exploration: f64,
+}
+
+impl Default for EngagementConfig {
+    fn default() -> Self {
+        EngagementConfig { exploration: 0.05 }
+    }
+}

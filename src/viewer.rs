@@ -1,0 +1,423 @@
+//! The viewer: how a simulated person responds to one item and how that changes them.
+//!
+//! The response follows RecSim's interest-evolution viewer (Ie et al. 2019): the expected
+//! watch fraction rises with the viewer's interest in the item's topic and its quality and
+//! falls with satiation and length; trust in a followed creator adds to it. Watching moves
+//! interests towards the watched topic (the drift of T-RECS, Lucherini et al. 2021) and stance
+//! towards the item's stance within a confidence bound (Deffuant et al. 2000). Every equation
+//! is written out in `docs/model.md`.
+
+use crate::catalog::Item;
+use crate::rng::Rng;
+use crate::scenario::ViewerConfig;
+use rand::RngExt;
+use rand_distr::{Beta, Distribution};
+
+/// The viewer model's parameters, in the engine's precision.
+#[derive(Debug, Clone, Copy)]
+pub struct ViewerParams {
+    pub baseline_logit: f32,
+    pub interest_weight: f32,
+    pub quality_weight: f32,
+    pub satiation_weight: f32,
+    pub trust_weight: f32,
+    pub duration_weight: f32,
+    pub ln_duration_reference: f32,
+    pub watch_concentration: f32,
+    pub skip_below: f32,
+    pub like_rate: f32,
+    pub follow_rate: f32,
+    pub satiation_gain: f32,
+    pub satiation_decay: f32,
+    pub session_recovery: f32,
+    pub boredom_decay: f32,
+    pub boredom_threshold: f32,
+    pub drift_rate: f32,
+    pub stance_rate: f32,
+    pub trust_stance_multiplier: f32,
+    pub swipe_seconds: f32,
+    /// K as a float, for the interest term ln(K θ).
+    pub n_topics: f32,
+}
+
+impl ViewerParams {
+    /// Parameters from the `[viewer]` section, for K topics.
+    pub fn new(cfg: &ViewerConfig, n_topics: usize) -> ViewerParams {
+        ViewerParams {
+            baseline_logit: cfg.baseline_logit as f32,
+            interest_weight: cfg.interest_weight as f32,
+            quality_weight: cfg.quality_weight as f32,
+            satiation_weight: cfg.satiation_weight as f32,
+            trust_weight: cfg.trust_weight as f32,
+            duration_weight: cfg.duration_weight as f32,
+            ln_duration_reference: cfg.duration_reference_seconds.ln() as f32,
+            watch_concentration: cfg.watch_concentration as f32,
+            skip_below: cfg.skip_below as f32,
+            like_rate: cfg.like_rate as f32,
+            follow_rate: cfg.follow_rate as f32,
+            satiation_gain: cfg.satiation_gain as f32,
+            satiation_decay: cfg.satiation_decay as f32,
+            session_recovery: cfg.session_recovery as f32,
+            boredom_decay: cfg.boredom_decay as f32,
+            boredom_threshold: cfg.boredom_threshold as f32,
+            drift_rate: cfg.drift_rate as f32,
+            stance_rate: cfg.stance_rate as f32,
+            trust_stance_multiplier: cfg.trust_stance_multiplier as f32,
+            swipe_seconds: cfg.swipe_seconds as f32,
+            n_topics: n_topics as f32,
+        }
+    }
+}
+
+/// A viewer's scalar state (the per-topic vectors live beside it in flat arrays).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ViewerState {
+    /// Seconds of use so far: watching plus swiping.
+    pub clock: f32,
+    /// Seconds watched so far.
+    pub watched: f32,
+    /// Seconds of use today.
+    pub day_used: f32,
+    /// Daily budget, seconds.
+    pub budget: f32,
+    /// Current stance.
+    pub stance: f32,
+    /// Stance at the start.
+    pub stance0: f32,
+    /// Multiplies drift and stance rates.
+    pub susceptibility: f32,
+    /// Bounded-confidence radius.
+    pub confidence: f32,
+    /// Boredom; the session ends when it reaches the threshold.
+    pub boredom: f32,
+    /// Minute of use at which the viewer first was in a rabbit hole; NaN if never.
+    pub minutes_to_hole: f32,
+    /// Impressions so far.
+    pub impressions: u32,
+    /// Sensitive impressions so far.
+    pub sensitive: u32,
+    /// Sessions started (the first included).
+    pub sessions: u16,
+    /// Days started (the first included).
+    pub days: u16,
+    /// Creators followed (at most the follow capacity).
+    pub n_follows: u8,
+    /// Slot the next follow goes to (the oldest is replaced when full).
+    pub follow_next: u8,
+    /// Under 18.
+    pub minor: bool,
+    /// Still scrolling (has minutes of use left).
+    pub active: bool,
+}
+
+impl ViewerState {
+    /// A viewer at the start of the run.
+    pub fn new(p: &crate::population::Person) -> ViewerState {
+        ViewerState {
+            clock: 0.0,
+            watched: 0.0,
+            day_used: 0.0,
+            budget: p.budget_seconds,
+            stance: p.stance,
+            stance0: p.stance,
+            susceptibility: p.susceptibility,
+            confidence: p.confidence,
+            boredom: 0.0,
+            minutes_to_hole: f32::NAN,
+            impressions: 0,
+            sensitive: 0,
+            sessions: 1,
+            days: 1,
+            n_follows: 0,
+            follow_next: 0,
+            minor: p.minor,
+            active: true,
+        }
+    }
+}
+
+/// What the viewer did with one item.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Response {
+    /// Share of the item watched, in [0, 1].
+    pub fraction: f32,
+    /// Seconds watched.
+    pub seconds: f32,
+    /// Skipped (fraction below `skip_below`).
+    pub skipped: bool,
+    /// Liked.
+    pub liked: bool,
+    /// Started following the creator.
+    pub followed: bool,
+    /// The viewer already followed the creator (a trusted source).
+    pub trusted: bool,
+}
+
+#[inline]
+fn logistic(x: f32) -> f32 {
+    1.0 / (1.0 + (-x).exp())
+}
+
+/// Expected watch fraction μ of an item (see `docs/model.md`, "Watch fraction").
+#[inline]
+pub fn expected_fraction(p: &ViewerParams, interest: f32, satiation: f32, trusted: bool, item: &Item) -> f32 {
+    let affinity = (p.n_topics * interest).max(1e-4).ln();
+    let z = p.baseline_logit + p.interest_weight * affinity + p.quality_weight * (item.quality - 0.5)
+        - p.satiation_weight * satiation
+        + if trusted { p.trust_weight } else { 0.0 }
+        - p.duration_weight * (item.duration.ln() - p.ln_duration_reference);
+    logistic(z)
+}
+
+/// Draws the viewer's response to `item`.
+///
+/// `interests` and `satiation` are the viewer's K-vectors; `trusted` says whether the viewer
+/// follows the item's creator.
+#[inline]
+pub fn respond(
+    p: &ViewerParams,
+    interests: &[f32],
+    satiation: &[f32],
+    trusted: bool,
+    item: &Item,
+    rng: &mut Rng,
+) -> Response {
+    let k = item.topic as usize;
+    let mu = expected_fraction(p, interests[k], satiation[k], trusted, item).clamp(0.005, 0.995);
+    let kappa = p.watch_concentration;
+    let fraction = Beta::new(mu * kappa, (1.0 - mu) * kappa)
+        .expect("positive Beta parameters")
+        .sample(rng)
+        .clamp(0.0, 1.0);
+    let full = fraction * fraction;
+    let liked = rng.random::<f32>() < p.like_rate * full;
+    let follow_draw = rng.random::<f32>();
+    let followed = !trusted && follow_draw < p.follow_rate * full;
+    Response {
+        fraction,
+        seconds: fraction * item.duration,
+        skipped: fraction < p.skip_below,
+        liked,
+        followed,
+        trusted,
+    }
+}
+
+/// Applies the response's effects on the viewer: time, satiation, boredom, sessions and days,
+/// interest drift and stance. `follows` is the viewer's follow slots.
+#[inline]
+pub fn update(
+    p: &ViewerParams,
+    state: &mut ViewerState,
+    interests: &mut [f32],
+    satiation: &mut [f32],
+    follows: &mut [u32],
+    item: &Item,
+    r: &Response,
+) {
+    let k = item.topic as usize;
+    let used = r.seconds + p.swipe_seconds;
+    state.clock += used;
+    state.watched += r.seconds;
+    state.day_used += used;
+    state.impressions += 1;
+    state.sensitive += u32::from(item.sensitive());
+
+    // Satiation: every topic recovers a little, the watched one fills up.
+    for s in satiation.iter_mut() {
+        *s *= p.satiation_decay;
+    }
+    satiation[k] += p.satiation_gain * r.fraction;
+
+    // Boredom accumulates the unwatched share; at the threshold the session ends.
+    state.boredom = state.boredom * p.boredom_decay + (1.0 - r.fraction);
+    if state.day_used >= state.budget {
+        state.days = state.days.saturating_add(1);
+        state.sessions = state.sessions.saturating_add(1);
+        state.day_used = 0.0;
+        state.boredom = 0.0;
+        satiation.iter_mut().for_each(|s| *s = 0.0);
+    } else if state.boredom >= p.boredom_threshold {
+        state.sessions = state.sessions.saturating_add(1);
+        state.boredom = 0.0;
+        satiation.iter_mut().for_each(|s| *s *= p.session_recovery);
+    }
+
+    // Interest drift towards the watched topic; the vector stays on the simplex.
+    let eta = (p.drift_rate * state.susceptibility * r.fraction).min(1.0);
+    if eta > 0.0 {
+        for x in interests.iter_mut() {
+            *x *= 1.0 - eta;
+        }
+        interests[k] += eta;
+    }
+
+    // Bounded-confidence stance update, stronger for trusted creators.
+    let gap = item.stance - state.stance;
+    if gap.abs() <= state.confidence {
+        let trust = if r.trusted { p.trust_stance_multiplier } else { 1.0 };
+        let step = (p.stance_rate * state.susceptibility * r.fraction * trust).min(1.0);
+        state.stance = (state.stance + step * gap).clamp(-1.0, 1.0);
+    }
+
+    if r.followed && !follows.is_empty() {
+        follows[state.follow_next as usize] = item.creator;
+        state.follow_next = ((state.follow_next as usize + 1) % follows.len()) as u8;
+        state.n_follows = (state.n_follows as usize + 1).min(follows.len()) as u8;
+    }
+}
+
+/// True if `creator` is among the first `n` follow slots.
+#[inline]
+pub fn follows_creator(follows: &[u32], n: u8, creator: u32) -> bool {
+    follows[..n as usize].contains(&creator)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenario::ViewerConfig;
+
+    fn item(topic: u16, quality: f32, duration: f32) -> Item {
+        Item {
+            creator: 3,
+            topic,
+            group: 0,
+            flags: 0,
+            quality,
+            duration,
+            stance: 0.5,
+            upload_step: 0,
+        }
+    }
+
+    fn params() -> ViewerParams {
+        ViewerParams::new(&ViewerConfig::default(), 4)
+    }
+
+    fn check(got: f32, expected: f32) {
+        assert!((got - expected).abs() < 1e-5, "got {got}, expected {expected}");
+    }
+
+    #[test]
+    fn expected_fraction_matches_hand_computation() {
+        let p = params();
+        // Average interest (K θ = 1), average quality, no satiation, reference duration:
+        // the logit is the intercept alone.
+        let it = item(0, 0.5, 18.0);
+        check(
+            expected_fraction(&p, 0.25, 0.0, false, &it),
+            1.0 / (1.0 + 0.5f32.exp()),
+        );
+        // Double interest adds ln 2 to the logit; trust adds trust_weight.
+        let z: f32 = -0.5 + 2f32.ln() + 0.7;
+        check(
+            expected_fraction(&p, 0.5, 0.0, true, &it),
+            1.0 / (1.0 + (-z).exp()),
+        );
+        // Satiation 1 subtracts satiation_weight; duration 36 s subtracts 0.5 ln 2.
+        let z: f32 = -0.5 - 1.0 - 0.5 * 2f32.ln();
+        check(
+            expected_fraction(&p, 0.25, 1.0, false, &item(0, 0.5, 36.0)),
+            1.0 / (1.0 + (-z).exp()),
+        );
+    }
+
+    #[test]
+    fn update_moves_interests_and_keeps_the_simplex() {
+        let p = params();
+        let person = crate::population::Person {
+            stance: 0.3,
+            susceptibility: 1.0,
+            confidence: 0.4,
+            budget_seconds: 1e9,
+            minor: false,
+        };
+        let mut st = ViewerState::new(&person);
+        let mut interests = [0.25f32; 4];
+        let mut satiation = [0.0f32; 4];
+        let mut follows = [0u32; 2];
+        let r = Response {
+            fraction: 1.0,
+            seconds: 18.0,
+            skipped: false,
+            liked: true,
+            followed: true,
+            trusted: false,
+        };
+        let it = item(2, 0.5, 18.0);
+        update(&p, &mut st, &mut interests, &mut satiation, &mut follows, &it, &r);
+        // η = drift_rate · susceptibility · fraction = 0.01.
+        check(interests[2], 0.25 * 0.99 + 0.01);
+        check(interests[0], 0.25 * 0.99);
+        check(interests.iter().sum(), 1.0);
+        check(satiation[2], 0.15);
+        // Stance moves 5 % of the gap 0.2 towards the item.
+        check(st.stance, 0.3 + 0.05 * 0.2);
+        check(st.clock, 19.0);
+        assert_eq!((st.n_follows, follows[0]), (1, 3));
+    }
+
+    #[test]
+    fn stance_outside_the_confidence_bound_does_not_move() {
+        let p = params();
+        let person = crate::population::Person {
+            stance: -0.5,
+            susceptibility: 1.0,
+            confidence: 0.4,
+            budget_seconds: 1e9,
+            minor: false,
+        };
+        let mut st = ViewerState::new(&person);
+        let r = Response {
+            fraction: 1.0,
+            seconds: 18.0,
+            skipped: false,
+            liked: false,
+            followed: false,
+            trusted: false,
+        };
+        update(
+            &p,
+            &mut st,
+            &mut [0.25; 4],
+            &mut [0.0; 4],
+            &mut [],
+            &item(0, 0.5, 18.0),
+            &r,
+        );
+        check(st.stance, -0.5);
+    }
+
+    #[test]
+    fn boredom_ends_a_session_and_budget_ends_a_day() {
+        let p = params();
+        let person = crate::population::Person {
+            stance: 0.0,
+            susceptibility: 1.0,
+            confidence: 0.4,
+            budget_seconds: 1e9,
+            minor: false,
+        };
+        let mut st = ViewerState::new(&person);
+        let skip = Response {
+            fraction: 0.0,
+            seconds: 0.0,
+            skipped: true,
+            liked: false,
+            followed: false,
+            trusted: false,
+        };
+        let it = item(0, 0.5, 18.0);
+        let mut sat = [0.5f32; 4];
+        // Boredom 1, 1.8, 2.44, 2.95, 3.36: the fifth skip ends the session.
+        for _ in 0..5 {
+            update(&p, &mut st, &mut [0.25; 4], &mut sat, &mut [], &it, &skip);
+        }
+        assert_eq!(st.sessions, 2);
+        assert_eq!(st.boredom, 0.0);
+        st.budget = 1.0;
+        update(&p, &mut st, &mut [0.25; 4], &mut sat, &mut [], &it, &skip);
+        assert_eq!((st.days, sat[0]), (2, 0.0));
+    }
+}
