@@ -456,12 +456,7 @@ impl StepContext<'_> {
             item,
             &response,
         );
-        let signal = profile::signal(
-            self.shared.config,
-            response.fraction,
-            response.liked,
-            response.followed,
-        );
+        let signal = profile::signal(self.shared.config, &response);
         profile::observe(self.shared.config, estimate, counts, item.topic as usize, signal);
 
         // Metrics of the window and the viewer after this impression.
@@ -536,7 +531,7 @@ impl Global {
         }
         let mean = f64::from(self.mean_completion);
         let prior = config.item_prior_weight;
-        for (i, c) in self.completion.iter_mut().enumerate() {
+        for (i, c) in self.completion[..self.n_visible].iter_mut().enumerate() {
             *c = profile::completion(
                 self.watched_milli[i] as f64 / 1000.0,
                 self.impressions[i],

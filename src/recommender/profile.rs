@@ -2,17 +2,15 @@
 //! per-item completion rates, both from observed behaviour only.
 
 use crate::scenario::RecommenderConfig;
+use crate::viewer::Response;
 
-/// The observed signal of one impression: watch fraction plus credit for a like and a follow.
+/// The observed signal of one impression: watch fraction plus credit for a like and a
+/// follow, less a penalty for a skip.
 #[inline]
-pub fn signal(config: &RecommenderConfig, fraction: f32, liked: bool, followed: bool) -> f32 {
-    fraction
-        + if liked { config.like_weight as f32 } else { 0.0 }
-        + if followed {
-            config.follow_weight as f32
-        } else {
-            0.0
-        }
+pub fn signal(config: &RecommenderConfig, r: &Response) -> f32 {
+    let credit = |on: bool, weight: f64| if on { weight as f32 } else { 0.0 };
+    r.fraction + credit(r.liked, config.like_weight) + credit(r.followed, config.follow_weight)
+        - credit(r.skipped, config.skip_penalty)
 }
 
 /// Moves the estimate of `topic` towards the observed `signal`.
@@ -103,9 +101,18 @@ mod tests {
     }
 
     #[test]
-    fn signal_credits_likes_and_follows() {
+    fn signal_credits_likes_and_follows_and_penalises_skips() {
         let c = RecommenderConfig::default();
-        check(signal(&c, 0.5, true, true), 1.1);
-        check(signal(&c, 0.5, false, false), 0.5);
+        let r = |fraction, liked, followed, skipped| Response {
+            fraction,
+            seconds: 0.0,
+            skipped,
+            liked,
+            followed,
+            trusted: false,
+        };
+        check(signal(&c, &r(0.5, true, true, false)), 1.1);
+        check(signal(&c, &r(0.5, false, false, false)), 0.5);
+        check(signal(&c, &r(0.1, false, false, true)), 0.0);
     }
 }

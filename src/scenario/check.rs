@@ -213,6 +213,7 @@ impl Scenario {
         c.probability("recommender.learning_rate_min", r.learning_rate_min);
         c.range("recommender.like_weight", r.like_weight, 0.0, 10.0);
         c.range("recommender.follow_weight", r.follow_weight, 0.0, 10.0);
+        c.range("recommender.skip_penalty", r.skip_penalty, 0.0, 10.0);
         c.range("recommender.item_prior_weight", r.item_prior_weight, 0.0, 1e6);
         c.range("recommender.follow_bonus", r.follow_bonus, 0.0, 100.0);
         c.positive("recommender.trending_half_life", r.trending_half_life);

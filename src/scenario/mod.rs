@@ -351,6 +351,8 @@ pub struct RecommenderConfig {
     pub like_weight: f64,
     /// Added to the observed signal for a follow.
     pub follow_weight: f64,
+    /// Subtracted from the observed signal for a skip.
+    pub skip_penalty: f64,
     /// Pseudo-impressions of the global mean in an item's completion estimate.
     pub item_prior_weight: f64,
     /// Factor on predicted watch fraction for items by followed creators.
@@ -369,6 +371,7 @@ impl Default for RecommenderConfig {
             learning_rate_min: 0.1,
             like_weight: 0.3,
             follow_weight: 0.3,
+            skip_penalty: 0.1,
             item_prior_weight: 5.0,
             follow_bonus: 1.2,
             trending_half_life: 10.0,
