@@ -231,7 +231,7 @@ fn validate(args: ValidateArgs) -> Result<(), Failure> {
     let per_item = std::mem::size_of::<rabbithole::catalog::Item>() as u64 + 4 + 8 + 4 + 4 + 4 + 4 + 4 + 4;
     let bytes = users * per_viewer as u64 + items * per_item;
     println!(
-        "{}: valid. {} arms, {} replicates, {} viewers, {} topics, {} items at the start ({} with arrivals), {:.0} minutes of use each",
+        "{}: valid. {} arms, {} replicates, {} viewers, {} topics, {} items at the start ({} with arrivals), {} day(s) of use each",
         args.scenario.display(),
         scenario.arms.len(),
         scenario.scenario.replicates,
@@ -239,7 +239,7 @@ fn validate(args: ValidateArgs) -> Result<(), Failure> {
         scenario.n_topics(),
         scenario.catalog.items,
         items,
-        scenario.feed.minutes
+        scenario.feed.days
     );
     println!(
         "memory: about {:.1} MiB while an arm runs ({} bytes per viewer, {} per item)",

@@ -32,6 +32,9 @@ pub struct ViewerParams {
     pub session_recovery: f32,
     pub boredom_decay: f32,
     pub boredom_threshold: f32,
+    pub return_probability: f32,
+    /// Days in the run.
+    pub days: u16,
     pub drift_rate: f32,
     pub stance_rate: f32,
     pub trust_stance_multiplier: f32,
@@ -41,8 +44,8 @@ pub struct ViewerParams {
 }
 
 impl ViewerParams {
-    /// Parameters from the `[viewer]` section, for K topics.
-    pub fn new(cfg: &ViewerConfig, n_topics: usize) -> ViewerParams {
+    /// Parameters from the `[viewer]` section, for K topics and a run of `days` days.
+    pub fn new(cfg: &ViewerConfig, n_topics: usize, days: u32) -> ViewerParams {
         ViewerParams {
             baseline_logit: cfg.baseline_logit as f32,
             interest_weight: cfg.interest_weight as f32,
@@ -60,6 +63,8 @@ impl ViewerParams {
             session_recovery: cfg.session_recovery as f32,
             boredom_decay: cfg.boredom_decay as f32,
             boredom_threshold: cfg.boredom_threshold as f32,
+            return_probability: cfg.return_probability as f32,
+            days: days.min(u32::from(u16::MAX)) as u16,
             drift_rate: cfg.drift_rate as f32,
             stance_rate: cfg.stance_rate as f32,
             trust_stance_multiplier: cfg.trust_stance_multiplier as f32,
@@ -106,7 +111,7 @@ pub struct ViewerState {
     pub follow_next: u8,
     /// Under 18.
     pub minor: bool,
-    /// Still scrolling (has minutes of use left).
+    /// Still scrolling: the last day is not over and no cap is reached.
     pub active: bool,
 }
 
@@ -151,6 +156,8 @@ pub struct Response {
     pub followed: bool,
     /// The viewer already followed the creator (a trusted source).
     pub trusted: bool,
+    /// Comes back the same day if this impression ends the session.
+    pub returns: bool,
 }
 
 #[inline]
@@ -193,6 +200,8 @@ pub fn respond(
     let liked = rng.random::<f32>() < p.like_rate * full;
     let follow_draw = rng.random::<f32>();
     let followed = !trusted && follow_draw < p.follow_rate * full;
+    // Drawn at every impression, used only at a session end, so later draws stay aligned.
+    let returns = rng.random::<f32>() < p.return_probability;
     Response {
         fraction,
         seconds: fraction * item.duration,
@@ -200,6 +209,7 @@ pub fn respond(
         liked,
         followed,
         trusted,
+        returns,
     }
 }
 
@@ -229,15 +239,21 @@ pub fn update(
     }
     satiation[k] += p.satiation_gain * r.fraction;
 
-    // Boredom accumulates the unwatched share; at the threshold the session ends.
-    state.boredom = state.boredom * p.boredom_decay + (1.0 - r.fraction);
-    if state.day_used >= state.budget {
-        state.days = state.days.saturating_add(1);
-        state.sessions = state.sessions.saturating_add(1);
-        state.day_used = 0.0;
-        state.boredom = 0.0;
-        satiation.iter_mut().for_each(|s| *s = 0.0);
-    } else if state.boredom >= p.boredom_threshold {
+    // Boredom is a moving average of the unwatched share; at the threshold the session ends, and the
+    // viewer comes back the same day or not. The day ends when its budget is spent.
+    state.boredom = p.boredom_decay * state.boredom + (1.0 - p.boredom_decay) * (1.0 - r.fraction);
+    let session_over = state.boredom >= p.boredom_threshold;
+    if state.day_used >= state.budget || (session_over && !r.returns) {
+        if state.days >= p.days {
+            state.active = false;
+        } else {
+            state.days += 1;
+            state.sessions = state.sessions.saturating_add(1);
+            state.day_used = 0.0;
+            state.boredom = 0.0;
+            satiation.iter_mut().for_each(|s| *s = 0.0);
+        }
+    } else if session_over {
         state.sessions = state.sessions.saturating_add(1);
         state.boredom = 0.0;
         satiation.iter_mut().for_each(|s| *s *= p.session_recovery);
@@ -292,7 +308,7 @@ mod tests {
     }
 
     fn params() -> ViewerParams {
-        ViewerParams::new(&ViewerConfig::default(), 4)
+        ViewerParams::new(&ViewerConfig::default(), 4, 2)
     }
 
     fn check(got: f32, expected: f32) {
@@ -344,6 +360,7 @@ mod tests {
             liked: true,
             followed: true,
             trusted: false,
+            returns: true,
         };
         let it = item(2, 0.5, 18.0);
         update(&p, &mut st, &mut interests, &mut satiation, &mut follows, &it, &r);
@@ -376,6 +393,7 @@ mod tests {
             liked: false,
             followed: false,
             trusted: false,
+            returns: true,
         };
         update(
             &p,
@@ -407,6 +425,7 @@ mod tests {
             liked: false,
             followed: false,
             trusted: false,
+            returns: true,
         };
         let it = item(0, 0.5, 18.0);
         let mut sat = [0.5f32; 4];
@@ -416,8 +435,13 @@ mod tests {
         }
         assert_eq!(st.sessions, 2);
         assert_eq!(st.boredom, 0.0);
+        assert!(st.active);
+        // A spent budget starts the second and last day; the next one ends the run.
         st.budget = 1.0;
         update(&p, &mut st, &mut [0.25; 4], &mut sat, &mut [], &it, &skip);
         assert_eq!((st.days, sat[0]), (2, 0.0));
+        assert!(st.active);
+        update(&p, &mut st, &mut [0.25; 4], &mut sat, &mut [], &it, &skip);
+        assert!(!st.active);
     }
 }

@@ -134,7 +134,7 @@ impl<'a> ArmRun<'a> {
             scenario,
             catalog,
             replicate,
-            params: ViewerParams::new(&scenario.viewer, k),
+            params: ViewerParams::new(&scenario.viewer, k, scenario.feed.days),
             k,
             window,
             follow_cap,
@@ -215,7 +215,11 @@ impl<'a> ArmRun<'a> {
             step,
             k: self.k,
             window: self.window,
-            end_seconds: (self.scenario.feed.minutes * 60.0) as f32,
+            end_seconds: self
+                .scenario
+                .feed
+                .minutes
+                .map_or(f32::INFINITY, |m| (m * 60.0) as f32),
         };
         let k5 = 5 * self.k;
         let slot_stride = self.window + self.follow_cap;
@@ -243,11 +247,22 @@ impl<'a> ArmRun<'a> {
         self.outcomes.iter().filter(|o| o.item != NONE).count() as u64
     }
 
-    /// Progress of this arm in [`PROGRESS_UNITS`]: the share of all viewers' minutes used.
+    /// Progress of this arm in [`PROGRESS_UNITS`]: the share of viewer-days done, counting
+    /// the day under way by the share of its budget used.
     fn progress_units(&self) -> u64 {
-        let end = self.scenario.feed.minutes * 60.0;
-        let used: f64 = self.viewers.iter().map(|v| f64::from(v.clock).min(end)).sum();
-        let share = used / (end * self.viewers.len() as f64);
+        let days = f64::from(self.scenario.feed.days);
+        let done: f64 = self
+            .viewers
+            .iter()
+            .map(|v| {
+                if v.active {
+                    (f64::from(v.days - 1) + f64::from(v.day_used / v.budget).min(1.0)) / days
+                } else {
+                    1.0
+                }
+            })
+            .sum();
+        let share = done / self.viewers.len() as f64;
         ((share * PROGRESS_UNITS as f64) as u64).min(PROGRESS_UNITS)
     }
 
@@ -480,7 +495,9 @@ impl StepContext<'_> {
             interest_drift: metrics::total_variation(interests, initial) as f32,
             profile_error: metrics::total_variation(&believed[..k], interests) as f32,
         };
-        v.state.active = v.state.clock < self.end_seconds;
+        if v.state.clock >= self.end_seconds {
+            v.state.active = false;
+        }
         Outcome {
             item: item_idx,
             milli: (response.fraction * 1000.0).round() as u32,

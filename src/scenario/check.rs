@@ -101,6 +101,16 @@ impl Scenario {
         c.count("catalog.items", k.items.into(), 1, 50_000_000);
         c.count("catalog.creators", k.creators.into(), 1, 10_000_000);
         c.range("catalog.arrivals_per_step", k.arrivals_per_step, 0.0, 1e6);
+        if k.arrivals_per_step * f64::from(self.feed.max_steps) > 50e6 {
+            c.fail(
+                "catalog.arrivals_per_step",
+                format!(
+                    "times feed.max_steps ({}) must be at most 50,000,000 items",
+                    self.feed.max_steps
+                ),
+                k.arrivals_per_step,
+            );
+        }
         c.positive("catalog.duration_median_seconds", k.duration_median_seconds);
         c.range("catalog.duration_sigma", k.duration_sigma, 0.0, 5.0);
         c.positive("catalog.duration_min_seconds", k.duration_min_seconds);
@@ -191,7 +201,8 @@ impl Scenario {
         c.probability("viewer.satiation_decay", v.satiation_decay);
         c.probability("viewer.session_recovery", v.session_recovery);
         c.probability("viewer.boredom_decay", v.boredom_decay);
-        c.positive("viewer.boredom_threshold", v.boredom_threshold);
+        c.range("viewer.boredom_threshold", v.boredom_threshold, 0.0, 1.0);
+        c.probability("viewer.return_probability", v.return_probability);
         c.probability("viewer.drift_rate", v.drift_rate);
         c.probability("viewer.stance_rate", v.stance_rate);
         c.range(
@@ -220,7 +231,10 @@ impl Scenario {
         c.count("recommender.trending_pool", r.trending_pool.into(), 1, 1_000_000);
 
         let f = &self.feed;
-        c.range("feed.minutes", f.minutes, 1e-3, 1e6);
+        c.count("feed.days", f.days.into(), 1, 10_000);
+        if let Some(m) = f.minutes {
+            c.range("feed.minutes", m, 1e-3, 1e7);
+        }
         c.count("feed.max_steps", f.max_steps.into(), 1, 10_000_000);
         c.count("feed.topic_candidates", f.topic_candidates.into(), 0, 100_000);
         c.count(

@@ -255,7 +255,7 @@ impl Default for PopulationConfig {
             susceptibility_mean: 1.0,
             susceptibility_shape: 4.0,
             confidence_bound: 0.4,
-            budget_median_minutes: 45.0,
+            budget_median_minutes: 60.0,
             budget_sigma: 0.6,
         }
     }
@@ -295,10 +295,12 @@ pub struct ViewerConfig {
     pub satiation_decay: f64,
     /// Factor applied to satiation at a session break.
     pub session_recovery: f64,
-    /// Factor by which boredom decays per impression.
+    /// Weight of the past in boredom, an exponential moving average of the unwatched share.
     pub boredom_decay: f64,
-    /// Boredom at which the viewer leaves the session.
+    /// Boredom (0..1) at which the viewer leaves the session.
     pub boredom_threshold: f64,
+    /// Probability that a viewer who left a session comes back the same day.
+    pub return_probability: f64,
     /// Interest drift per impression towards the watched topic, per unit of watch fraction.
     pub drift_rate: f64,
     /// Stance step towards a watched item within the confidence bound.
@@ -328,7 +330,8 @@ impl Default for ViewerConfig {
             satiation_decay: 0.95,
             session_recovery: 0.5,
             boredom_decay: 0.8,
-            boredom_threshold: 3.0,
+            boredom_threshold: 0.8,
+            return_probability: 0.85,
             drift_rate: 0.01,
             stance_rate: 0.05,
             trust_stance_multiplier: 2.0,
@@ -384,8 +387,12 @@ impl Default for RecommenderConfig {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct FeedConfig {
-    /// Minutes of use simulated per viewer (watching plus swiping).
-    pub minutes: f64,
+    /// Days simulated per viewer; each day the viewer uses the app until the daily budget is
+    /// spent or they do not come back after a session.
+    pub days: u32,
+    /// Cap on minutes of use per viewer over the run (watching plus swiping); none by default.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub minutes: Option<f64>,
     /// Most impressions per viewer, whatever the minutes.
     pub max_steps: u32,
     /// Candidates drawn from the viewer's strongest estimated topics per impression.
@@ -401,7 +408,8 @@ pub struct FeedConfig {
 impl Default for FeedConfig {
     fn default() -> Self {
         FeedConfig {
-            minutes: 60.0,
+            days: 1,
+            minutes: None,
             max_steps: 2000,
             topic_candidates: 30,
             top_topics: 3,
