@@ -110,6 +110,7 @@ mod tests {
             liked,
             followed,
             trusted: false,
+            returns: true,
         };
         check(signal(&c, &r(0.5, true, true, false)), 1.1);
         check(signal(&c, &r(0.5, false, false, false)), 0.5);
