@@ -429,10 +429,14 @@ mod tests {
         };
         let it = item(0, 0.5, 18.0);
         let mut sat = [0.5f32; 4];
-        // Boredom 1, 1.8, 2.44, 2.95, 3.36: the fifth skip ends the session.
-        for _ in 0..5 {
+        // Boredom after n skips is 1 - 0.8^n: 0.2, 0.36, ..., 0.790 after 7, 0.832 after 8,
+        // so the eighth skip ends the session (threshold 0.8) and the viewer comes back.
+        for _ in 0..7 {
             update(&p, &mut st, &mut [0.25; 4], &mut sat, &mut [], &it, &skip);
         }
+        assert_eq!(st.sessions, 1);
+        check(st.boredom, 1.0 - 0.8f32.powi(7));
+        update(&p, &mut st, &mut [0.25; 4], &mut sat, &mut [], &it, &skip);
         assert_eq!(st.sessions, 2);
         assert_eq!(st.boredom, 0.0);
         assert!(st.active);
