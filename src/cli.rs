@@ -203,27 +203,17 @@ fn run(args: RunArgs) -> Result<(), Failure> {
 
 fn validate(args: ValidateArgs) -> Result<(), Failure> {
     let scenario = load(&args.scenario, &args.set)?;
-    let catalog = rabbithole::catalog::Catalog::generate(
-        &Scenario {
-            population: scenario::PopulationConfig {
-                users: 1,
-                ..scenario.population.clone()
-            },
-            ..scenario.clone()
+    // One viewer suffices to size the per-viewer state; the catalog is the run's own.
+    let one = Scenario {
+        population: scenario::PopulationConfig {
+            users: 1,
+            ..scenario.population.clone()
         },
-        0,
-    );
-    let population = rabbithole::population::Population::generate(
-        &Scenario {
-            population: scenario::PopulationConfig {
-                users: 1,
-                ..scenario.population.clone()
-            },
-            ..scenario.clone()
-        },
-        0,
-    );
-    let per_viewer = ArmRun::new(&scenario, &catalog, &population, 0).bytes_per_viewer();
+        ..scenario.clone()
+    };
+    let catalog = rabbithole::catalog::Catalog::generate(&one, 0);
+    let population = rabbithole::population::Population::generate(&one, 0);
+    let per_viewer = ArmRun::new(&one, &catalog, &population, 0).bytes_per_viewer();
     let users = u64::from(scenario.population.users);
     let items = catalog.items.len() as u64;
     // Per item: the catalog entry plus the platform's statistics (impressions, watched, likes,
