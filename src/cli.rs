@@ -110,22 +110,33 @@ fn load(path: &Path, overrides: &[String]) -> Result<Scenario, Failure> {
 fn run(args: RunArgs) -> Result<(), Failure> {
     let started = Instant::now();
     let start_time = humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string();
-    let mut overrides = Vec::new();
+    let mut scenario = load(&args.scenario, &args.set)?;
+    // The shorthand flags win over the file and --set, and are checked as themselves.
+    let mut flags = Vec::new();
     if let Some(seed) = args.seed {
-        overrides.push(format!("scenario.seed={seed}"));
+        scenario.scenario.seed = seed;
     }
     if let Some(r) = args.replicates {
-        overrides.push(format!("scenario.replicates={r}"));
+        scenario.scenario.replicates = r;
+        flags.push(format!("--replicates {r}"));
     }
     if let Some(u) = args.users {
-        overrides.push(format!("population.users={u}"));
+        scenario.population.users = u;
+        flags.push(format!("--users {u}"));
     }
-    overrides.extend(args.set.iter().cloned());
-    let scenario = load(&args.scenario, &overrides)?;
+    if let Err(invalid) = scenario.validate() {
+        return Err(Failure::Input(format!("{}: {invalid}", flags.join(" "))));
+    }
     let out = args
         .out
         .clone()
         .unwrap_or_else(|| Path::new("results").join(&scenario.scenario.name));
+    if out.exists() && !out.is_dir() {
+        return Err(Failure::Input(format!(
+            "{} exists and is not a results directory; choose another --out",
+            out.display()
+        )));
+    }
     if out.exists() && !args.force {
         return Err(Failure::Input(format!(
             "{} exists; pass --force to replace it",

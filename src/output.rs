@@ -236,6 +236,12 @@ pub fn manifest_json(manifest: &Manifest) -> Vec<u8> {
 /// all are written. An existing `dir` is refused unless `force`, and then replaced only after
 /// the new one is complete.
 pub fn write_run_dir(dir: &Path, files: &[(&str, Vec<u8>)], force: bool) -> io::Result<()> {
+    if dir.exists() && !dir.is_dir() {
+        return Err(io::Error::new(
+            io::ErrorKind::AlreadyExists,
+            format!("{} exists and is not a directory", dir.display()),
+        ));
+    }
     if dir.exists() && !force {
         return Err(io::Error::new(
             io::ErrorKind::AlreadyExists,

@@ -95,7 +95,7 @@ pub trait Policy: Send + Sync {
 pub fn build(config: &PolicyConfig) -> Box<dyn Policy> {
     match config {
         PolicyConfig::Engagement(c) => Box::new(engagement::Engagement::new(c)),
-        PolicyConfig::Random => Box::new(random::Random),
+        PolicyConfig::Random(_) => Box::new(random::Random),
     }
 }
 

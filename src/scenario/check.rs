@@ -290,7 +290,7 @@ impl Scenario {
                 PolicyConfig::Engagement(e) => {
                     c.probability(&format!("arms.{i}.policy.exploration"), e.exploration)
                 }
-                PolicyConfig::Random => {}
+                PolicyConfig::Random(_) => {}
             }
         }
         match c.first {

@@ -48,7 +48,10 @@ pub fn load(path: &Path, overrides: &[String]) -> Result<Scenario, ScenarioError
 pub fn load_str(text: &str, path: &Path, overrides: &[String]) -> Result<Scenario, ScenarioError> {
     let parse_err = |e: toml::de::Error| ScenarioError::Parse {
         path: path.to_path_buf(),
-        message: e.to_string().trim_end().to_string(),
+        message: match e.span().and_then(|span| key_at(text, span.start)) {
+            Some(key) => format!("{key}: {}", e.to_string().trim_end()),
+            None => e.to_string().trim_end().to_string(),
+        },
     };
     // Deserialise the file as written first, so type errors and unknown keys carry its lines.
     let mut scenario: Scenario = toml::from_str(text).map_err(parse_err)?;
@@ -58,13 +61,15 @@ pub fn load_str(text: &str, path: &Path, overrides: &[String]) -> Result<Scenari
         let mut root = toml::Value::try_from(&scenario).expect("a scenario always serialises");
         for arg in overrides {
             overridden.push(apply_override(&mut root, arg)?);
+            // Deserialise after each one, so a wrong key or type is blamed on its own argument.
+            scenario = root
+                .clone()
+                .try_into()
+                .map_err(|e: toml::de::Error| ScenarioError::Override {
+                    arg: arg.clone(),
+                    message: e.message().trim_end().to_string(),
+                })?;
         }
-        scenario = root
-            .try_into()
-            .map_err(|e: toml::de::Error| ScenarioError::Override {
-                arg: overrides.join(" "),
-                message: e.message().to_string(),
-            })?;
     }
     scenario.validate().map_err(|invalid| {
         let from_override = overridden.iter().any(|k| invalid.key.starts_with(k.as_str()));
@@ -175,6 +180,37 @@ pub fn locate_line(text: &str, key: &str) -> Option<usize> {
     found.map(|offset| text[..offset.min(text.len())].matches('\n').count() + 1)
 }
 
+/// The dotted key whose value is written at byte `offset` of `text`, if any.
+fn key_at(text: &str, offset: usize) -> Option<String> {
+    fn walk(value: &toml::de::DeValue, offset: usize, path: &mut Vec<String>) {
+        match value {
+            toml::de::DeValue::Table(table) => {
+                for (key, child) in table.iter() {
+                    if child.span().contains(&offset) || key.span().contains(&offset) {
+                        path.push(key.get_ref().to_string());
+                        walk(child.get_ref(), offset, path);
+                        return;
+                    }
+                }
+            }
+            toml::de::DeValue::Array(items) => {
+                for (i, child) in items.iter().enumerate() {
+                    if child.span().contains(&offset) {
+                        path.push(i.to_string());
+                        walk(child.get_ref(), offset, path);
+                        return;
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    let root = toml::de::DeValue::Table(toml::de::DeTable::parse(text).ok()?.into_inner());
+    let mut path = Vec::new();
+    walk(&root, offset, &mut path);
+    (!path.is_empty()).then(|| path.join("."))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -208,9 +244,29 @@ mod tests {
     }
 
     #[test]
-    fn wrong_type_is_refused() {
+    fn wrong_type_is_refused_with_key_and_line() {
         let msg = load_err("[population]\nusers = \"many\"\n", &[]);
-        assert!(msg.contains("line 2"), "{msg}");
+        assert!(
+            msg.contains("line 2") && msg.contains("population.users"),
+            "{msg}"
+        );
+        let msg = load_err("[population]\nminor_share = 0.1\nusers = -5\n", &[]);
+        assert!(msg.starts_with("s.toml: population.users: "), "{msg}");
+    }
+
+    #[test]
+    fn unknown_key_in_a_policy_without_parameters_is_refused() {
+        let msg = load_err(
+            "[[arms]]\nname = \"a\"\npolicy = { kind = \"random\", exploration = 0.1 }\n",
+            &[],
+        );
+        assert!(msg.contains("exploration") && msg.contains("line 3"), "{msg}");
+    }
+
+    #[test]
+    fn a_bad_override_is_named_alone() {
+        let msg = load_err("", &["population.users=300", "population.usres=5"]);
+        assert!(msg.starts_with("--set population.usres=5:"), "{msg}");
     }
 
     #[test]

@@ -43,7 +43,7 @@ impl Default for Scenario {
                 },
                 Arm {
                     name: "random".into(),
-                    policy: PolicyConfig::Random,
+                    policy: PolicyConfig::Random(RandomConfig {}),
                 },
             ],
         }
@@ -458,7 +458,7 @@ pub enum PolicyConfig {
     /// Maximise predicted watch time, learned online.
     Engagement(EngagementConfig),
     /// Uniformly random visible items.
-    Random,
+    Random(RandomConfig),
 }
 
 impl PolicyConfig {
@@ -466,7 +466,7 @@ impl PolicyConfig {
     pub fn kind(&self) -> &'static str {
         match self {
             PolicyConfig::Engagement(_) => "engagement",
-            PolicyConfig::Random => "random",
+            PolicyConfig::Random(_) => "random",
         }
     }
 }
@@ -484,3 +484,8 @@ impl Default for EngagementConfig {
         EngagementConfig { exploration: 0.05 }
     }
 }
+
+/// Parameters of the `random` policy: none, and any key given is refused.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RandomConfig {}
