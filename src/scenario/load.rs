@@ -180,35 +180,38 @@ pub fn locate_line(text: &str, key: &str) -> Option<usize> {
     found.map(|offset| text[..offset.min(text.len())].matches('\n').count() + 1)
 }
 
-/// The dotted key whose value is written at byte `offset` of `text`, if any.
+/// The dotted key written at byte `offset` of `text` (its name or its value), if any.
 fn key_at(text: &str, offset: usize) -> Option<String> {
-    fn walk(value: &toml::de::DeValue, offset: usize, path: &mut Vec<String>) {
-        match value {
-            toml::de::DeValue::Table(table) => {
-                for (key, child) in table.iter() {
-                    if child.span().contains(&offset) || key.span().contains(&offset) {
-                        path.push(key.get_ref().to_string());
-                        walk(child.get_ref(), offset, path);
-                        return;
-                    }
-                }
+    use toml::de::DeValue;
+    // Table spans cover only a `[header]`, so every branch is searched, not only those whose
+    // span contains the offset.
+    fn walk(value: &DeValue, offset: usize, path: &mut Vec<String>) -> bool {
+        let children: Vec<(String, &toml::Spanned<DeValue>, Option<std::ops::Range<usize>>)> = match value {
+            DeValue::Table(table) => table
+                .iter()
+                .map(|(k, v)| (k.get_ref().to_string(), v, Some(k.span())))
+                .collect(),
+            DeValue::Array(items) => items
+                .iter()
+                .enumerate()
+                .map(|(i, v)| (i.to_string(), v, None))
+                .collect(),
+            _ => return false,
+        };
+        for (name, child, key_span) in children {
+            path.push(name);
+            let here = child.span().contains(&offset) || key_span.is_some_and(|k| k.contains(&offset));
+            let leaf = !matches!(child.get_ref(), DeValue::Table(_) | DeValue::Array(_));
+            if (here && leaf) || walk(child.get_ref(), offset, path) || here {
+                return true;
             }
-            toml::de::DeValue::Array(items) => {
-                for (i, child) in items.iter().enumerate() {
-                    if child.span().contains(&offset) {
-                        path.push(i.to_string());
-                        walk(child.get_ref(), offset, path);
-                        return;
-                    }
-                }
-            }
-            _ => {}
+            path.pop();
         }
+        false
     }
-    let root = toml::de::DeValue::Table(toml::de::DeTable::parse(text).ok()?.into_inner());
+    let root = DeValue::Table(toml::de::DeTable::parse(text).ok()?.into_inner());
     let mut path = Vec::new();
-    walk(&root, offset, &mut path);
-    (!path.is_empty()).then(|| path.join("."))
+    walk(&root, offset, &mut path).then(|| path.join("."))
 }
 
 #[cfg(test)]
