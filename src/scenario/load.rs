@@ -182,32 +182,36 @@ pub fn locate_line(text: &str, key: &str) -> Option<usize> {
 
 /// The dotted key written at byte `offset` of `text` (its name or its value), if any.
 fn key_at(text: &str, offset: usize) -> Option<String> {
-    use toml::de::DeValue;
-    // Table spans cover only a `[header]`, so every branch is searched, not only those whose
-    // span contains the offset.
-    fn walk(value: &DeValue, offset: usize, path: &mut Vec<String>) -> bool {
-        let children: Vec<(String, &toml::Spanned<DeValue>, Option<std::ops::Range<usize>>)> = match value {
+    use std::ops::Range;
+    use toml::{Spanned, de::DeValue};
+    // The deepest key whose name or value covers the offset. Table spans cover only a
+    // `[header]`, so every branch is searched, not only those whose span covers it.
+    fn visit(
+        name: String,
+        child: &Spanned<DeValue>,
+        key: Option<Range<usize>>,
+        at: usize,
+        path: &mut Vec<String>,
+    ) -> bool {
+        path.push(name);
+        let here = child.span().contains(&at) || key.is_some_and(|k| k.contains(&at));
+        if walk(child.get_ref(), at, path) || here {
+            return true;
+        }
+        path.pop();
+        false
+    }
+    fn walk(value: &DeValue, at: usize, path: &mut Vec<String>) -> bool {
+        match value {
             DeValue::Table(table) => table
                 .iter()
-                .map(|(k, v)| (k.get_ref().to_string(), v, Some(k.span())))
-                .collect(),
+                .any(|(k, v)| visit(k.get_ref().to_string(), v, Some(k.span()), at, path)),
             DeValue::Array(items) => items
                 .iter()
                 .enumerate()
-                .map(|(i, v)| (i.to_string(), v, None))
-                .collect(),
-            _ => return false,
-        };
-        for (name, child, key_span) in children {
-            path.push(name);
-            let here = child.span().contains(&offset) || key_span.is_some_and(|k| k.contains(&offset));
-            let leaf = !matches!(child.get_ref(), DeValue::Table(_) | DeValue::Array(_));
-            if (here && leaf) || walk(child.get_ref(), offset, path) || here {
-                return true;
-            }
-            path.pop();
+                .any(|(i, v)| visit(i.to_string(), v, None, at, path)),
+            _ => false,
         }
-        false
     }
     let root = DeValue::Table(toml::de::DeTable::parse(text).ok()?.into_inner());
     let mut path = Vec::new();
