@@ -1,0 +1,190 @@
+//! Integration tests: the `rabbithole` binary run on tiny scenarios written into a temporary
+//! directory, checked through what a user sees (files, columns, exit codes, messages).
+//!
+//! Every run passes `--out` inside its own temporary directory and `--quiet`, and scenarios are
+//! small (a few hundred viewers, a quarter of an hour of use), so the whole crate runs in
+//! seconds. This file holds the shared fixtures; the modules hold the tests.
+
+mod effects;
+mod errors;
+mod invariants;
+mod reproducibility;
+mod run;
+mod scenario_docs;
+
+use assert_cmd::Command;
+use std::path::{Path, PathBuf};
+use tempfile::TempDir;
+
+/// The two arms most tests compare: a watch-time-optimising feed and a random one.
+pub const ENGAGEMENT_AND_RANDOM: &str = r#"
+[[arms]]
+name = "engagement"
+policy = { kind = "engagement", exploration = 0.05 }
+
+[[arms]]
+name = "random"
+policy = { kind = "random" }
+"#;
+
+/// A scenario that runs in a fraction of a second: 200 viewers, 15 minutes of use each, two
+/// replicates, 800 items. `extra` is appended (arms, more tables).
+pub fn tiny_scenario(extra: &str) -> String {
+    format!(
+        r#"[scenario]
+name = "tiny"
+seed = 7
+replicates = 2
+
+[population]
+users = 200
+
+[catalog]
+items = 800
+creators = 80
+
+[feed]
+minutes = 15
+{extra}"#
+    )
+}
+
+/// Minutes of use per viewer in [`tiny_scenario`].
+pub const TINY_MINUTES: f64 = 15.0;
+
+/// Viewers in [`tiny_scenario`].
+pub const TINY_USERS: usize = 200;
+
+/// A temporary directory that holds scenario files and results directories.
+pub struct Workspace {
+    dir: TempDir,
+}
+
+impl Workspace {
+    pub fn empty() -> Workspace {
+        Workspace {
+            dir: tempfile::tempdir().expect("a temporary directory"),
+        }
+    }
+
+    /// The path of `name` inside the workspace.
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    /// Writes `text` to `name` and returns its path.
+    pub fn write(&self, name: &str, text: &str) -> PathBuf {
+        let path = self.path(name);
+        std::fs::write(&path, text).expect("writing a scenario file");
+        path
+    }
+
+    /// Names of the entries of the workspace, sorted (hidden ones included).
+    pub fn entries(&self) -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(self.dir.path())
+            .expect("reading the workspace")
+            .map(|e| {
+                e.expect("a directory entry")
+                    .file_name()
+                    .to_string_lossy()
+                    .into_owned()
+            })
+            .collect();
+        names.sort();
+        names
+    }
+
+    /// Runs `rabbithole run SCENARIO --out OUT --quiet ARGS...`, expects success and returns
+    /// the results directory.
+    pub fn run_ok(&self, scenario: &Path, out: &str, args: &[&str]) -> PathBuf {
+        let out = self.path(out);
+        rabbithole()
+            .arg("run")
+            .arg(scenario)
+            .arg("--out")
+            .arg(&out)
+            .arg("--quiet")
+            .args(args)
+            .assert()
+            .success();
+        out
+    }
+}
+
+/// The `rabbithole` binary built by cargo for this test crate.
+pub fn rabbithole() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_rabbithole"))
+}
+
+/// A CSV file read as text: the header and the records, addressed by column name.
+pub struct Table {
+    pub header: Vec<String>,
+    pub rows: Vec<Vec<String>>,
+}
+
+impl Table {
+    /// Reads `path`; panics with the path when it is missing or not CSV.
+    pub fn read(path: &Path) -> Table {
+        let mut reader =
+            csv::Reader::from_path(path).unwrap_or_else(|e| panic!("cannot open {}: {e}", path.display()));
+        let header = reader
+            .headers()
+            .unwrap_or_else(|e| panic!("{}: bad header: {e}", path.display()))
+            .iter()
+            .map(str::to_string)
+            .collect();
+        let rows = reader
+            .records()
+            .map(|r| {
+                r.unwrap_or_else(|e| panic!("{}: bad record: {e}", path.display()))
+                    .iter()
+                    .map(str::to_string)
+                    .collect()
+            })
+            .collect();
+        Table { header, rows }
+    }
+
+    /// Index of column `name`; panics listing the columns when there is none.
+    pub fn col(&self, name: &str) -> usize {
+        self.header
+            .iter()
+            .position(|h| h == name)
+            .unwrap_or_else(|| panic!("no column {name:?} in {:?}", self.header))
+    }
+
+    /// The text of column `name` in `row`.
+    pub fn text<'a>(&self, row: &'a [String], name: &str) -> &'a str {
+        &row[self.col(name)]
+    }
+
+    /// The number in column `name` of `row`; `None` when empty (no value yet).
+    pub fn num(&self, row: &[String], name: &str) -> Option<f64> {
+        let text = self.text(row, name);
+        if text.is_empty() {
+            None
+        } else {
+            Some(
+                text.parse()
+                    .unwrap_or_else(|e| panic!("column {name}: {text:?} is not a number: {e}")),
+            )
+        }
+    }
+
+    /// The rows whose column `name` is `value`.
+    pub fn rows_where<'a>(&'a self, name: &str, value: &str) -> Vec<&'a [String]> {
+        let c = self.col(name);
+        self.rows
+            .iter()
+            .filter(|r| r[c] == value)
+            .map(Vec::as_slice)
+            .collect()
+    }
+
+    /// The one row whose column `name` is `value`.
+    pub fn row_where(&self, name: &str, value: &str) -> &[String] {
+        let rows = self.rows_where(name, value);
+        assert_eq!(rows.len(), 1, "expected one row with {name} = {value:?}");
+        rows[0]
+    }
+}
