@@ -196,6 +196,14 @@ fn run(args: RunArgs) -> Result<(), Failure> {
             Failure::Run(format!("cannot write {}: {e}", out.display()))
         }
     })?;
+    let cut = results.finals.iter().map(|r| r.active).fold(0.0, f64::max);
+    if cut > 0.0 {
+        eprintln!(
+            "warning: feed.max_steps ({}) ended the run while up to {:.1} % of viewers were still scrolling; raise it to simulate their whole use",
+            scenario.feed.max_steps,
+            100.0 * cut
+        );
+    }
     if !args.quiet {
         println!(
             "{}: {} arms x {} replicates x {} viewers, {:.1} M viewer-steps in {:.1} s",

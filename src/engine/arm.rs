@@ -3,7 +3,8 @@
 //!
 //! Per-viewer state is compact and flat: a [`ViewerState`] of scalars, K-vectors in one `f32`
 //! array (interests, initial interests, satiation, profile estimate, profile counts), the
-//! feed window and follows in one `u32` array, the window's topics in a `u16` array. The hot
+//! recent impressions (a ring of max(W, no-repeat) items) and follows in one `u32` array, the
+//! ring's topics in a `u16` array. The hot
 //! loop reuses per-thread scratch buffers and allocates nothing.
 
 use super::{PROGRESS_UNITS, TimeRow, UserRow};
@@ -48,15 +49,18 @@ pub struct ArmRun<'a> {
     replicate: u32,
     params: ViewerParams,
     k: usize,
+    /// W: the metrics window.
     window: usize,
+    /// Length of the ring of recent impressions: max(W, no-repeat, 1).
+    history: usize,
     follow_cap: usize,
     viewers: Vec<ViewerState>,
     /// Per viewer: interests, initial interests, satiation, profile, profile counts (5 K).
     floats: Vec<f32>,
-    /// Per viewer: feed window items (W), then follow slots.
+    /// Per viewer: the ring of recent items, then follow slots.
     slots: Vec<u32>,
-    /// Per viewer: feed window topics (W).
-    window_topics: Vec<u16>,
+    /// Per viewer: the topics of the ring of recent items.
+    history_topics: Vec<u16>,
     outcomes: Vec<Outcome>,
     viewer_metrics: Vec<ViewerMetrics>,
     global: Global,
@@ -96,6 +100,7 @@ impl<'a> ArmRun<'a> {
         let k = catalog.n_topics();
         let n = population.people.len();
         let window = scenario.metrics.window as usize;
+        let history = window.max(scenario.feed.no_repeat as usize).max(1);
         let follow_cap = scenario.viewer.max_follows as usize;
         let prior = scenario.recommender.profile_prior as f32;
         let mut floats = vec![0f32; n * 5 * k];
@@ -137,11 +142,12 @@ impl<'a> ArmRun<'a> {
             params: ViewerParams::new(&scenario.viewer, k, scenario.feed.days),
             k,
             window,
+            history,
             follow_cap,
             viewers: population.people.iter().map(ViewerState::new).collect(),
             floats,
-            slots: vec![0; n * (window + follow_cap)],
-            window_topics: vec![0; n * window],
+            slots: vec![0; n * (history + follow_cap)],
+            history_topics: vec![0; n * history],
             outcomes: vec![
                 Outcome {
                     item: NONE,
@@ -157,7 +163,7 @@ impl<'a> ArmRun<'a> {
 
     /// Bytes of state per viewer in this arm.
     pub fn bytes_per_viewer(&self) -> usize {
-        BYTES_PER_VIEWER_FIXED + 5 * self.k * 4 + (self.window + self.follow_cap) * 4 + self.window * 2
+        BYTES_PER_VIEWER_FIXED + 5 * self.k * 4 + (self.history + self.follow_cap) * 4 + self.history * 2
     }
 
     /// Runs the arm to the end, appending its timeseries rows; returns the viewer-steps done.
@@ -215,6 +221,8 @@ impl<'a> ArmRun<'a> {
             step,
             k: self.k,
             window: self.window,
+            history: self.history,
+            no_repeat: self.scenario.feed.no_repeat as usize,
             end_seconds: self
                 .scenario
                 .feed
@@ -222,12 +230,12 @@ impl<'a> ArmRun<'a> {
                 .map_or(f32::INFINITY, |m| (m * 60.0) as f32),
         };
         let k5 = 5 * self.k;
-        let slot_stride = self.window + self.follow_cap;
+        let slot_stride = self.history + self.follow_cap;
         self.viewers
             .par_iter_mut()
             .zip(self.floats.par_chunks_mut(k5))
             .zip(self.slots.par_chunks_mut(slot_stride))
-            .zip(self.window_topics.par_chunks_mut(self.window))
+            .zip(self.history_topics.par_chunks_mut(self.history))
             .zip(self.outcomes.par_iter_mut())
             .zip(self.viewer_metrics.par_iter_mut())
             .enumerate()
@@ -402,6 +410,8 @@ struct StepContext<'s> {
     step: u32,
     k: usize,
     window: usize,
+    history: usize,
+    no_repeat: usize,
     end_seconds: f32,
 }
 
@@ -428,15 +438,15 @@ impl StepContext<'_> {
         let (initial, rest) = rest.split_at_mut(k);
         let (satiation, rest) = rest.split_at_mut(k);
         let (estimate, counts) = rest.split_at_mut(k);
-        let (window, follows) = v.slots.split_at_mut(self.window);
-        let n_recent = (v.state.impressions as usize).min(self.window);
+        let (ring, follows) = v.slots.split_at_mut(self.history);
+        let shown = v.state.impressions as usize;
         let n_follows = v.state.n_follows;
 
         let item_idx = {
             let view = ViewerView {
                 profile: estimate,
                 counts,
-                recent: &window[..n_recent],
+                recent: last(ring, shown, self.no_repeat),
                 follows: &follows[..n_follows as usize],
             };
             let mut rng = stream(
@@ -459,8 +469,8 @@ impl StepContext<'_> {
         );
         let response = viewer::respond(self.params, interests, satiation, trusted, item, &mut rng);
 
-        let pos = v.state.impressions as usize % self.window;
-        window[pos] = item_idx;
+        let pos = shown % self.history;
+        ring[pos] = item_idx;
         v.topics[pos] = item.topic;
         viewer::update(
             self.params,
@@ -475,10 +485,12 @@ impl StepContext<'_> {
         profile::observe(self.shared.config, estimate, counts, item.topic as usize, signal);
 
         // Metrics of the window and the viewer after this impression.
-        let n = (v.state.impressions as usize).min(self.window);
+        let n = (shown + 1).min(self.window);
         let mut topic_counts = [0u32; MAX_TOPICS];
-        for &t in &v.topics[..n] {
-            topic_counts[t as usize] += 1;
+        for part in last(v.topics, shown + 1, self.window) {
+            for &t in part {
+                topic_counts[t as usize] += 1;
+            }
         }
         let topic_counts = &topic_counts[..k];
         let top = metrics::top_topic_share(topic_counts, n as u32);
@@ -503,6 +515,20 @@ impl StepContext<'_> {
             milli: (response.fraction * 1000.0).round() as u32,
             liked: response.liked,
         }
+    }
+}
+
+/// The last `count` entries of a ring buffer into which `written` entries have been written in
+/// order (entry j at j mod length), as at most two contiguous slices.
+#[inline]
+fn last<T>(ring: &[T], written: usize, count: usize) -> [&[T]; 2] {
+    let len = ring.len();
+    let count = count.min(written).min(len);
+    let end = written % len;
+    if count <= end {
+        [&ring[end - count..end], &[]]
+    } else {
+        [&ring[..end], &ring[len - (count - end)..]]
     }
 }
 
@@ -576,5 +602,30 @@ impl Global {
         }
         self.order[..pool].sort_unstable_by(by_trend);
         self.trending.extend_from_slice(&self.order[..pool]);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::last;
+
+    #[test]
+    fn last_entries_of_a_ring() {
+        let ring = [10, 11, 12, 13];
+        let check = |written, count, a: &[i32], b: &[i32]| {
+            assert_eq!(
+                last(&ring, written, count),
+                [a, b],
+                "written {written}, count {count}"
+            );
+        };
+        // Three written: 10, 11, 12 at positions 0..3.
+        check(3, 2, &[11, 12], &[]);
+        check(3, 9, &[10, 11, 12], &[]);
+        // Six written: positions 0, 1 hold entries 4 and 5; 2, 3 hold entries 2 and 3.
+        check(6, 3, &[10, 11], &[13]);
+        check(6, 4, &[10, 11], &[12, 13]);
+        check(8, 2, &[], &[12, 13]);
+        check(6, 0, &[], &[]);
     }
 }

@@ -45,8 +45,9 @@ pub struct ViewerView<'a> {
     pub profile: &'a [f32],
     /// Observations per topic behind the estimate.
     pub counts: &'a [f32],
-    /// Recently shown items (the feed window, in no particular order).
-    pub recent: &'a [ItemIdx],
+    /// Items the policy must not show again (the last `feed.no_repeat` impressions), in two
+    /// parts, in no particular order.
+    pub recent: [&'a [ItemIdx]; 2],
     /// Followed creators.
     pub follows: &'a [u32],
 }
@@ -55,7 +56,7 @@ impl ViewerView<'_> {
     /// True if the item was shown within the feed window.
     #[inline]
     pub fn seen_recently(&self, item: ItemIdx) -> bool {
-        self.recent.contains(&item)
+        self.recent[0].contains(&item) || self.recent[1].contains(&item)
     }
 }
 

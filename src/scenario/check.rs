@@ -86,6 +86,8 @@ impl Scenario {
             );
         }
         c.count("scenario.replicates", s.replicates.into(), 1, 10_000);
+        // TOML integers are signed 64-bit: a larger seed could not be written back.
+        c.count("scenario.seed", s.seed, 0, i64::MAX as u64);
         if let Some(b) = &s.baseline
             && !self.arms.iter().any(|a| &a.name == b)
         {
@@ -201,7 +203,13 @@ impl Scenario {
         c.probability("viewer.satiation_decay", v.satiation_decay);
         c.probability("viewer.session_recovery", v.session_recovery);
         c.probability("viewer.boredom_decay", v.boredom_decay);
-        c.range("viewer.boredom_threshold", v.boredom_threshold, 0.0, 1.0);
+        if !(v.boredom_threshold > 0.0 && v.boredom_threshold <= 1.0) {
+            c.fail(
+                "viewer.boredom_threshold",
+                "must be greater than 0 and at most 1",
+                v.boredom_threshold,
+            );
+        }
         c.probability("viewer.return_probability", v.return_probability);
         c.probability("viewer.drift_rate", v.drift_rate);
         c.probability("viewer.stance_rate", v.stance_rate);
@@ -237,12 +245,8 @@ impl Scenario {
         }
         c.count("feed.max_steps", f.max_steps.into(), 1, 10_000_000);
         c.count("feed.topic_candidates", f.topic_candidates.into(), 0, 100_000);
-        c.count(
-            "feed.top_topics",
-            f.top_topics.into(),
-            1,
-            self.n_topics().max(1) as u64,
-        );
+        c.count("feed.top_topics", f.top_topics.into(), 1, 256);
+        c.count("feed.no_repeat", f.no_repeat.into(), 0, 255);
         c.count(
             "feed.trending_candidates",
             f.trending_candidates.into(),
@@ -324,7 +328,9 @@ mod tests {
         check(|s| s.viewer.drift_rate = f64::NAN, "viewer.drift_rate");
         check(|s| s.scenario.baseline = Some("nope".into()), "scenario.baseline");
         check(|s| s.arms[1].name = "engagement".into(), "arms.1.name");
-        check(|s| s.feed.top_topics = 99, "feed.top_topics");
+        check(|s| s.feed.top_topics = 999, "feed.top_topics");
+        check(|s| s.scenario.seed = u64::MAX, "scenario.seed");
+        check(|s| s.viewer.boredom_threshold = 0.0, "viewer.boredom_threshold");
         check(
             |s| {
                 s.arms[0].policy =

@@ -118,7 +118,9 @@ pub struct CatalogConfig {
     pub quality_beta: f64,
     /// Standard deviation of an item's stance around its creator's stance.
     pub stance_noise: f64,
-    /// Share of a creator's items that are on a topic other than the creator's home topic.
+    /// Probability that an item's topic is redrawn from the topic shares instead of being its
+    /// creator's home topic (it may land on the home topic again); half of the items that land
+    /// elsewhere go to a creator of that topic.
     pub off_topic_share: f64,
     /// The K topics.
     pub topics: Vec<TopicConfig>,
@@ -213,7 +215,8 @@ fn default_stance_spread() -> f64 {
 pub struct GroupConfig {
     /// Group name, used in `group_exposure_<name>` columns.
     pub name: String,
-    /// Share of creators in the group (normalised over groups).
+    /// Relative weight of the group among creators (normalised over groups).
+    #[serde(default = "one")]
     pub share: f64,
 }
 
@@ -291,7 +294,7 @@ pub struct ViewerConfig {
     pub max_follows: u32,
     /// Satiation added to the watched topic per unit of watch fraction.
     pub satiation_gain: f64,
-    /// Factor by which satiation decays per impression.
+    /// Share of satiation kept per impression (1 = satiation never wears off).
     pub satiation_decay: f64,
     /// Factor applied to satiation at a session break.
     pub session_recovery: f64,
@@ -344,7 +347,8 @@ impl Default for ViewerConfig {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct RecommenderConfig {
-    /// Prior estimate of a viewer's watch fraction on a topic never shown.
+    /// Prior estimate of a viewer's watch signal on a topic never shown (the signal is the watch
+    /// fraction plus like and follow credits, less the skip penalty).
     pub profile_prior: f64,
     /// Pseudo-count of the prior in the per-topic estimate.
     pub profile_prior_weight: f64,
@@ -395,9 +399,12 @@ pub struct FeedConfig {
     pub minutes: Option<f64>,
     /// Most impressions per viewer, whatever the minutes.
     pub max_steps: u32,
+    /// The recommender does not show again an item among the viewer's last this many
+    /// impressions (0: repeats allowed).
+    pub no_repeat: u32,
     /// Candidates drawn from the viewer's strongest estimated topics per impression.
     pub topic_candidates: u32,
-    /// How many of the strongest estimated topics candidates come from.
+    /// How many of the strongest estimated topics candidates come from (at most K are used).
     pub top_topics: u32,
     /// Candidates drawn from the trending list.
     pub trending_candidates: u32,
@@ -410,7 +417,8 @@ impl Default for FeedConfig {
         FeedConfig {
             days: 1,
             minutes: None,
-            max_steps: 2000,
+            max_steps: 20_000,
+            no_repeat: 20,
             topic_candidates: 30,
             top_topics: 3,
             trending_candidates: 10,
