@@ -1,1 +1,240 @@
-fn main() {}
+//! Engine benchmarks: viewer-steps per second for whole arms, and bytes of state per viewer.
+//!
+//! - `engine/quickstart/{engagement,random}`: one arm of `scenarios/quickstart.toml` as shipped
+//!   (2,000 viewers, 60 minutes of use), replicate 0.
+//! - `engine/100k_viewers/engagement`: the same settings with 100,000 viewers and 5 minutes.
+//!
+//! Each iteration runs one arm from step 0 to the end ([`ArmRun::run`]); building the arm's
+//! state ([`ArmRun::new`]) is set-up and is not timed, nor are the catalog and population,
+//! which a replicate draws once for all its arms. Throughput is in viewer-steps (impressions),
+//! counted by a run before the benchmark; every timed run is checked to do the same count,
+//! since the engine is seeded and deterministic. Runs on rayon's global pool (all cores).
+//!
+//! Before the benchmarks, a memory report prints the layout's bytes per viewer
+//! ([`ArmRun::bytes_per_viewer`]) and the resident-memory growth of a 100k-viewer arm.
+//!
+//! Outside `cargo bench` (`cargo test --all-targets` or `--benches`) nothing is timed: a tiny
+//! arm is run once as a smoke check, so tests stay fast.
+
+use criterion::{BatchSize, BenchmarkGroup, Criterion, SamplingMode, Throughput, measurement::WallTime};
+use rabbithole::catalog::Catalog;
+use rabbithole::engine::ArmRun;
+use rabbithole::population::Population;
+use rabbithole::recommender::{self, Policy};
+use rabbithole::scenario::{self, Scenario};
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// The replicate every benchmark runs.
+const REPLICATE: u32 = 0;
+/// Overrides that turn the quick start into the 100k-viewer benchmark.
+const BIG: &[&str] = &["population.users=100000", "feed.minutes=5"];
+/// Overrides for the smoke check outside `cargo bench`.
+const SMOKE: &[&str] = &["population.users=50", "feed.minutes=2"];
+
+/// `scenarios/quickstart.toml` with `overrides` (`KEY=VALUE`, as `--set` takes them).
+fn quickstart(overrides: &[&str]) -> Scenario {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scenarios/quickstart.toml");
+    let overrides: Vec<String> = overrides.iter().map(|s| s.to_string()).collect();
+    scenario::load(&path, &overrides).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// A scenario with the catalog and population of replicate 0, drawn once.
+struct Bench {
+    scenario: Scenario,
+    catalog: Catalog,
+    population: Population,
+}
+
+impl Bench {
+    fn new(scenario: Scenario) -> Bench {
+        let catalog = Catalog::generate(&scenario, REPLICATE);
+        let population = Population::generate(&scenario, REPLICATE);
+        Bench {
+            scenario,
+            catalog,
+            population,
+        }
+    }
+
+    fn users(&self) -> usize {
+        self.population.people.len()
+    }
+
+    /// The arm called `name`: its index and its policy.
+    fn arm(&self, name: &str) -> (usize, Box<dyn Policy>) {
+        let idx = self
+            .scenario
+            .arms
+            .iter()
+            .position(|a| a.name == name)
+            .unwrap_or_else(|| panic!("the scenario has no arm {name:?}"));
+        (idx, recommender::build(&self.scenario.arms[idx].policy))
+    }
+
+    /// A fresh arm at step 0.
+    fn arm_run(&self) -> ArmRun<'_> {
+        ArmRun::new(&self.scenario, &self.catalog, &self.population, REPLICATE)
+    }
+
+    /// Runs the arm `name` once to the end; returns its viewer-steps.
+    fn viewer_steps(&self, name: &str) -> u64 {
+        let (idx, policy) = self.arm(name);
+        self.arm_run().run(policy.as_ref(), idx, &mut Vec::new(), &|_| {})
+    }
+
+    /// Adds the benchmark of arm `name` to `group`.
+    fn bench_arm(&self, group: &mut BenchmarkGroup<WallTime>, name: &str) {
+        let (idx, policy) = self.arm(name);
+        let steps = self.viewer_steps(name);
+        println!(
+            "{name}: {} viewers, {} minutes, {steps} viewer-steps per iteration",
+            self.users(),
+            self.scenario.feed.minutes
+        );
+        group.throughput(Throughput::Elements(steps));
+        group.bench_function(name, |b| {
+            b.iter_batched(
+                || (self.arm_run(), Vec::new()),
+                // `iter_batched` passes the input and the output through
+                // `std::hint::black_box` and drops the output after the clock stops.
+                |(mut run, mut rows)| {
+                    let done = run.run(policy.as_ref(), idx, &mut rows, &|_| {});
+                    assert_eq!(done, steps, "the engine is deterministic");
+                    (run, rows)
+                },
+                BatchSize::PerIteration,
+            )
+        });
+    }
+}
+
+/// Resident-set figures of this process, in bytes, from `/proc/self/status`.
+#[derive(Debug, Clone, Copy)]
+struct Rss {
+    /// VmRSS: resident now.
+    now: u64,
+    /// VmHWM: the peak since start, or since the last reset.
+    peak: u64,
+}
+
+impl Rss {
+    /// None where `/proc` is missing (not Linux).
+    fn read() -> Option<Rss> {
+        let status = std::fs::read_to_string("/proc/self/status").ok()?;
+        let field = |name: &str| -> Option<u64> {
+            let line = status.lines().find(|l| l.starts_with(name))?;
+            let kib: u64 = line[name.len()..]
+                .trim()
+                .trim_end_matches("kB")
+                .trim()
+                .parse()
+                .ok()?;
+            Some(kib * 1024)
+        };
+        Some(Rss {
+            now: field("VmRSS:")?,
+            peak: field("VmHWM:")?,
+        })
+    }
+
+    /// Resets VmHWM to the current VmRSS (Linux 4.0+); false if not allowed.
+    fn reset_peak() -> bool {
+        std::fs::write("/proc/self/clear_refs", "5").is_ok()
+    }
+}
+
+/// Prints bytes of state per viewer: the layout's figure and the measured resident memory.
+fn memory_report(quick: &Bench) {
+    println!("memory: quickstart ({} viewers)", quick.users());
+    println!(
+        "  layout: {} bytes/viewer (ArmRun::bytes_per_viewer)",
+        quick.arm_run().bytes_per_viewer()
+    );
+
+    let big = Bench::new(quickstart(BIG));
+    let n = big.users() as f64;
+    let (idx, policy) = big.arm("engagement");
+    let reset = Rss::reset_peak();
+    let Some(before) = Rss::read() else {
+        println!("memory: /proc/self/status unreadable, RSS not measured");
+        return;
+    };
+    let mut run = big.arm_run();
+    let built = Rss::read().expect("readable a moment ago");
+    let layout = run.bytes_per_viewer();
+    let steps = run.run(policy.as_ref(), idx, &mut Vec::new(), &|_| {});
+    let ran = Rss::read().expect("readable a moment ago");
+    let per_viewer = |bytes: u64| bytes as f64 / n;
+    println!(
+        "memory: 100k viewers ({} viewers, {} minutes, {steps} viewer-steps)",
+        big.users(),
+        big.scenario.feed.minutes
+    );
+    println!("  layout: {layout} bytes/viewer (ArmRun::bytes_per_viewer)");
+    println!(
+        "  VmRSS growth after ArmRun::new: {:.0} bytes/viewer ({:.1} MiB)",
+        per_viewer(built.now.saturating_sub(before.now)),
+        built.now.saturating_sub(before.now) as f64 / 1048576.0
+    );
+    println!(
+        "  VmRSS growth after the run: {:.0} bytes/viewer ({:.1} MiB)",
+        per_viewer(ran.now.saturating_sub(before.now)),
+        ran.now.saturating_sub(before.now) as f64 / 1048576.0
+    );
+    if reset {
+        println!(
+            "  peak (VmHWM) growth over build and run: {:.0} bytes/viewer ({:.1} MiB)",
+            per_viewer(ran.peak.saturating_sub(before.now)),
+            ran.peak.saturating_sub(before.now) as f64 / 1048576.0
+        );
+    } else {
+        println!("  peak (VmHWM) not reset (clear_refs refused); peak growth not measured");
+    }
+    drop(run);
+}
+
+/// Outside `cargo bench`: one tiny arm per policy, so the benchmark's code paths still run.
+fn smoke() {
+    let bench = Bench::new(quickstart(SMOKE));
+    for name in ["engagement", "random"] {
+        assert!(bench.viewer_steps(name) > 0, "{name} did no viewer-steps");
+    }
+    println!("engine benches: smoke check passed (timings run under `cargo bench` only)");
+}
+
+fn main() {
+    // `cargo bench` passes --bench; `cargo test --benches` does not.
+    if !std::env::args().any(|a| a == "--bench") {
+        smoke();
+        return;
+    }
+    let mut c = Criterion::default().configure_from_args();
+    let quick = Bench::new(quickstart(&[]));
+    // Also warms up rayon's pool and the per-thread scratch before any RSS is read.
+    quick.viewer_steps("engagement");
+    memory_report(&quick);
+
+    let mut group = c.benchmark_group("engine/quickstart");
+    group
+        .sampling_mode(SamplingMode::Flat)
+        .sample_size(20)
+        .warm_up_time(Duration::from_secs(2))
+        .measurement_time(Duration::from_secs(10));
+    quick.bench_arm(&mut group, "engagement");
+    quick.bench_arm(&mut group, "random");
+    group.finish();
+    drop(quick);
+
+    let big = Bench::new(quickstart(BIG));
+    let mut group = c.benchmark_group("engine/100k_viewers");
+    group
+        .sampling_mode(SamplingMode::Flat)
+        .sample_size(10)
+        .warm_up_time(Duration::from_secs(2))
+        .measurement_time(Duration::from_secs(15));
+    big.bench_arm(&mut group, "engagement");
+    group.finish();
+
+    c.final_summary();
+}

@@ -169,6 +169,11 @@ fn run(args: RunArgs) -> Result<(), Failure> {
     if args.per_user {
         files.push(("users.csv", output::users_csv(&results)));
     }
+    // The manifest records the scenario as resolved: the baseline arm is named even when the
+    // file left it to default to the first arm.
+    let mut resolved = scenario.clone();
+    let first_arm = resolved.arms[resolved.baseline_index()].name.clone();
+    resolved.scenario.baseline.get_or_insert(first_arm);
     let mut names: Vec<String> = files.iter().map(|(n, _)| n.to_string()).collect();
     names.push("manifest.json".into());
     let manifest = Manifest {
@@ -186,7 +191,7 @@ fn run(args: RunArgs) -> Result<(), Failure> {
         viewer_steps_per_second: results.viewer_steps as f64 / wall_seconds.max(1e-9),
         command_line: std::env::args().collect(),
         files: names,
-        scenario: scenario.clone(),
+        scenario: resolved,
     };
     files.push(("manifest.json", output::manifest_json(&manifest)));
     output::write_run_dir(&out, &files, args.force).map_err(|e| {
