@@ -2,7 +2,7 @@
 //! touches the disk, [`write_run_dir`], which writes into a temporary directory beside the
 //! target and renames it into place, so a run directory is complete or absent.
 
-use crate::engine::{Results, TimeRow};
+use crate::engine::{Cohort, Results, TimeRow};
 use crate::metrics;
 use serde::Serialize;
 use std::fmt::Write as _;
@@ -69,7 +69,13 @@ fn to_bytes(build: impl FnOnce(&mut csv::Writer<Vec<u8>>) -> csv::Result<()>) ->
 /// `timeseries.csv`: one row per (arm, replicate, step).
 pub fn timeseries_csv(results: &Results) -> Vec<u8> {
     to_bytes(|w| {
-        let mut header = vec!["arm".to_string(), "replicate".into(), "step".into()];
+        let mut header = vec![
+            "arm".to_string(),
+            "replicate".into(),
+            "cohort".into(),
+            "step".into(),
+            "viewers".into(),
+        ];
         if let Some(first) = results.timeseries.first() {
             header.extend(metric_values(first).iter().map(|(n, _)| n.to_string()));
         }
@@ -79,7 +85,9 @@ pub fn timeseries_csv(results: &Results) -> Vec<u8> {
             let mut rec = vec![
                 results.arm_names[r.arm].clone(),
                 r.replicate.to_string(),
+                r.cohort.name().to_string(),
                 r.step.to_string(),
+                r.viewers.to_string(),
             ];
             rec.extend(metric_values(r).iter().map(|(_, v)| num(*v)));
             rec.extend(group_values(r).map(num));
@@ -89,8 +97,8 @@ pub fn timeseries_csv(results: &Results) -> Vec<u8> {
     })
 }
 
-/// `summary.csv`: one row per arm; each headline metric's mean and 95 % interval over
-/// replicates, from each replicate's final row.
+/// `summary.csv`: one row per (arm, cohort); each headline metric's mean and 95 % interval
+/// over replicates, from each replicate's final row.
 pub fn summary_csv(results: &Results) -> Vec<u8> {
     to_bytes(|w| {
         let Some(first) = results.finals.first() else {
@@ -104,6 +112,7 @@ pub fn summary_csv(results: &Results) -> Vec<u8> {
             .collect();
         let mut header = vec![
             "arm".to_string(),
+            "cohort".into(),
             "policy".into(),
             "users".into(),
             "replicates".into(),
@@ -112,12 +121,19 @@ pub fn summary_csv(results: &Results) -> Vec<u8> {
             header.extend([format!("{n}_mean"), format!("{n}_lo"), format!("{n}_hi")]);
         }
         w.write_record(&header)?;
-        for (arm, arm_name) in results.arm_names.iter().enumerate() {
-            let finals: Vec<&TimeRow> = results.finals.iter().filter(|r| r.arm == arm).collect();
+        for (arm, cohort) in arm_cohorts(results) {
+            let finals: Vec<&TimeRow> = results
+                .finals
+                .iter()
+                .filter(|r| r.arm == arm && r.cohort == cohort)
+                .collect();
+            // Cohort sizes can differ by replicate; the mean is reported.
+            let users = finals.iter().map(|r| f64::from(r.viewers)).sum::<f64>() / finals.len() as f64;
             let mut rec = vec![
-                arm_name.clone(),
+                results.arm_names[arm].clone(),
+                cohort.name().to_string(),
                 results.policies[arm].clone(),
-                results.users.to_string(),
+                format!("{users:.1}").trim_end_matches(".0").to_string(),
                 finals.len().to_string(),
             ];
             for n in &names {
@@ -132,6 +148,19 @@ pub fn summary_csv(results: &Results) -> Vec<u8> {
         }
         Ok(())
     })
+}
+
+/// The (arm, cohort) pairs of the final rows, arms in scenario order, cohorts in the order
+/// the engine reports them.
+fn arm_cohorts(results: &Results) -> Vec<(usize, Cohort)> {
+    let mut pairs: Vec<(usize, Cohort)> = Vec::new();
+    for r in &results.finals {
+        if !pairs.contains(&(r.arm, r.cohort)) {
+            pairs.push((r.arm, r.cohort));
+        }
+    }
+    pairs.sort_by_key(|&(arm, _)| arm);
+    pairs
 }
 
 fn value_by_name(results: &Results, r: &TimeRow, name: &str) -> f64 {
@@ -157,6 +186,7 @@ pub fn users_csv(results: &Results) -> Vec<u8> {
             "replicate",
             "user",
             "minor",
+            "switcher",
             "minutes",
             "watch_minutes",
             "impressions",
@@ -180,6 +210,7 @@ pub fn users_csv(results: &Results) -> Vec<u8> {
                 u.replicate.to_string(),
                 u.user.to_string(),
                 u8::from(u.minor).to_string(),
+                u8::from(u.switcher).to_string(),
                 num(u.minutes),
                 num(u.watch_minutes),
                 u.impressions.to_string(),
@@ -297,7 +328,11 @@ pub fn headline_table(results: &Results) -> String {
         "arm", "watch min", "entropy", "in hole %", "ever %", "drift"
     );
     for (arm, name) in results.arm_names.iter().enumerate() {
-        let finals: Vec<&TimeRow> = results.finals.iter().filter(|r| r.arm == arm).collect();
+        let finals: Vec<&TimeRow> = results
+            .finals
+            .iter()
+            .filter(|r| r.arm == arm && r.cohort == Cohort::All)
+            .collect();
         let mean =
             |f: fn(&TimeRow) -> f64| finals.iter().map(|r| f(r)).sum::<f64>() / finals.len().max(1) as f64;
         let _ = writeln!(

@@ -111,6 +111,8 @@ pub struct ViewerState {
     pub follow_next: u8,
     /// Under 18.
     pub minor: bool,
+    /// Switches to another recommender during the run.
+    pub switcher: bool,
     /// Still scrolling: the last day is not over and no cap is reached.
     pub active: bool,
 }
@@ -136,6 +138,7 @@ impl ViewerState {
             n_follows: 0,
             follow_next: 0,
             minor: p.minor,
+            switcher: false,
             active: true,
         }
     }

@@ -7,6 +7,7 @@
 //! ring's topics in a `u16` array. The hot
 //! loop reuses per-thread scratch buffers and allocates nothing.
 
+use super::reduce::{Cohort, PlatformView, Reducer};
 use super::{PROGRESS_UNITS, TimeRow, UserRow};
 use crate::catalog::{Catalog, ItemIdx};
 use crate::metrics::{self, ViewerMetrics};
@@ -64,6 +65,7 @@ pub struct ArmRun<'a> {
     outcomes: Vec<Outcome>,
     viewer_metrics: Vec<ViewerMetrics>,
     global: Global,
+    reducer: Reducer,
 }
 
 /// The platform's global state, updated between steps.
@@ -82,11 +84,8 @@ struct Global {
     covered: u64,
     group_impressions: Vec<u64>,
     group_visible: Vec<u64>,
-    /// Reused buffers for selection and sorting.
+    /// Reused buffer for selecting the trending items.
     order: Vec<ItemIdx>,
-    counts: Vec<u32>,
-    values: Vec<f64>,
-    hole_minutes: Vec<f64>,
 }
 
 impl<'a> ArmRun<'a> {
@@ -129,9 +128,6 @@ impl<'a> ArmRun<'a> {
             group_impressions: vec![0; catalog.group_names.len()],
             group_visible: vec![0; catalog.group_names.len()],
             order: Vec::with_capacity(n_items),
-            counts: Vec::with_capacity(n_items),
-            values: Vec::with_capacity(n),
-            hole_minutes: Vec::with_capacity(n),
         };
         global.reveal(catalog, 0);
         global.completion.fill(global.mean_completion);
@@ -158,6 +154,7 @@ impl<'a> ArmRun<'a> {
             ],
             viewer_metrics: vec![ViewerMetrics::default(); n],
             global,
+            reducer: Reducer::new(vec![Cohort::All], n),
         }
     }
 
@@ -184,7 +181,24 @@ impl<'a> ArmRun<'a> {
                 .absorb(self.catalog, &self.outcomes, &self.scenario.recommender);
             let last = step + 1 == max_steps || !self.viewers.iter().any(|v| v.active);
             if step % every == 0 || last {
-                rows.push(self.aggregate(arm, step));
+                let g = &self.global;
+                let platform = PlatformView {
+                    impressions: &g.impressions[..g.n_visible],
+                    covered: g.covered,
+                    total_impressions: g.total_impressions,
+                    group_impressions: &g.group_impressions,
+                    group_visible: &g.group_visible,
+                };
+                self.reducer.rows(
+                    &self.viewers,
+                    &self.viewer_metrics,
+                    self.window as u32,
+                    &platform,
+                    arm,
+                    self.replicate,
+                    step,
+                    rows,
+                );
             }
             let done = self.progress_units();
             progress(done - reported);
@@ -274,83 +288,11 @@ impl<'a> ArmRun<'a> {
         ((share * PROGRESS_UNITS as f64) as u64).min(PROGRESS_UNITS)
     }
 
-    /// The timeseries row after `step`, reduced in viewer order (deterministic).
-    fn aggregate(&mut self, arm: usize, step: u32) -> TimeRow {
-        let n = self.viewers.len() as f64;
-        let g = &mut self.global;
-        g.values.clear();
-        g.hole_minutes.clear();
-        let mut sum = [0f64; 9];
-        let mut active = 0u32;
-        let window = self.window as u32;
-        for (v, m) in self.viewers.iter().zip(&self.viewer_metrics) {
-            active += u32::from(v.active);
-            sum[0] += f64::from(v.clock) / 60.0;
-            sum[1] += f64::from(v.watched) / 60.0;
-            sum[3] += f64::from(u8::from(m.in_rabbit_hole));
-            sum[4] += f64::from(m.interest_drift);
-            sum[5] += f64::from(m.profile_error);
-            if v.impressions > 0 {
-                sum[6] += f64::from(v.sensitive) / f64::from(v.impressions);
-            }
-            sum[7] += f64::from(v.stance - v.stance0);
-            // Feed metrics are defined once the window is full.
-            if v.impressions >= window {
-                sum[2] += f64::from(m.top_topic_share);
-                sum[8] += f64::from(m.feed_entropy);
-                g.values.push(f64::from(m.feed_entropy));
-            }
-            if !v.minutes_to_hole.is_nan() {
-                g.hole_minutes.push(f64::from(v.minutes_to_hole));
-            }
-        }
-        let full = g.values.len() as f64;
-        let q = |values: &mut Vec<f64>, p| metrics::quantile_unsorted(values, p).unwrap_or(f64::NAN);
-        let p10 = q(&mut g.values, 0.1);
-        let p50 = q(&mut g.values, 0.5);
-        let p90 = q(&mut g.values, 0.9);
-        let ever = g.hole_minutes.len() as f64 / n;
-        let median_hole = metrics::quantile_unsorted(&mut g.hole_minutes, 0.5).unwrap_or(f64::NAN);
-
-        g.counts.clear();
-        g.counts.extend_from_slice(&g.impressions[..g.n_visible]);
-        g.counts.sort_unstable();
-        let total_impressions = g.total_impressions.max(1) as f64;
-        let visible = g.n_visible.max(1) as f64;
-        TimeRow {
-            arm,
-            replicate: self.replicate,
-            step,
-            active: f64::from(active) / n,
-            mean_minutes: sum[0] / n,
-            watch_minutes: sum[1] / n,
-            feed_entropy: sum[8] / full,
-            feed_entropy_p10: p10,
-            feed_entropy_p50: p50,
-            feed_entropy_p90: p90,
-            top_topic_share: sum[2] / full,
-            in_rabbit_hole: sum[3] / n,
-            rabbit_hole_ever: ever,
-            minutes_to_rabbit_hole: median_hole,
-            interest_drift: sum[4] / n,
-            profile_error: sum[5] / n,
-            sensitive_share: sum[6] / n,
-            stance_shift: sum[7] / n,
-            coverage: g.covered as f64 / visible,
-            exposure_gini: metrics::gini_sorted(&g.counts),
-            group_exposure: g
-                .group_impressions
-                .iter()
-                .map(|&c| c as f64 / total_impressions)
-                .collect(),
-            group_catalog_share: g.group_visible.iter().map(|&c| c as f64 / visible).collect(),
-        }
-    }
-
     /// Appends one row per viewer, at the end of the run.
     pub fn user_rows(&self, arm: usize, out: &mut Vec<UserRow>) {
         let k5 = 5 * self.k;
         for (id, (v, m)) in self.viewers.iter().zip(&self.viewer_metrics).enumerate() {
+            let switcher = v.switcher;
             let full = v.impressions as usize >= self.window;
             let feed = |x: f32| if full { f64::from(x) } else { f64::NAN };
             let interests = &self.floats[id * k5..id * k5 + self.k];
@@ -367,6 +309,7 @@ impl<'a> ArmRun<'a> {
                 replicate: self.replicate,
                 user: id as u32,
                 minor: v.minor,
+                switcher,
                 minutes: f64::from(v.clock) / 60.0,
                 watch_minutes: f64::from(v.watched) / 60.0,
                 impressions: v.impressions,

@@ -7,8 +7,10 @@
 //! updated between steps, in viewer order, from integer counters.
 
 mod arm;
+mod reduce;
 
 pub use arm::{ArmRun, BYTES_PER_VIEWER_FIXED};
+pub use reduce::Cohort;
 
 use crate::catalog::Catalog;
 use crate::population::Population;
@@ -23,7 +25,10 @@ use crate::scenario::Scenario;
 pub struct TimeRow {
     pub arm: usize,
     pub replicate: u32,
+    pub cohort: Cohort,
     pub step: u32,
+    /// Viewers in the cohort.
+    pub viewers: u32,
     /// Share of viewers still scrolling (the others have used their minutes).
     pub active: f64,
     pub mean_minutes: f64,
@@ -57,6 +62,8 @@ pub struct UserRow {
     pub replicate: u32,
     pub user: u32,
     pub minor: bool,
+    /// Switches to another recommender during the run.
+    pub switcher: bool,
     pub minutes: f64,
     pub watch_minutes: f64,
     pub impressions: u32,
@@ -132,14 +139,12 @@ pub fn run(scenario: &Scenario, options: &RunOptions, progress: &(dyn Fn(u64) + 
             let mut run = ArmRun::new(scenario, &catalog, &population, replicate);
             let first_row = results.timeseries.len();
             results.viewer_steps += run.run(policy.as_ref(), arm_idx, &mut results.timeseries, progress);
-            results.finals.push(
-                results
-                    .timeseries
-                    .last()
-                    .expect("a run writes at least one row")
-                    .clone(),
-            );
-            debug_assert!(results.timeseries.len() > first_row);
+            // The last step's rows, one per cohort, are the arm's final state.
+            let rows = &results.timeseries[first_row..];
+            let last_step = rows.last().expect("a run writes at least one row").step;
+            results
+                .finals
+                .extend(rows.iter().filter(|r| r.step == last_step).cloned());
             if options.per_user {
                 run.user_rows(arm_idx, &mut results.user_rows);
             }

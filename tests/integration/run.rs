@@ -85,8 +85,10 @@ fn run_writes_the_result_files_with_the_spec_columns() {
             ts.header
         );
     }
-    assert_eq!(&ts.header[..3], ["arm", "replicate", "step"]);
-    // One row per (arm, replicate, step), every arm and replicate present.
+    assert_eq!(&ts.header[..5], ["arm", "replicate", "cohort", "step", "viewers"]);
+    // One row per (arm, replicate, cohort, step), every arm and replicate present; without
+    // switching or cohort settings the only cohort is `all`.
+    assert!(ts.rows.iter().all(|r| ts.text(r, "cohort") == "all"));
     let mut keys: Vec<(String, String, u32)> = ts
         .rows
         .iter()

@@ -1,0 +1,193 @@
+//! The reduction of per-viewer state into timeseries rows, one per cohort, in viewer order so
+//! that sums are the same for any thread count.
+
+use super::TimeRow;
+use crate::metrics::{self, ViewerMetrics};
+use crate::viewer::ViewerState;
+
+/// A group of viewers that results are broken down by (the `cohort` column).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cohort {
+    /// Every viewer.
+    All,
+    /// Viewers who switch to another recommender during the run (arms with a switch).
+    Switchers,
+    /// Viewers who keep the default recommender (arms with a switch).
+    Stayers,
+}
+
+impl Cohort {
+    /// The name in result files.
+    pub fn name(self) -> &'static str {
+        match self {
+            Cohort::All => "all",
+            Cohort::Switchers => "switchers",
+            Cohort::Stayers => "stayers",
+        }
+    }
+
+    /// True if `viewer` belongs to the cohort.
+    #[inline]
+    pub fn contains(self, viewer: &ViewerState) -> bool {
+        match self {
+            Cohort::All => true,
+            Cohort::Switchers => viewer.switcher,
+            Cohort::Stayers => !viewer.switcher,
+        }
+    }
+}
+
+/// Platform-wide values that every cohort's row shares.
+pub(super) struct PlatformView<'g> {
+    pub impressions: &'g [u32],
+    pub covered: u64,
+    pub total_impressions: u64,
+    pub group_impressions: &'g [u64],
+    pub group_visible: &'g [u64],
+}
+
+/// Sums over one cohort's viewers.
+#[derive(Debug, Default, Clone, Copy)]
+struct Sums {
+    viewers: u32,
+    active: u32,
+    full: u32,
+    minutes: f64,
+    watched: f64,
+    entropy: f64,
+    top_share: f64,
+    in_hole: f64,
+    drift: f64,
+    profile_error: f64,
+    sensitive: f64,
+    stance: f64,
+}
+
+/// Reusable buffers of the reduction.
+pub(super) struct Reducer {
+    cohorts: Vec<Cohort>,
+    sums: Vec<Sums>,
+    entropies: Vec<Vec<f64>>,
+    hole_minutes: Vec<Vec<f64>>,
+    sorted_counts: Vec<u32>,
+}
+
+impl Reducer {
+    /// Buffers for `cohorts` and `n_viewers` viewers.
+    pub fn new(cohorts: Vec<Cohort>, n_viewers: usize) -> Reducer {
+        let buffers = || {
+            (0..cohorts.len())
+                .map(|_| Vec::with_capacity(n_viewers))
+                .collect()
+        };
+        Reducer {
+            sums: vec![Sums::default(); cohorts.len()],
+            entropies: buffers(),
+            hole_minutes: buffers(),
+            sorted_counts: Vec::new(),
+            cohorts,
+        }
+    }
+
+    /// Appends one row per cohort after `step`.
+    #[allow(clippy::too_many_arguments)]
+    pub fn rows(
+        &mut self,
+        viewers: &[ViewerState],
+        viewer_metrics: &[ViewerMetrics],
+        window: u32,
+        platform: &PlatformView,
+        arm: usize,
+        replicate: u32,
+        step: u32,
+        out: &mut Vec<TimeRow>,
+    ) {
+        self.sums.fill(Sums::default());
+        self.entropies.iter_mut().for_each(Vec::clear);
+        self.hole_minutes.iter_mut().for_each(Vec::clear);
+        for (v, m) in viewers.iter().zip(viewer_metrics) {
+            for (c, cohort) in self.cohorts.iter().enumerate() {
+                if !cohort.contains(v) {
+                    continue;
+                }
+                let s = &mut self.sums[c];
+                s.viewers += 1;
+                s.active += u32::from(v.active);
+                s.minutes += f64::from(v.clock) / 60.0;
+                s.watched += f64::from(v.watched) / 60.0;
+                s.in_hole += f64::from(u8::from(m.in_rabbit_hole));
+                s.drift += f64::from(m.interest_drift);
+                s.profile_error += f64::from(m.profile_error);
+                if v.impressions > 0 {
+                    s.sensitive += f64::from(v.sensitive) / f64::from(v.impressions);
+                }
+                s.stance += f64::from(v.stance - v.stance0);
+                // Feed metrics are defined once the window is full.
+                if v.impressions >= window {
+                    s.full += 1;
+                    s.top_share += f64::from(m.top_topic_share);
+                    s.entropy += f64::from(m.feed_entropy);
+                    self.entropies[c].push(f64::from(m.feed_entropy));
+                }
+                if !v.minutes_to_hole.is_nan() {
+                    self.hole_minutes[c].push(f64::from(v.minutes_to_hole));
+                }
+            }
+        }
+
+        let visible = platform.impressions.len();
+        self.sorted_counts.clear();
+        self.sorted_counts.extend_from_slice(platform.impressions);
+        self.sorted_counts.sort_unstable();
+        let gini = metrics::gini_sorted(&self.sorted_counts);
+        let total = platform.total_impressions.max(1) as f64;
+        let group_exposure: Vec<f64> = platform
+            .group_impressions
+            .iter()
+            .map(|&c| c as f64 / total)
+            .collect();
+        let group_catalog_share: Vec<f64> = platform
+            .group_visible
+            .iter()
+            .map(|&c| c as f64 / visible.max(1) as f64)
+            .collect();
+
+        for (c, &cohort) in self.cohorts.iter().enumerate() {
+            let s = self.sums[c];
+            let n = f64::from(s.viewers);
+            let full = f64::from(s.full);
+            let entropies = &mut self.entropies[c];
+            let mut q = |p| metrics::quantile_unsorted(entropies, p).unwrap_or(f64::NAN);
+            let (p10, p50, p90) = (q(0.1), q(0.5), q(0.9));
+            let holes = &mut self.hole_minutes[c];
+            let ever = holes.len() as f64 / n;
+            let median_hole = metrics::quantile_unsorted(holes, 0.5).unwrap_or(f64::NAN);
+            out.push(TimeRow {
+                arm,
+                replicate,
+                cohort,
+                step,
+                viewers: s.viewers,
+                active: f64::from(s.active) / n,
+                mean_minutes: s.minutes / n,
+                watch_minutes: s.watched / n,
+                feed_entropy: s.entropy / full,
+                feed_entropy_p10: p10,
+                feed_entropy_p50: p50,
+                feed_entropy_p90: p90,
+                top_topic_share: s.top_share / full,
+                in_rabbit_hole: s.in_hole / n,
+                rabbit_hole_ever: ever,
+                minutes_to_rabbit_hole: median_hole,
+                interest_drift: s.drift / n,
+                profile_error: s.profile_error / n,
+                sensitive_share: s.sensitive / n,
+                stance_shift: s.stance / n,
+                coverage: platform.covered as f64 / visible.max(1) as f64,
+                exposure_gini: gini,
+                group_exposure: group_exposure.clone(),
+                group_catalog_share: group_catalog_share.clone(),
+            });
+        }
+    }
+}
