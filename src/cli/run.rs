@@ -1,113 +1,17 @@
-//! Command-line parsing (clap), the progress bar (indicatif) and exit codes: the only place
-//! that knows about either. Exit status 0 on success, 2 for bad input, 1 for a failure while
-//! running.
+//! `run` and `validate`: load a scenario, run it, write its results directory.
 
-use clap::{Args, Parser, Subcommand};
-use indicatif::{ProgressBar, ProgressStyle};
+use super::{Failure, RunArgs, ValidateArgs, progress_bar};
 use rabbithole::engine::{self, ArmRun, RunOptions};
 use rabbithole::output::{self, Manifest};
 use rabbithole::scenario::{self, Scenario};
-use std::io::IsTerminal;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Instant;
-
-/// Simulate recommendation-algorithm rabbit holes.
-#[derive(Debug, Parser)]
-#[command(name = "rabbithole", version, about)]
-struct Cli {
-    #[command(subcommand)]
-    command: Command,
-}
-
-#[derive(Debug, Subcommand)]
-enum Command {
-    /// Run a scenario and write its results directory.
-    Run(RunArgs),
-    /// Check a scenario file and print what a run of it would take.
-    Validate(ValidateArgs),
-}
-
-#[derive(Debug, Args)]
-struct RunArgs {
-    /// The scenario file (TOML).
-    scenario: PathBuf,
-    /// Results directory [default: results/<scenario name>].
-    #[arg(long)]
-    out: Option<PathBuf>,
-    /// Master seed (overrides scenario.seed).
-    #[arg(long)]
-    seed: Option<u64>,
-    /// Replicates (overrides scenario.replicates).
-    #[arg(long)]
-    replicates: Option<u32>,
-    /// Viewers (overrides population.users).
-    #[arg(long)]
-    users: Option<u32>,
-    /// Worker threads [default: all cores]. Results do not depend on it.
-    #[arg(long)]
-    threads: Option<usize>,
-    /// Override any scenario key by its dotted path, e.g. population.users=500.
-    #[arg(long = "set", value_name = "KEY=VALUE")]
-    set: Vec<String>,
-    /// Also write users.csv, one row per (arm, replicate, user).
-    #[arg(long)]
-    per_user: bool,
-    /// Replace an existing results directory.
-    #[arg(long)]
-    force: bool,
-    /// No progress bar and no summary on the terminal.
-    #[arg(long)]
-    quiet: bool,
-}
-
-#[derive(Debug, Args)]
-struct ValidateArgs {
-    /// The scenario file (TOML).
-    scenario: PathBuf,
-    /// Override any scenario key by its dotted path, e.g. population.users=500.
-    #[arg(long = "set", value_name = "KEY=VALUE")]
-    set: Vec<String>,
-}
-
-/// A failure and the exit status it maps to.
-enum Failure {
-    /// Bad input: exit status 2.
-    Input(String),
-    /// Failure while running: exit status 1.
-    Run(String),
-}
-
-/// Parses the arguments and runs the command; returns the exit status.
-pub fn main() -> i32 {
-    let cli = match Cli::try_parse() {
-        Ok(cli) => cli,
-        Err(e) => {
-            let _ = e.print();
-            return if e.use_stderr() { 2 } else { 0 };
-        }
-    };
-    let result = match cli.command {
-        Command::Run(args) => run(args),
-        Command::Validate(args) => validate(args),
-    };
-    match result {
-        Ok(()) => 0,
-        Err(Failure::Input(msg)) => {
-            eprintln!("error: {msg}");
-            2
-        }
-        Err(Failure::Run(msg)) => {
-            eprintln!("error: {msg}");
-            1
-        }
-    }
-}
 
 fn load(path: &Path, overrides: &[String]) -> Result<Scenario, Failure> {
     scenario::load(path, overrides).map_err(|e| Failure::Input(e.to_string()))
 }
 
-fn run(args: RunArgs) -> Result<(), Failure> {
+pub(crate) fn run(args: RunArgs) -> Result<(), Failure> {
     let started = Instant::now();
     let start_time = humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string();
     let mut scenario = load(&args.scenario, &args.set)?;
@@ -225,7 +129,7 @@ fn run(args: RunArgs) -> Result<(), Failure> {
     Ok(())
 }
 
-fn validate(args: ValidateArgs) -> Result<(), Failure> {
+pub(crate) fn validate(args: ValidateArgs) -> Result<(), Failure> {
     let scenario = load(&args.scenario, &args.set)?;
     // One viewer suffices to size the per-viewer state; the catalog is the run's own.
     let one = Scenario {
@@ -262,17 +166,4 @@ fn validate(args: ValidateArgs) -> Result<(), Failure> {
         per_item
     );
     Ok(())
-}
-
-/// A progress bar with ETA on a terminal; hidden when quiet or when stderr is not a terminal.
-fn progress_bar(units: u64, quiet: bool) -> ProgressBar {
-    if quiet || !std::io::stderr().is_terminal() {
-        return ProgressBar::hidden();
-    }
-    let bar = ProgressBar::new(units);
-    bar.set_style(
-        ProgressStyle::with_template("{spinner} [{elapsed_precise}] {wide_bar} {percent:>3}% ETA {eta}")
-            .expect("a valid template"),
-    );
-    bar
 }

@@ -1,0 +1,115 @@
+//! Command-line parsing (clap), the progress bar (indicatif) and exit codes: the only place
+//! that knows about either. Exit status 0 on success, 2 for bad input, 1 for a failure while
+//! running.
+
+mod run;
+
+use clap::{Args, Parser, Subcommand};
+use indicatif::{ProgressBar, ProgressStyle};
+use std::io::IsTerminal;
+use std::path::PathBuf;
+
+/// Simulate recommendation-algorithm rabbit holes.
+#[derive(Debug, Parser)]
+#[command(name = "rabbithole", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run a scenario and write its results directory.
+    Run(RunArgs),
+    /// Check a scenario file and print what a run of it would take.
+    Validate(ValidateArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct RunArgs {
+    /// The scenario file (TOML).
+    pub(crate) scenario: PathBuf,
+    /// Results directory [default: results/<scenario name>].
+    #[arg(long)]
+    pub(crate) out: Option<PathBuf>,
+    /// Master seed (overrides scenario.seed).
+    #[arg(long)]
+    pub(crate) seed: Option<u64>,
+    /// Replicates (overrides scenario.replicates).
+    #[arg(long)]
+    pub(crate) replicates: Option<u32>,
+    /// Viewers (overrides population.users).
+    #[arg(long)]
+    pub(crate) users: Option<u32>,
+    /// Worker threads [default: all cores]. Results do not depend on it.
+    #[arg(long)]
+    pub(crate) threads: Option<usize>,
+    /// Override any scenario key by its dotted path, e.g. population.users=500.
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub(crate) set: Vec<String>,
+    /// Also write users.csv, one row per (arm, replicate, user).
+    #[arg(long)]
+    pub(crate) per_user: bool,
+    /// Replace an existing results directory.
+    #[arg(long)]
+    pub(crate) force: bool,
+    /// No progress bar and no summary on the terminal.
+    #[arg(long)]
+    pub(crate) quiet: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ValidateArgs {
+    /// The scenario file (TOML).
+    pub(crate) scenario: PathBuf,
+    /// Override any scenario key by its dotted path, e.g. population.users=500.
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub(crate) set: Vec<String>,
+}
+
+/// A failure and the exit status it maps to.
+pub(crate) enum Failure {
+    /// Bad input: exit status 2.
+    Input(String),
+    /// Failure while running: exit status 1.
+    Run(String),
+}
+
+/// Parses the arguments and runs the command; returns the exit status.
+pub fn main() -> i32 {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() { 2 } else { 0 };
+        }
+    };
+    let result = match cli.command {
+        Command::Run(args) => run::run(args),
+        Command::Validate(args) => run::validate(args),
+    };
+    match result {
+        Ok(()) => 0,
+        Err(Failure::Input(msg)) => {
+            eprintln!("error: {msg}");
+            2
+        }
+        Err(Failure::Run(msg)) => {
+            eprintln!("error: {msg}");
+            1
+        }
+    }
+}
+
+/// A progress bar with ETA on a terminal; hidden when quiet or when stderr is not a terminal.
+pub(crate) fn progress_bar(units: u64, quiet: bool) -> ProgressBar {
+    if quiet || !std::io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::new(units);
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} [{elapsed_precise}] {wide_bar} {percent:>3}% ETA {eta}")
+            .expect("a valid template"),
+    );
+    bar
+}
