@@ -61,6 +61,8 @@ pub struct Catalog {
     pub items: Vec<Item>,
     /// For each topic, its items in upload order.
     pub topic_items: Vec<Vec<ItemIdx>>,
+    /// For each creator, their items in upload order.
+    pub creator_items: Vec<Vec<ItemIdx>>,
     /// Number of items present at the start.
     pub n_initial: usize,
 }
@@ -135,8 +137,10 @@ impl Catalog {
             });
         }
         let mut topic_items: Vec<Vec<ItemIdx>> = vec![Vec::new(); cfg.topics.len()];
+        let mut creator_items: Vec<Vec<ItemIdx>> = vec![Vec::new(); n_creators];
         for (i, item) in items.iter().enumerate() {
             topic_items[item.topic as usize].push(i as ItemIdx);
+            creator_items[item.creator as usize].push(i as ItemIdx);
         }
         Catalog {
             topic_names: cfg.topics.iter().map(|t| t.name.clone()).collect(),
@@ -145,6 +149,7 @@ impl Catalog {
             creator_topic,
             items,
             topic_items,
+            creator_items,
             n_initial,
         }
     }

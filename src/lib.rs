@@ -7,6 +7,7 @@
 
 pub mod catalog;
 pub mod engine;
+pub mod explain;
 pub mod metrics;
 pub mod output;
 pub mod population;

@@ -27,6 +27,8 @@ pub enum Purpose {
     Recommend = 3,
     /// The viewer's response at one step (watch fraction, like, follow).
     Response = 4,
+    /// Whether a viewer switches recommender (drawn once per replicate).
+    Switch = 5,
 }
 
 /// SplitMix64's finaliser (Steele, Lea and Flood 2014): a bijective 64-bit mixer.

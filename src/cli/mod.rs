@@ -2,6 +2,7 @@
 //! that knows about either. Exit status 0 on success, 2 for bad input, 1 for a failure while
 //! running.
 
+mod explain;
 mod run;
 
 use clap::{Args, Parser, Subcommand};
@@ -23,6 +24,8 @@ enum Command {
     Run(RunArgs),
     /// Check a scenario file and print what a run of it would take.
     Validate(ValidateArgs),
+    /// Show one viewer's recommendations with the parameters behind each (DSA Art. 27).
+    Explain(explain::ExplainArgs),
 }
 
 #[derive(Debug, Args)]
@@ -87,6 +90,7 @@ pub fn main() -> i32 {
     let result = match cli.command {
         Command::Run(args) => run::run(args),
         Command::Validate(args) => run::validate(args),
+        Command::Explain(args) => explain::explain(args),
     };
     match result {
         Ok(()) => 0,

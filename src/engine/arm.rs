@@ -12,12 +12,14 @@ use super::{PROGRESS_UNITS, TimeRow, UserRow};
 use crate::catalog::{Catalog, ItemIdx};
 use crate::metrics::{self, ViewerMetrics};
 use crate::population::Population;
-use crate::recommender::{Policy, Scratch, Shared, ViewerView, profile};
+use crate::recommender::{self, Policy, Scratch, Shared, Source, Trace, ViewerView, profile};
 use crate::rng::{Purpose, stream};
 use crate::scenario::Scenario;
-use crate::viewer::{self, ViewerParams, ViewerState};
+use crate::viewer::{self, Response, ViewerParams, ViewerState};
+use rand::RngExt;
 use rayon::prelude::*;
 use std::cell::RefCell;
+use std::sync::Mutex;
 
 /// Marks "no impression this step" in [`Outcome::item`].
 const NONE: ItemIdx = ItemIdx::MAX;
@@ -163,22 +165,66 @@ impl<'a> ArmRun<'a> {
         BYTES_PER_VIEWER_FIXED + 5 * self.k * 4 + (self.history + self.follow_cap) * 4 + self.history * 2
     }
 
-    /// Runs the arm to the end, appending its timeseries rows; returns the viewer-steps done.
+    /// Runs arm `arm` of the scenario to the end, appending its timeseries rows; returns the
+    /// viewer-steps done. With a `tracer`, one viewer's recommendations are recorded and the
+    /// run stops after the tracer's steps.
     pub fn run(
         &mut self,
-        policy: &dyn Policy,
         arm: usize,
         rows: &mut Vec<TimeRow>,
         progress: &(dyn Fn(u64) + Sync),
+        mut tracer: Option<&mut Tracer>,
     ) -> u64 {
-        let max_steps = self.scenario.feed.max_steps;
+        let config = &self.scenario.arms[arm];
+        let policy = recommender::build(&config.policy);
+        let switch = config.switch.as_ref().map(|s| {
+            (
+                recommender::build(&s.policy),
+                (s.at_minute * 60.0) as f32,
+                s.share,
+            )
+        });
+        let mut cohorts = vec![Cohort::All];
+        if let Some((_, _, share)) = &switch {
+            // The same viewers switch in every arm with the same share (common random numbers).
+            for (id, v) in self.viewers.iter_mut().enumerate() {
+                let mut rng = stream(
+                    self.scenario.scenario.seed,
+                    self.replicate,
+                    id as u64,
+                    Purpose::Switch,
+                    0,
+                );
+                v.switcher = rng.random::<f64>() < *share;
+            }
+            cohorts.extend([Cohort::Switchers, Cohort::Stayers]);
+        }
+        self.reducer = Reducer::new(cohorts, self.viewers.len());
+        let half_life = config
+            .policy
+            .trending_half_life()
+            .or_else(|| config.switch.as_ref().and_then(|s| s.policy.trending_half_life()))
+            .unwrap_or(self.scenario.recommender.trending_half_life);
+        let policies = Policies {
+            default: policy.as_ref(),
+            switch: switch.as_ref().map(|(p, at, _)| (p.as_ref(), *at)),
+        };
+
+        let max_steps = match &tracer {
+            Some(t) => self.scenario.feed.max_steps.min(t.steps),
+            None => self.scenario.feed.max_steps,
+        };
         let every = self.scenario.metrics.every;
         let mut reported = 0;
         let mut viewer_steps = 0;
         for step in 0..max_steps {
-            viewer_steps += self.step(policy, step);
-            self.global
-                .absorb(self.catalog, &self.outcomes, &self.scenario.recommender);
+            viewer_steps += self.step(&policies, step, tracer.as_deref_mut());
+            self.global.absorb(
+                self.catalog,
+                &self.outcomes,
+                &self.scenario.recommender,
+                half_life,
+            );
             let last = step + 1 == max_steps || !self.viewers.iter().any(|v| v.active);
             if step % every == 0 || last {
                 let g = &self.global;
@@ -214,7 +260,9 @@ impl<'a> ArmRun<'a> {
     }
 
     /// One impression for every active viewer, in parallel. Returns how many were shown.
-    fn step(&mut self, policy: &dyn Policy, step: u32) -> u64 {
+    fn step(&mut self, policies: &Policies, step: u32, tracer: Option<&mut Tracer>) -> u64 {
+        let traced = tracer.as_ref().map(|t| t.viewer);
+        let record = Mutex::new(None);
         let shared = Shared {
             catalog: self.catalog,
             step,
@@ -222,13 +270,16 @@ impl<'a> ArmRun<'a> {
             topic_visible: &self.global.topic_visible,
             completion: &self.global.completion,
             mean_completion: self.global.mean_completion,
+            trend: &self.global.trend,
             trending: &self.global.trending,
             config: &self.scenario.recommender,
             feed: &self.scenario.feed,
         };
         let ctx = StepContext {
             shared: &shared,
-            policy,
+            policies,
+            traced,
+            record: &record,
             params: &self.params,
             scenario: self.scenario,
             replicate: self.replicate,
@@ -266,6 +317,11 @@ impl<'a> ArmRun<'a> {
                     *outcome = ctx.step_viewer(id as u32, &mut v, vm, &mut scratch);
                 })
             });
+        if let (Some(tracer), Some(step_trace)) =
+            (tracer, record.into_inner().expect("no panics while tracing"))
+        {
+            tracer.records.push(step_trace);
+        }
         self.outcomes.iter().filter(|o| o.item != NONE).count() as u64
     }
 
@@ -343,10 +399,44 @@ struct ViewerSlices<'v> {
     topics: &'v mut [u16],
 }
 
+/// The policies of an arm: the default, and the one switchers move to at a minute of use.
+struct Policies<'p> {
+    default: &'p dyn Policy,
+    switch: Option<(&'p dyn Policy, f32)>,
+}
+
+/// One impression of the traced viewer, for `explain`.
+#[derive(Debug, Clone)]
+pub struct TraceRecord {
+    pub step: u32,
+    /// Minutes of use before the impression.
+    pub minute: f64,
+    pub item: ItemIdx,
+    pub source: Source,
+    /// What the policy ranked and how.
+    pub trace: Trace,
+    pub response: Response,
+    /// The viewer had switched to the arm's other recommender.
+    pub switched: bool,
+}
+
+/// Records one viewer's recommendations for `explain`.
+#[derive(Debug, Clone)]
+pub struct Tracer {
+    /// The viewer traced.
+    pub viewer: u32,
+    /// Steps to run.
+    pub steps: u32,
+    /// One record per impression of the viewer.
+    pub records: Vec<TraceRecord>,
+}
+
 /// Read-only inputs of one step, shared by all threads.
 struct StepContext<'s> {
     shared: &'s Shared<'s>,
-    policy: &'s dyn Policy,
+    policies: &'s Policies<'s>,
+    traced: Option<u32>,
+    record: &'s Mutex<Option<TraceRecord>>,
     params: &'s ViewerParams,
     scenario: &'s Scenario,
     replicate: u32,
@@ -385,11 +475,22 @@ impl StepContext<'_> {
         let shown = v.state.impressions as usize;
         let n_follows = v.state.n_follows;
 
-        let item_idx = {
+        let switched = match self.policies.switch {
+            Some((_, at)) => v.state.switcher && v.state.clock >= at,
+            None => false,
+        };
+        let policy = match self.policies.switch {
+            Some((switch, _)) if switched => switch,
+            _ => self.policies.default,
+        };
+        let mut trace = (self.traced == Some(id)).then(Trace::default);
+        let minute = f64::from(v.state.clock) / 60.0;
+        let (item_idx, source) = {
             let view = ViewerView {
                 profile: estimate,
                 counts,
                 recent: last(ring, shown, self.no_repeat),
+                window_topics: last(v.topics, shown, self.window),
                 follows: &follows[..n_follows as usize],
             };
             let mut rng = stream(
@@ -399,7 +500,7 @@ impl StepContext<'_> {
                 Purpose::Recommend,
                 u64::from(self.step),
             );
-            self.policy.recommend(self.shared, &view, &mut rng, scratch)
+            policy.recommend(self.shared, &view, &mut rng, scratch, trace.as_mut())
         };
         let item = &self.shared.catalog.items[item_idx as usize];
         let trusted = viewer::follows_creator(follows, n_follows, item.creator);
@@ -411,6 +512,17 @@ impl StepContext<'_> {
             u64::from(self.step),
         );
         let response = viewer::respond(self.params, interests, satiation, trusted, item, &mut rng);
+        if let Some(trace) = trace {
+            *self.record.lock().expect("no panics while tracing") = Some(TraceRecord {
+                step: self.step,
+                minute,
+                item: item_idx,
+                source,
+                trace,
+                response,
+                switched,
+            });
+        }
 
         let pos = shown % self.history;
         ring[pos] = item_idx;
@@ -488,14 +600,16 @@ impl Global {
         }
     }
 
-    /// Adds a step's outcomes to the item statistics, in viewer order.
+    /// Adds a step's outcomes to the item statistics, in viewer order. The trending counter
+    /// decays with `half_life` steps and counts engaged views (watch fractions).
     fn absorb(
         &mut self,
         catalog: &Catalog,
         outcomes: &[Outcome],
         config: &crate::scenario::RecommenderConfig,
+        half_life: f64,
     ) {
-        let decay = 0.5f32.powf(1.0 / config.trending_half_life as f32);
+        let decay = 0.5f32.powf(1.0 / half_life as f32);
         for t in &mut self.trend[..self.n_visible] {
             *t *= decay;
         }
@@ -507,7 +621,7 @@ impl Global {
             self.impressions[i] += 1;
             self.watched_milli[i] += u64::from(o.milli);
             self.likes[i] += u32::from(o.liked);
-            self.trend[i] += 1.0;
+            self.trend[i] += o.milli as f32 / 1000.0;
             self.total_impressions += 1;
             self.total_milli += u64::from(o.milli);
             self.group_impressions[catalog.items[i].group as usize] += 1;

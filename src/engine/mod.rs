@@ -9,12 +9,11 @@
 mod arm;
 mod reduce;
 
-pub use arm::{ArmRun, BYTES_PER_VIEWER_FIXED};
+pub use arm::{ArmRun, BYTES_PER_VIEWER_FIXED, TraceRecord, Tracer};
 pub use reduce::Cohort;
 
 use crate::catalog::Catalog;
 use crate::population::Population;
-use crate::recommender;
 use crate::scenario::Scenario;
 
 /// One row of `timeseries.csv`: means over the viewers of one arm and replicate after a step.
@@ -134,11 +133,10 @@ pub fn run(scenario: &Scenario, options: &RunOptions, progress: &(dyn Fn(u64) + 
     for replicate in 0..scenario.scenario.replicates {
         let catalog = Catalog::generate(scenario, replicate);
         let population = Population::generate(scenario, replicate);
-        for (arm_idx, arm) in scenario.arms.iter().enumerate() {
-            let policy = recommender::build(&arm.policy);
+        for arm_idx in 0..scenario.arms.len() {
             let mut run = ArmRun::new(scenario, &catalog, &population, replicate);
             let first_row = results.timeseries.len();
-            results.viewer_steps += run.run(policy.as_ref(), arm_idx, &mut results.timeseries, progress);
+            results.viewer_steps += run.run(arm_idx, &mut results.timeseries, progress, None);
             // The last step's rows, one per cohort, are the arm's final state.
             let rows = &results.timeseries[first_row..];
             let last_step = rows.last().expect("a run writes at least one row").step;
@@ -151,4 +149,21 @@ pub fn run(scenario: &Scenario, options: &RunOptions, progress: &(dyn Fn(u64) + 
         }
     }
     results
+}
+
+/// Runs arm `arm` of `replicate` for `steps` steps and records every recommendation made to
+/// `viewer`, with what lies behind it. The other arms are not needed: with common random
+/// numbers, an arm runs the same alone as beside others.
+pub fn trace(scenario: &Scenario, arm: usize, replicate: u32, viewer: u32, steps: u32) -> Vec<TraceRecord> {
+    let catalog = Catalog::generate(scenario, replicate);
+    let population = Population::generate(scenario, replicate);
+    let mut run = ArmRun::new(scenario, &catalog, &population, replicate);
+    let mut tracer = Tracer {
+        viewer,
+        steps,
+        records: Vec::new(),
+    };
+    let mut rows = Vec::new();
+    run.run(arm, &mut rows, &|_| {}, Some(&mut tracer));
+    tracer.records
 }

@@ -5,7 +5,10 @@
 //! creators; predicted watch time = that fraction times the item's duration. With
 //! probability `exploration` the impression is a uniformly random item instead.
 
-use super::{Policy, Scratch, Shared, ViewerView, random_visible, retrieval};
+use super::{
+    MAX_FACTORS, Policy, Scratch, Shared, Source, Trace, ViewerView, begin, pick_best, random_visible,
+    retrieval,
+};
 use crate::catalog::ItemIdx;
 use crate::rng::Rng;
 use crate::scenario::EngagementConfig;
@@ -31,12 +34,38 @@ impl Engagement {
 pub fn predicted_fraction(shared: &Shared, viewer: &ViewerView, item: ItemIdx) -> f32 {
     let it = &shared.catalog.items[item as usize];
     let quality = shared.completion[item as usize] / shared.mean_completion.max(1e-3);
-    let trust = if viewer.follows.contains(&it.creator) {
+    let trust = if viewer.follows(it.creator) {
         shared.config.follow_bonus as f32
     } else {
         1.0
     };
     (viewer.profile[it.topic as usize] * quality * trust).min(1.0)
+}
+
+/// Names of the factors of predicted watch time, for `explain`.
+pub const FACTOR_NAMES: &[&str] = &[
+    "topic_estimate",
+    "completion_ratio",
+    "trust_factor",
+    "predicted_fraction",
+    "duration",
+];
+
+/// The factors of predicted watch time: predicted fraction = min(1, topic estimate ×
+/// completion ratio × trust factor), seconds = predicted fraction × duration.
+pub fn factors(shared: &Shared, viewer: &ViewerView, item: ItemIdx) -> [f32; MAX_FACTORS] {
+    let it = &shared.catalog.items[item as usize];
+    [
+        viewer.profile[it.topic as usize],
+        shared.completion[item as usize] / shared.mean_completion.max(1e-3),
+        if viewer.follows(it.creator) {
+            shared.config.follow_bonus as f32
+        } else {
+            1.0
+        },
+        predicted_fraction(shared, viewer, item),
+        it.duration,
+    ]
 }
 
 /// Predicted watch time of `item` for `viewer`, seconds: the score `engagement` ranks by.
@@ -45,27 +74,63 @@ pub fn predicted_seconds(shared: &Shared, viewer: &ViewerView, item: ItemIdx) ->
     predicted_fraction(shared, viewer, item) * shared.catalog.items[item as usize].duration
 }
 
+/// The start every watch-time ranker shares: with probability `exploration` a uniformly random
+/// item (returned), otherwise the candidates are retrieved into `scratch` (None returned).
+#[inline]
+pub fn explore_or_retrieve(
+    exploration: f64,
+    shared: &Shared,
+    viewer: &ViewerView,
+    rng: &mut Rng,
+    scratch: &mut Scratch,
+    trace: &mut Option<&mut Trace>,
+) -> Option<(ItemIdx, Source)> {
+    if rng.random_bool(exploration) {
+        if let Some(t) = trace.as_deref_mut() {
+            t.explored = true;
+        }
+        return Some((random_visible(shared, viewer, rng), Source::Exploration));
+    }
+    retrieval::retrieve(shared, viewer, rng, scratch);
+    None
+}
+
 impl Policy for Engagement {
+    fn name(&self) -> &'static str {
+        "engagement"
+    }
+
+    fn part_names(&self) -> &'static [&'static str] {
+        &["predicted_watch_seconds"]
+    }
+
+    fn factor_names(&self) -> &'static [&'static str] {
+        FACTOR_NAMES
+    }
+
     fn recommend(
         &self,
         shared: &Shared,
         viewer: &ViewerView,
         rng: &mut Rng,
         scratch: &mut Scratch,
-    ) -> ItemIdx {
-        if rng.random_bool(self.exploration) {
-            return random_visible(shared, viewer, rng);
+        mut trace: Option<&mut Trace>,
+    ) -> (ItemIdx, Source) {
+        begin(&mut trace, self);
+        if let Some(choice) = explore_or_retrieve(self.exploration, shared, viewer, rng, scratch, &mut trace)
+        {
+            return choice;
         }
-        retrieval::retrieve(shared, viewer, rng, scratch);
-        let mut best = None;
-        let mut best_score = f32::NEG_INFINITY;
-        for &(item, _) in &scratch.candidates {
-            let score = predicted_seconds(shared, viewer, item);
-            if score > best_score && !viewer.seen_recently(item) {
-                best = Some(item);
-                best_score = score;
-            }
-        }
-        best.unwrap_or_else(|| random_visible(shared, viewer, rng))
+        pick_best(
+            &scratch.candidates,
+            viewer,
+            trace,
+            |item| factors(shared, viewer, item),
+            |_, item| {
+                let s = predicted_seconds(shared, viewer, item);
+                (s, [s, 0.0, 0.0, 0.0], s)
+            },
+        )
+        .unwrap_or_else(|| (random_visible(shared, viewer, rng), Source::Exploration))
     }
 }

@@ -6,8 +6,16 @@
 //! ([`profile`]) whatever its policy, so `profile_error` is comparable across arms; a policy
 //! chooses whether to read it. Adding a policy is one file with a type that implements
 //! [`Policy`], one variant in `scenario::PolicyConfig` and one line in [`build`].
+//!
+//! Every score is a sum of named parts ([`Scored`]), so `explain` can disclose what lies
+//! behind a recommendation (DSA Art. 27) and the parts always add up to the score.
 
+pub mod blend;
+pub mod calibrated;
+pub mod chronological;
+pub mod diversified;
 pub mod engagement;
+pub mod popularity;
 pub mod profile;
 pub mod random;
 pub mod retrieval;
@@ -31,6 +39,8 @@ pub struct Shared<'a> {
     pub completion: &'a [f32],
     /// Mean completion rate over all impressions so far.
     pub mean_completion: f32,
+    /// Decayed engaged views of every item (the trending counter).
+    pub trend: &'a [f32],
     /// The current trending list, most trending first.
     pub trending: &'a [ItemIdx],
     /// `[recommender]` settings.
@@ -48,15 +58,36 @@ pub struct ViewerView<'a> {
     /// Items the policy must not show again (the last `feed.no_repeat` impressions), in two
     /// parts, in no particular order.
     pub recent: [&'a [ItemIdx]; 2],
+    /// Topics of the last W impressions (the feed window), in two parts.
+    pub window_topics: [&'a [u16]; 2],
     /// Followed creators.
     pub follows: &'a [u32],
 }
 
 impl ViewerView<'_> {
-    /// True if the item was shown within the feed window.
+    /// True if the item was shown within the no-repeat window.
     #[inline]
     pub fn seen_recently(&self, item: ItemIdx) -> bool {
         self.recent[0].contains(&item) || self.recent[1].contains(&item)
+    }
+
+    /// True if the viewer follows `creator`.
+    #[inline]
+    pub fn follows(&self, creator: u32) -> bool {
+        self.follows.contains(&creator)
+    }
+
+    /// Counts the topics of the feed window into `counts` (K long); returns the window length.
+    pub fn window_counts(&self, counts: &mut [u32]) -> u32 {
+        counts.fill(0);
+        let mut n = 0;
+        for part in self.window_topics {
+            for &t in part {
+                counts[t as usize] += 1;
+                n += 1;
+            }
+        }
+        n
     }
 }
 
@@ -67,8 +98,72 @@ pub enum Source {
     Topic,
     /// The trending list.
     Trending,
-    /// Uniformly from the catalog.
+    /// Uniformly from the catalog (retrieval's exploration).
     Explore,
+    /// The newest uploads.
+    Fresh,
+    /// A followed creator.
+    Following,
+    /// An exploration impression: a uniformly random item instead of the ranking.
+    Exploration,
+}
+
+impl Source {
+    /// The name in `explain` output.
+    pub fn name(self) -> &'static str {
+        match self {
+            Source::Topic => "topic",
+            Source::Trending => "trending",
+            Source::Explore => "explore",
+            Source::Fresh => "fresh",
+            Source::Following => "following",
+            Source::Exploration => "exploration",
+        }
+    }
+}
+
+/// Most named parts a score has.
+pub const MAX_PARTS: usize = 4;
+
+/// Most factors behind a base score that `explain` shows.
+pub const MAX_FACTORS: usize = 5;
+
+/// The factors of a policy whose base score has none.
+pub fn no_factors(_item: ItemIdx) -> [f32; MAX_FACTORS] {
+    [0.0; MAX_FACTORS]
+}
+
+/// A ranked candidate: its score is the sum of its parts.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Scored {
+    pub item: ItemIdx,
+    pub source: Source,
+    /// The score before any re-ranking (for `engagement` and its re-rankers, the predicted
+    /// watch seconds); equal to `score` for policies that do not re-rank.
+    pub base: f32,
+    /// The parts of the score, named by the policy's [`Policy::part_names`].
+    pub parts: [f32; MAX_PARTS],
+    /// The final score: the sum of the parts.
+    pub score: f32,
+    /// Shown within the no-repeat window, so not eligible.
+    pub seen: bool,
+    /// What the base score is made of, named by the policy's [`Policy::factor_names`].
+    pub factors: [f32; MAX_FACTORS],
+}
+
+/// What a policy did for one impression, recorded for one viewer by `explain`.
+#[derive(Debug, Clone, Default)]
+pub struct Trace {
+    /// Every candidate ranked, in retrieval order.
+    pub candidates: Vec<Scored>,
+    /// Names of the score's parts.
+    pub part_names: &'static [&'static str],
+    /// Names of the base score's factors.
+    pub factor_names: &'static [&'static str],
+    /// The policy that ranked (for a blend, the component drawn).
+    pub policy: &'static str,
+    /// The impression was an exploration draw, not the ranking's choice.
+    pub explored: bool,
 }
 
 /// Buffers a policy reuses across steps, one per thread: the hot loop allocates nothing.
@@ -76,20 +171,39 @@ pub enum Source {
 pub struct Scratch {
     /// Candidate items and their sources.
     pub candidates: Vec<(ItemIdx, Source)>,
+    /// A value per candidate (for re-rankers: the base score).
+    pub scores: Vec<f32>,
     /// Topic indices, for choosing the strongest topics.
     pub topics: Vec<(f32, u16)>,
+    /// A count per topic.
+    pub topic_counts: Vec<u32>,
+    /// A value per topic.
+    pub topic_values: Vec<f32>,
 }
 
 /// A ranking policy.
 pub trait Policy: Send + Sync {
-    /// The item to show `viewer` now.
+    /// The policy's `kind`.
+    fn name(&self) -> &'static str;
+
+    /// Names of the parts its scores are made of.
+    fn part_names(&self) -> &'static [&'static str];
+
+    /// Names of the factors behind its base score, for `explain`.
+    fn factor_names(&self) -> &'static [&'static str] {
+        &[]
+    }
+
+    /// The item to show `viewer` now, with its source. When `trace` is given, every ranked
+    /// candidate is recorded in it.
     fn recommend(
         &self,
         shared: &Shared,
         viewer: &ViewerView,
         rng: &mut Rng,
         scratch: &mut Scratch,
-    ) -> ItemIdx;
+        trace: Option<&mut Trace>,
+    ) -> (ItemIdx, Source);
 }
 
 /// The policy an arm's configuration describes.
@@ -97,10 +211,15 @@ pub fn build(config: &PolicyConfig) -> Box<dyn Policy> {
     match config {
         PolicyConfig::Engagement(c) => Box::new(engagement::Engagement::new(c)),
         PolicyConfig::Random(_) => Box::new(random::Random),
+        PolicyConfig::Chronological(c) => Box::new(chronological::Chronological::new(c)),
+        PolicyConfig::Popularity(_) => Box::new(popularity::Popularity),
+        PolicyConfig::Diversified(c) => Box::new(diversified::Diversified::new(c)),
+        PolicyConfig::Calibrated(c) => Box::new(calibrated::Calibrated::new(c)),
+        PolicyConfig::Blend(c) => Box::new(blend::Blend::new(c)),
     }
 }
 
-/// A uniformly random visible item, avoiding the feed window where a few tries allow.
+/// A uniformly random visible item, avoiding the no-repeat window where a few tries allow.
 pub fn random_visible(shared: &Shared, viewer: &ViewerView, rng: &mut Rng) -> ItemIdx {
     let mut item = 0;
     for _ in 0..4 {
@@ -110,4 +229,148 @@ pub fn random_visible(shared: &Shared, viewer: &ViewerView, rng: &mut Rng) -> It
         }
     }
     item
+}
+
+/// Picks the highest-scoring candidate not seen recently; ties go to the earlier candidate.
+/// `score` gives each candidate's base, parts and final score. Every candidate is recorded in
+/// `trace` when given, with the `factors` of its base score. None if every candidate was seen
+/// recently.
+#[inline]
+pub fn pick_best(
+    candidates: &[(ItemIdx, Source)],
+    viewer: &ViewerView,
+    mut trace: Option<&mut Trace>,
+    factors: impl Fn(ItemIdx) -> [f32; MAX_FACTORS],
+    mut score: impl FnMut(usize, ItemIdx) -> (f32, [f32; MAX_PARTS], f32),
+) -> Option<(ItemIdx, Source)> {
+    let mut best = None;
+    let mut best_score = f32::NEG_INFINITY;
+    for (c, &(item, source)) in candidates.iter().enumerate() {
+        let (base, parts, total) = score(c, item);
+        if let Some(t) = trace.as_deref_mut() {
+            t.candidates.push(Scored {
+                item,
+                source,
+                base,
+                parts,
+                score: total,
+                seen: viewer.seen_recently(item),
+                factors: factors(item),
+            });
+        }
+        if total > best_score && !viewer.seen_recently(item) {
+            best = Some((item, source));
+            best_score = total;
+        }
+    }
+    best
+}
+
+/// Starts a trace for `policy`, if one is kept.
+#[inline]
+pub fn begin(trace: &mut Option<&mut Trace>, policy: &dyn Policy) {
+    if let Some(t) = trace.as_deref_mut() {
+        t.candidates.clear();
+        t.part_names = policy.part_names();
+        t.factor_names = policy.factor_names();
+        t.policy = policy.name();
+        t.explored = false;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rng::{Purpose, stream};
+    use crate::scenario::{ChronologicalConfig, PopularityConfig, Scenario};
+    use proptest::prelude::*;
+
+    /// The candidates a policy ranked and their scores, for `viewer` at one moment.
+    fn ranking(policy: &dyn Policy, shared: &Shared, viewer: &ViewerView) -> Vec<(ItemIdx, u32)> {
+        let mut trace = Trace::default();
+        let mut rng = stream(1, 0, 0, Purpose::Recommend, 0);
+        policy.recommend(
+            shared,
+            viewer,
+            &mut rng,
+            &mut Scratch::default(),
+            Some(&mut trace),
+        );
+        trace
+            .candidates
+            .iter()
+            .map(|c| (c.item, c.score.to_bits()))
+            .collect()
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        /// Nothing in `chronological` or `popularity` reads a profile or a history: two viewers
+        /// with different profiles and recent impressions (and the same follows) get the same
+        /// ranking at the same moment.
+        #[test]
+        fn non_profiling_policies_rank_everyone_alike(
+            step in 1u32..50,
+            trend in proptest::collection::vec(0.0f32..100.0, 600),
+            profile_a in proptest::collection::vec(0.0f32..1.5, 9),
+            profile_b in proptest::collection::vec(0.0f32..1.5, 9),
+            recent_a in proptest::collection::vec(0u32..600, 0..20),
+            recent_b in proptest::collection::vec(0u32..600, 0..20),
+            follows in proptest::collection::vec(0u32..50, 0..5),
+        ) {
+            let mut scenario = Scenario::default();
+            scenario.catalog.items = 500;
+            scenario.catalog.creators = 50;
+            scenario.feed.max_steps = 50;
+            let catalog = Catalog::generate(&scenario, 0);
+            let n_visible = catalog.visible(step);
+            let topic_visible: Vec<u32> =
+                (0..catalog.n_topics()).map(|t| catalog.visible_in_topic(t, step) as u32).collect();
+            let mut trending: Vec<ItemIdx> = (0..n_visible as ItemIdx).collect();
+            trending.sort_by(|a, b| trend[*b as usize].total_cmp(&trend[*a as usize]).then(a.cmp(b)));
+            trending.truncate(200);
+            let completion = vec![0.3f32; catalog.items.len()];
+            let mut trend = trend;
+            trend.resize(catalog.items.len(), 0.0);
+            let shared = Shared {
+                catalog: &catalog,
+                step,
+                n_visible,
+                topic_visible: &topic_visible,
+                completion: &completion,
+                mean_completion: 0.3,
+                trend: &trend,
+                trending: &trending,
+                config: &scenario.recommender,
+                feed: &scenario.feed,
+            };
+            let counts = [3.0f32; 9];
+            let topics_a: Vec<u16> = recent_a.iter().map(|&i| catalog.items[i as usize].topic).collect();
+            let topics_b: Vec<u16> = recent_b.iter().map(|&i| catalog.items[i as usize].topic).collect();
+            let a = ViewerView {
+                profile: &profile_a,
+                counts: &counts,
+                recent: [&recent_a, &[]],
+                window_topics: [&topics_a, &[]],
+                follows: &follows,
+            };
+            let b = ViewerView {
+                profile: &profile_b,
+                counts: &counts,
+                recent: [&recent_b, &[]],
+                window_topics: [&topics_b, &[]],
+                follows: &follows,
+            };
+            let policies: [Box<dyn Policy>; 2] = [
+                Box::new(chronological::Chronological::new(&ChronologicalConfig::default())),
+                build(&PolicyConfig::Popularity(PopularityConfig::default())),
+            ];
+            for policy in &policies {
+                let ra = ranking(policy.as_ref(), &shared, &a);
+                prop_assert!(!ra.is_empty());
+                prop_assert_eq!(ra, ranking(policy.as_ref(), &shared, &b), "{}", policy.name());
+            }
+        }
+    }
 }

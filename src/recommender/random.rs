@@ -1,6 +1,6 @@
 //! `random`: a uniformly random visible item; reads no profile. The control arm.
 
-use super::{Policy, Scratch, Shared, ViewerView, random_visible};
+use super::{Policy, Scratch, Shared, Source, Trace, ViewerView, begin, random_visible};
 use crate::catalog::ItemIdx;
 use crate::rng::Rng;
 
@@ -9,13 +9,23 @@ use crate::rng::Rng;
 pub struct Random;
 
 impl Policy for Random {
+    fn name(&self) -> &'static str {
+        "random"
+    }
+
+    fn part_names(&self) -> &'static [&'static str] {
+        &[]
+    }
+
     fn recommend(
         &self,
         shared: &Shared,
         viewer: &ViewerView,
         rng: &mut Rng,
         _scratch: &mut Scratch,
-    ) -> ItemIdx {
-        random_visible(shared, viewer, rng)
+        mut trace: Option<&mut Trace>,
+    ) -> (ItemIdx, Source) {
+        begin(&mut trace, self);
+        (random_visible(shared, viewer, rng), Source::Explore)
     }
 }

@@ -60,6 +60,49 @@ impl Checker {
         self.range(key, v, 0.0, 1.0);
     }
 
+    /// A policy's parameters; `key` is the dotted path of its table.
+    fn policy(&mut self, key: &str, policy: &PolicyConfig, blend_allowed: bool) {
+        let k = |field: &str| format!("{key}.{field}");
+        match policy {
+            PolicyConfig::Engagement(e) => self.probability(&k("exploration"), e.exploration),
+            PolicyConfig::Random(_) => {}
+            PolicyConfig::Chronological(ch) => {
+                self.count(&k("following_window"), ch.following_window.into(), 0, 10_000_000)
+            }
+            PolicyConfig::Popularity(p) => {
+                if let Some(h) = p.half_life {
+                    self.positive(&k("half_life"), h);
+                }
+            }
+            PolicyConfig::Diversified(d) => {
+                self.probability(&k("exploration"), d.exploration);
+                self.probability(&k("diversity"), d.diversity);
+                if let Some(cap) = d.topic_cap
+                    && !(cap > 0.0 && cap <= 1.0)
+                {
+                    self.fail(k("topic_cap"), "must be greater than 0 and at most 1", cap);
+                }
+            }
+            PolicyConfig::Calibrated(cal) => {
+                self.probability(&k("exploration"), cal.exploration);
+                self.probability(&k("weight"), cal.weight);
+            }
+            PolicyConfig::Blend(b) => {
+                if !blend_allowed {
+                    self.fail(key, "must not be a blend inside a blend", "kind = \"blend\"");
+                }
+                self.count(&k("components"), b.components.len() as u64, 1, 16);
+                for (j, comp) in b.components.iter().enumerate() {
+                    self.range(&k(&format!("components.{j}.weight")), comp.weight, 0.0, 1e6);
+                    self.policy(&k(&format!("components.{j}.policy")), &comp.policy, false);
+                }
+                if b.components.iter().map(|c| c.weight).sum::<f64>() <= 0.0 {
+                    self.fail(k("components"), "must have weights that sum to more than 0", 0);
+                }
+            }
+        }
+    }
+
     fn count(&mut self, key: &str, v: u64, lo: u64, hi: u64) {
         if v < lo || v > hi {
             self.fail(key, format!("must be between {lo} and {hi}"), v);
@@ -290,11 +333,11 @@ impl Scenario {
                     format!("{:?}", a.name),
                 );
             }
-            match &a.policy {
-                PolicyConfig::Engagement(e) => {
-                    c.probability(&format!("arms.{i}.policy.exploration"), e.exploration)
-                }
-                PolicyConfig::Random(_) => {}
+            c.policy(&format!("arms.{i}.policy"), &a.policy, true);
+            if let Some(s) = &a.switch {
+                c.probability(&format!("arms.{i}.switch.share"), s.share);
+                c.range(&format!("arms.{i}.switch.at_minute"), s.at_minute, 0.0, 1e7);
+                c.policy(&format!("arms.{i}.switch.policy"), &s.policy, true);
             }
         }
         match c.first {

@@ -6,9 +6,14 @@
 
 mod check;
 mod load;
+mod policy;
 
 pub use check::Invalid;
 pub use load::{ScenarioError, load, load_str, locate_line};
+pub use policy::{
+    Arm, BlendComponent, BlendConfig, CalibratedConfig, ChronologicalConfig, DiversifiedConfig,
+    EngagementConfig, PolicyConfig, PopularityConfig, RandomConfig, SwitchConfig,
+};
 
 use serde::{Deserialize, Serialize};
 
@@ -40,10 +45,12 @@ impl Default for Scenario {
                 Arm {
                     name: "engagement".into(),
                     policy: PolicyConfig::Engagement(EngagementConfig::default()),
+                    switch: None,
                 },
                 Arm {
                     name: "random".into(),
                     policy: PolicyConfig::Random(RandomConfig {}),
+                    switch: None,
                 },
             ],
         }
@@ -448,52 +455,3 @@ impl Default for MetricsConfig {
         }
     }
 }
-
-/// `[[arms]]`: one recommender design run on the shared population.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Arm {
-    /// Arm name, used in results.
-    pub name: String,
-    /// The ranking policy.
-    pub policy: PolicyConfig,
-}
-
-/// The ranking policy of an arm.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
-pub enum PolicyConfig {
-    /// Maximise predicted watch time, learned online.
-    Engagement(EngagementConfig),
-    /// Uniformly random visible items.
-    Random(RandomConfig),
-}
-
-impl PolicyConfig {
-    /// The `kind` as written in scenario files.
-    pub fn kind(&self) -> &'static str {
-        match self {
-            PolicyConfig::Engagement(_) => "engagement",
-            PolicyConfig::Random(_) => "random",
-        }
-    }
-}
-
-/// Parameters of the `engagement` policy.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct EngagementConfig {
-    /// Probability that an impression is a uniformly random item instead of the top-ranked one.
-    pub exploration: f64,
-}
-
-impl Default for EngagementConfig {
-    fn default() -> Self {
-        EngagementConfig { exploration: 0.05 }
-    }
-}
-
-/// Parameters of the `random` policy: none, and any key given is refused.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RandomConfig {}

@@ -127,9 +127,15 @@ fn minimal(kind: &str) -> Value {
     } else {
         kind.to_string()
     };
+    // A blend needs at least one component to exist at all.
+    let policy = if kind == "blend" {
+        "{ kind = \"blend\", components = [{ weight = 1.0, policy = { kind = \"random\" } }] }".to_string()
+    } else {
+        format!("{{ kind = \"{kind}\" }}")
+    };
     let text = format!(
         "[[catalog.topics]]\nname = \"a\"\n\n[[catalog.groups]]\nname = \"g\"\nshare = 1.0\n\n\
-         [[arms]]\nname = \"a\"\npolicy = {{ kind = \"{kind}\" }}\n"
+         [[arms]]\nname = \"a\"\npolicy = {policy}\n"
     );
     let table: toml::Table = toml::from_str(&text).expect("valid TOML");
     Value::Table(table)
@@ -237,14 +243,29 @@ fn get_mut<'a>(root: &'a mut Value, path: &[String]) -> Option<&'a mut Value> {
 }
 
 /// The default of a key of a list element: `None` if the element cannot leave it out.
-fn element_default(key: &Key) -> Option<Value> {
+fn element_default(key: &Key) -> ElementDefault {
     let mut m = minimal(key.kind.as_deref().unwrap_or(""));
     let parent = &key.path[..key.path.len() - 1];
     if let Some(Value::Table(t)) = get_mut(&mut m, parent) {
         t.remove(key.name());
     }
-    let s: Scenario = m.try_into().ok()?;
-    get(&Value::try_from(&s).expect("a scenario serialises"), &key.path).cloned()
+    let Ok(s) = m.try_into::<Scenario>() else {
+        return ElementDefault::Required;
+    };
+    match get(&Value::try_from(&s).expect("a scenario serialises"), &key.path) {
+        Some(v) => ElementDefault::Value(v.clone()),
+        None => ElementDefault::Absent,
+    }
+}
+
+/// What a key of a list element takes when left out.
+enum ElementDefault {
+    /// The element is refused without it.
+    Required,
+    /// An optional key with no value by default.
+    Absent,
+    /// This value.
+    Value(Value),
 }
 
 /// The lines of a document outside fenced code blocks, with their heading level (0 if none).
@@ -386,8 +407,9 @@ fn documented_defaults_are_the_code_defaults() {
         };
         let (expected, required) = if key.in_list {
             match element_default(key) {
-                Some(v) => (Some(v), false),
-                None => (None, true),
+                ElementDefault::Value(v) => (Some(v), false),
+                ElementDefault::Absent => (None, false),
+                ElementDefault::Required => (None, true),
             }
         } else {
             (get(&defaults, &key.path).cloned(), false)

@@ -1,0 +1,181 @@
+//! `[[arms]]` and their policies: the closed set of recommender designs a scenario can run.
+
+use serde::{Deserialize, Serialize};
+
+/// `[[arms]]`: one recommender design run on the shared population.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Arm {
+    /// Arm name, used in results.
+    pub name: String,
+    /// The ranking policy (the default every viewer starts with).
+    pub policy: PolicyConfig,
+    /// Lets a share of viewers switch to another recommender during the run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub switch: Option<SwitchConfig>,
+}
+
+/// `[arms.switch]`: a share of viewers leaves the default for another recommender.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SwitchConfig {
+    /// Share of viewers who switch (the same viewers in every arm with the same share).
+    pub share: f64,
+    /// Minutes of use after which they switch.
+    #[serde(default)]
+    pub at_minute: f64,
+    /// The recommender they switch to.
+    pub policy: PolicyConfig,
+}
+
+/// The ranking policy of an arm.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum PolicyConfig {
+    /// Maximise predicted watch time, learned online.
+    Engagement(EngagementConfig),
+    /// Uniformly random visible items.
+    Random(RandomConfig),
+    /// Newest first, from followed creators and fresh uploads; reads no profile.
+    Chronological(ChronologicalConfig),
+    /// Trending now, the same for everyone; reads no profile.
+    Popularity(PopularityConfig),
+    /// The engagement ranking re-ranked for topic diversity.
+    Diversified(DiversifiedConfig),
+    /// The engagement ranking re-ranked so the feed's topic mix matches the viewer's
+    /// estimated long-term interests.
+    Calibrated(CalibratedConfig),
+    /// A viewer-chosen mix of other policies.
+    Blend(BlendConfig),
+}
+
+impl PolicyConfig {
+    /// The `kind` as written in scenario files.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            PolicyConfig::Engagement(_) => "engagement",
+            PolicyConfig::Random(_) => "random",
+            PolicyConfig::Chronological(_) => "chronological",
+            PolicyConfig::Popularity(_) => "popularity",
+            PolicyConfig::Diversified(_) => "diversified",
+            PolicyConfig::Calibrated(_) => "calibrated",
+            PolicyConfig::Blend(_) => "blend",
+        }
+    }
+
+    /// The trending half-life this policy asks for, if any (a `popularity` with `half_life`,
+    /// also inside a blend).
+    pub fn trending_half_life(&self) -> Option<f64> {
+        match self {
+            PolicyConfig::Popularity(p) => p.half_life,
+            PolicyConfig::Blend(b) => b.components.iter().find_map(|c| c.policy.trending_half_life()),
+            _ => None,
+        }
+    }
+}
+
+/// Parameters of the `engagement` policy.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct EngagementConfig {
+    /// Probability that an impression is a uniformly random item instead of the top-ranked one.
+    pub exploration: f64,
+}
+
+impl Default for EngagementConfig {
+    fn default() -> Self {
+        EngagementConfig { exploration: 0.05 }
+    }
+}
+
+/// Parameters of the `random` policy: none, and any key given is refused.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RandomConfig {}
+
+/// Parameters of the `chronological` policy.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ChronologicalConfig {
+    /// Items by followed creators uploaded within this many steps come before fresh uploads
+    /// by others.
+    pub following_window: u32,
+}
+
+impl Default for ChronologicalConfig {
+    fn default() -> Self {
+        ChronologicalConfig {
+            following_window: 100,
+        }
+    }
+}
+
+/// Parameters of the `popularity` policy.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PopularityConfig {
+    /// Half-life of the trending counter in this arm, steps; `recommender.trending_half_life`
+    /// when absent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub half_life: Option<f64>,
+}
+
+/// Parameters of the `diversified` policy.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DiversifiedConfig {
+    /// Probability of a uniformly random item instead of the ranking.
+    pub exploration: f64,
+    /// λ of maximal marginal relevance: 0 = the engagement ranking, 1 = diversity only.
+    pub diversity: f64,
+    /// Most share of the feed window one topic may take; no cap when absent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub topic_cap: Option<f64>,
+}
+
+impl Default for DiversifiedConfig {
+    fn default() -> Self {
+        DiversifiedConfig {
+            exploration: 0.05,
+            diversity: 0.5,
+            topic_cap: None,
+        }
+    }
+}
+
+/// Parameters of the `calibrated` policy.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CalibratedConfig {
+    /// Probability of a uniformly random item instead of the ranking.
+    pub exploration: f64,
+    /// λ of Steck's calibration: 0 = the engagement ranking, 1 = calibration only.
+    pub weight: f64,
+}
+
+impl Default for CalibratedConfig {
+    fn default() -> Self {
+        CalibratedConfig {
+            exploration: 0.05,
+            weight: 0.5,
+        }
+    }
+}
+
+/// Parameters of the `blend` policy.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BlendConfig {
+    /// The policies mixed, each with a weight.
+    pub components: Vec<BlendComponent>,
+}
+
+/// `[[arms.policy.components]]`: one policy of a blend.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BlendComponent {
+    /// Relative weight: the share of impressions this policy ranks (normalised).
+    pub weight: f64,
+    /// The policy (not itself a blend).
+    pub policy: PolicyConfig,
+}
