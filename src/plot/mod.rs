@@ -1,0 +1,158 @@
+//! Charts and the report of a run directory: SVG charts drawn with plotters from
+//! `timeseries.csv` and `summary.csv`, and `report.html`, one page with the headline table,
+//! every chart and the run's provenance from `manifest.json`.
+//!
+//! Everything is drawn from the files' bytes ([`render`], pure), so `plot` works on any run
+//! directory, a merged one included, and `run` can draw into its temporary directory before
+//! the run directory appears. A chart is drawn only when the columns it needs exist and say
+//! something (boosted exposure needs `boosted_share`, group exposure two creator groups).
+//! [`plot_dir`] is the one function that touches files: it reads a run directory and writes
+//! each chart beside the CSV files through a temporary name and a rename, never changing them.
+
+mod bars;
+mod boost;
+pub mod data;
+mod labels;
+mod lines;
+mod report;
+mod style;
+mod tradeoff;
+
+pub use data::Run;
+use std::io;
+use std::path::{Path, PathBuf};
+
+/// Why a run directory could not be plotted.
+#[derive(Debug, thiserror::Error)]
+pub enum PlotError {
+    #[error("{path}: not a results directory (it has no {file})")]
+    NotARunDir { path: PathBuf, file: &'static str },
+    #[error("cannot read {path}: {source}")]
+    Read { path: PathBuf, source: io::Error },
+    #[error("{file}: {message}")]
+    Csv { file: String, message: String },
+    #[error("{file} has no column {column:?}, which the charts need")]
+    MissingColumn { file: String, column: String },
+    #[error("manifest.json is not valid JSON: {0}")]
+    Manifest(String),
+    #[error("cannot write {path}: {source}")]
+    Write { path: PathBuf, source: io::Error },
+}
+
+impl PlotError {
+    /// Whether the error is in what was given (a directory or its files) rather than in
+    /// writing the charts.
+    pub fn is_bad_input(&self) -> bool {
+        !matches!(self, PlotError::Write { .. })
+    }
+}
+
+/// A chart kind: its file name and the function that draws it when it applies.
+type ChartKind = (&'static str, fn(&Run) -> Option<String>);
+
+/// Every chart, in the order the report shows them.
+const CHARTS: [ChartKind; 6] = [
+    ("feed-narrowing.svg", lines::feed_narrowing),
+    ("rabbit-hole.svg", lines::rabbit_hole),
+    ("tradeoff.svg", tradeoff::tradeoff),
+    ("boosted.svg", boost::boosted),
+    ("sensitive.svg", bars::sensitive),
+    ("group-exposure.svg", bars::group_exposure),
+];
+
+/// The report's file name.
+pub const REPORT: &str = "report.html";
+
+/// The charts that apply to `run` and the report, as (file name, bytes).
+pub fn render(run: &Run) -> Vec<(&'static str, Vec<u8>)> {
+    let charts: Vec<(&'static str, String)> = CHARTS
+        .iter()
+        .filter_map(|(file, draw)| draw(run).map(|svg| (*file, svg)))
+        .collect();
+    let shown: Vec<report::Chart<'_>> = charts
+        .iter()
+        .map(|(file, svg)| report::Chart { file, svg })
+        .collect();
+    let report = report::html(run, &shown);
+    let mut files: Vec<(&'static str, Vec<u8>)> =
+        charts.into_iter().map(|(f, svg)| (f, svg.into_bytes())).collect();
+    files.push((REPORT, report));
+    files
+}
+
+/// The charts and report of a run held in memory as (file name, bytes), the way `run` holds
+/// them before writing: `timeseries.csv` and `summary.csv` are needed, `manifest.json` is used
+/// when present; `fallback_name` names the scenario without one.
+pub fn render_files(
+    files: &[(&str, Vec<u8>)],
+    fallback_name: &str,
+) -> Result<Vec<(&'static str, Vec<u8>)>, PlotError> {
+    let find = |name: &str| files.iter().find(|(n, _)| *n == name).map(|(_, b)| b.as_slice());
+    let need = |name: &'static str| {
+        find(name).ok_or(PlotError::NotARunDir {
+            path: PathBuf::from("."),
+            file: name,
+        })
+    };
+    let run = Run::parse(
+        need("timeseries.csv")?,
+        need("summary.csv")?,
+        find("manifest.json"),
+        fallback_name,
+    )?;
+    Ok(render(&run))
+}
+
+/// Reads the run directory `dir`, draws its charts and report, and writes them into it, each
+/// through a temporary file renamed into place. Returns the names written.
+pub fn plot_dir(dir: &Path) -> Result<Vec<&'static str>, PlotError> {
+    let read = |file: &'static str, required: bool| -> Result<Option<Vec<u8>>, PlotError> {
+        let path = dir.join(file);
+        match std::fs::read(&path) {
+            Ok(bytes) => Ok(Some(bytes)),
+            Err(e) if e.kind() == io::ErrorKind::NotFound && !required => Ok(None),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Err(PlotError::NotARunDir {
+                path: dir.to_path_buf(),
+                file,
+            }),
+            Err(source) => Err(PlotError::Read { path, source }),
+        }
+    };
+    if !dir.is_dir() {
+        return Err(PlotError::NotARunDir {
+            path: dir.to_path_buf(),
+            file: "timeseries.csv",
+        });
+    }
+    let timeseries = read("timeseries.csv", true)?.unwrap_or_default();
+    let summary = read("summary.csv", true)?.unwrap_or_default();
+    let manifest = read("manifest.json", false)?;
+    let fallback = std::fs::canonicalize(dir)
+        .ok()
+        .and_then(|d| d.file_name().map(|n| n.to_string_lossy().into_owned()))
+        .unwrap_or_else(|| "run".to_string());
+    let run = Run::parse(&timeseries, &summary, manifest.as_deref(), &fallback)?;
+    let files = render(&run);
+    for (file, bytes) in &files {
+        write_atomically(&dir.join(file), bytes).map_err(|source| PlotError::Write {
+            path: dir.join(file),
+            source,
+        })?;
+    }
+    Ok(files.into_iter().map(|(f, _)| f).collect())
+}
+
+/// Writes `bytes` to `path` through a temporary file in the same directory, renamed into
+/// place, so a reader sees the old file or the new one, never half of one.
+fn write_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    let name = path
+        .file_name()
+        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "no file name"))?
+        .to_string_lossy();
+    let tmp = path.with_file_name(format!(".{name}.tmp-{}", std::process::id()));
+    let result = std::fs::write(&tmp, bytes).and_then(|()| std::fs::rename(&tmp, path));
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
+}
