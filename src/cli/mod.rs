@@ -3,6 +3,7 @@
 //! running.
 
 mod explain;
+mod plot;
 mod run;
 
 use clap::{Args, Parser, Subcommand};
@@ -24,6 +25,8 @@ enum Command {
     Run(RunArgs),
     /// Check a scenario file and print what a run of it would take.
     Validate(ValidateArgs),
+    /// Draw the SVG charts and report.html of a results directory, beside its CSV files.
+    Plot(PlotArgs),
     /// Show one viewer's recommendations with the parameters behind each (DSA Art. 27).
     Explain(explain::ExplainArgs),
 }
@@ -59,6 +62,18 @@ pub(crate) struct RunArgs {
     /// No progress bar and no summary on the terminal.
     #[arg(long)]
     pub(crate) quiet: bool,
+    /// Write only the data files: no SVG charts and no report.html.
+    #[arg(long)]
+    pub(crate) no_plot: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct PlotArgs {
+    /// The results directory (written by run, sweep or merge).
+    pub(crate) run_dir: PathBuf,
+    /// Print nothing on success.
+    #[arg(long)]
+    pub(crate) quiet: bool,
 }
 
 #[derive(Debug, Args)]
@@ -90,6 +105,7 @@ pub fn main() -> i32 {
     let result = match cli.command {
         Command::Run(args) => run::run(args),
         Command::Validate(args) => run::validate(args),
+        Command::Plot(args) => plot::plot(args),
         Command::Explain(args) => explain::explain(args),
     };
     match result {

@@ -98,6 +98,13 @@ pub(crate) fn run(args: RunArgs) -> Result<(), Failure> {
         scenario: resolved,
     };
     files.push(("manifest.json", output::manifest_json(&manifest)));
+    // The charts and report are drawn from the files' bytes and written with them, so the
+    // run directory appears complete; the manifest lists the data files only.
+    if !args.no_plot {
+        let charts = rabbithole::plot::render_files(&files, &scenario.scenario.name)
+            .map_err(|e| Failure::Run(format!("cannot draw the charts: {e}")))?;
+        files.extend(charts);
+    }
     output::write_run_dir(&out, &files, args.force).map_err(|e| {
         if e.kind() == std::io::ErrorKind::AlreadyExists {
             Failure::Input(e.to_string())
