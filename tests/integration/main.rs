@@ -8,6 +8,7 @@
 mod effects;
 mod errors;
 mod invariants;
+mod plot;
 mod reproducibility;
 mod run;
 mod scenario_docs;

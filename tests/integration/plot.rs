@@ -73,6 +73,16 @@ fn parse<'a>(text: &'a str, path: &Path) -> roxmltree::Document<'a> {
         .unwrap_or_else(|e| panic!("{} is not well-formed XML: {e}", path.display()))
 }
 
+/// Runs `rabbithole plot DIR --quiet` and expects success.
+fn plot_ok(dir: &Path) {
+    rabbithole()
+        .arg("plot")
+        .arg(dir)
+        .arg("--quiet")
+        .assert()
+        .success();
+}
+
 fn names_in(dir: &Path) -> Vec<String> {
     let mut names: Vec<String> = std::fs::read_dir(dir)
         .unwrap()
@@ -180,12 +190,7 @@ fn plot_redraws_a_run_without_touching_its_data_files() {
     assert_eq!(names_in(&out), data, "--no-plot wrote more than the data files");
     let before: Vec<Vec<u8>> = data.iter().map(|f| std::fs::read(out.join(f)).unwrap()).collect();
 
-    rabbithole()
-        .arg("plot")
-        .arg(&out)
-        .arg("--quiet")
-        .assert()
-        .success();
+    plot_ok(&out);
     for (file, bytes) in data.iter().zip(&before) {
         assert!(
             std::fs::read(out.join(file)).unwrap() == *bytes,
@@ -207,12 +212,7 @@ fn plot_redraws_a_run_without_touching_its_data_files() {
 
     // Drawing again gives the same charts: they depend only on the files.
     let first = std::fs::read(out.join("feed-narrowing.svg")).unwrap();
-    rabbithole()
-        .arg("plot")
-        .arg(&out)
-        .arg("--quiet")
-        .assert()
-        .success();
+    plot_ok(&out);
     assert!(std::fs::read(out.join("feed-narrowing.svg")).unwrap() == first);
 }
 
@@ -284,12 +284,7 @@ fn charts_follow_the_columns_the_files_have() {
     }
     std::fs::write(dir.join("summary.csv"), summary).unwrap();
 
-    rabbithole()
-        .arg("plot")
-        .arg(&dir)
-        .arg("--quiet")
-        .assert()
-        .success();
+    plot_ok(&dir);
     let names = names_in(&dir);
     for file in [
         "feed-narrowing.svg",
