@@ -37,6 +37,7 @@ pub fn draw(area: &Area<'_>, clusters: &[Cluster], x_desc: &str, y: &YAxis<'_>) 
         .chain(y.rule)
         .fold(0.0, f64::max);
     let n = clusters.len().max(1) as f64;
+    let widest = clusters.iter().map(|c| c.bars.len()).max().unwrap_or(1).max(1) as f64;
     // Labels too wide for their cluster alternate between two rows.
     let slot = (area.dim_in_pixel().0 as f64 - 114.0) / n;
     let stagger = clusters
@@ -68,8 +69,9 @@ pub fn draw(area: &Area<'_>, clusters: &[Cluster], x_desc: &str, y: &YAxis<'_>) 
         .expect(style::DRAW);
     let base = area.get_base_pixel();
     for (i, cluster) in clusters.iter().enumerate() {
-        let left = i as f64 + 0.12;
-        let slot = 0.76 / cluster.bars.len().max(1) as f64;
+        // Bars are as wide in every cluster, and centred in theirs.
+        let slot = 0.76 / widest;
+        let left = i as f64 + 0.5 - slot * cluster.bars.len() as f64 / 2.0;
         for (j, bar) in cluster.bars.iter().enumerate() {
             let x0 = left + j as f64 * slot + 0.08 * slot;
             let x1 = left + (j + 1) as f64 * slot - 0.08 * slot;
@@ -82,18 +84,30 @@ pub fn draw(area: &Area<'_>, clusters: &[Cluster], x_desc: &str, y: &YAxis<'_>) 
                     bar.colour.mix(0.85).filled(),
                 ))
                 .expect(style::DRAW);
+            // An outline, so light colours (the palette's yellow) still read on white.
+            chart
+                .plotting_area()
+                .draw(&Rectangle::new(
+                    [(x0, 0.0), (x1, e.mean)],
+                    bar.colour.stroke_width(1),
+                ))
+                .expect(style::DRAW);
             if e.interval.is_some() {
                 let cap = (x1 - x0) / 4.0;
+                // Ink over a white halo, so whiskers show on dark bars too.
+                let halo = WHITE.stroke_width(4);
                 let ink = style::INK.stroke_width(2);
                 for path in [
                     vec![(mid, e.lo()), (mid, e.hi())],
                     vec![(mid - cap, e.lo()), (mid + cap, e.lo())],
                     vec![(mid - cap, e.hi()), (mid + cap, e.hi())],
                 ] {
-                    chart
-                        .plotting_area()
-                        .draw(&PathElement::new(path, ink))
-                        .expect(style::DRAW);
+                    for stroke in [halo, ink] {
+                        chart
+                            .plotting_area()
+                            .draw(&PathElement::new(path.clone(), stroke))
+                            .expect(style::DRAW);
+                    }
                 }
             }
             // The value above the bar, where the bar is wide enough to carry it.

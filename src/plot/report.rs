@@ -24,7 +24,12 @@ p.lead { color: #555; margin-top: 0; }
 table { border-collapse: collapse; margin: 1em 0; font-size: 0.95em; }
 th, td { padding: 0.35em 0.8em; border-bottom: 1px solid #e4e4e4; vertical-align: top; }
 th { text-align: left; }
+table.many { font-size: 0.8em; }
+table.many th, table.many td { padding: 0.35em 0.45em; }
+div.scroll { overflow-x: auto; }
 td.num, th.arm { text-align: right; }
+td.num { white-space: nowrap; }
+th.arm { hyphens: none; }
 th.arm span, td .ci, td code, th code { color: #666; font-weight: normal; font-size: 0.85em; }
 figure { margin: 1.5em 0; }
 figure svg { max-width: 100%; height: auto; border: 1px solid #eee; }
@@ -108,10 +113,15 @@ fn headline(h: &mut String, run: &Run) {
         h,
         "<p>At the end of the run, for all viewers: the mean over replicates and, below it, the 95&#160;% interval over replicates (from <a href=\"summary.csv\">summary.csv</a>).</p>"
     );
-    h.push_str("<table>\n<thead><tr><th>metric</th>");
+    // Past five arms the table is set smaller, and scrolls rather than spill out of the page.
+    let class = if run.arms.len() > 5 { " class=\"many\"" } else { "" };
+    let _ = write!(
+        h,
+        "<div class=\"scroll\"><table{class}>\n<thead><tr><th>metric</th>"
+    );
     for arm in &run.arms {
         let policy = run.policies.get(arm).filter(|p| *p != arm);
-        let _ = write!(h, "<th class=\"arm\">{}", esc(arm));
+        let _ = write!(h, "<th class=\"arm\">{}", breakable(arm));
         if let Some(p) = policy {
             let _ = write!(h, "<br/><span>{}</span>", esc(p));
         }
@@ -145,7 +155,7 @@ fn headline(h: &mut String, run: &Run) {
         }
         h.push_str("</tr>\n");
     }
-    h.push_str("</tbody>\n</table>\n");
+    h.push_str("</tbody>\n</table></div>\n");
     let others: Vec<&str> = run
         .cohorts
         .iter()
@@ -267,6 +277,19 @@ fn strip_prolog(svg: &str) -> &str {
     }
 }
 
+/// An arm's name escaped, with break opportunities after `+`, `_` and `-` so long names wrap
+/// between their parts rather than inside a word.
+fn breakable(name: &str) -> String {
+    let mut out = String::new();
+    for c in name.chars() {
+        out.push_str(&esc(&c.to_string()));
+        if matches!(c, '+' | '_' | '-') {
+            out.push_str("<wbr/>");
+        }
+    }
+    out
+}
+
 /// Escapes text for XML content and attribute values.
 pub fn esc(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
@@ -298,6 +321,12 @@ mod tests {
     fn intervals_with_a_sign_use_words() {
         assert_eq!(interval(0.1, 0.2, labels::Unit::Index), "0.100\u{2013}0.200");
         assert_eq!(interval(-0.011, -0.001, labels::Unit::Index), "-0.011 to -0.001");
+    }
+
+    #[test]
+    fn long_arm_names_break_between_parts() {
+        assert_eq!(breakable("a+b_c"), "a+<wbr/>b_<wbr/>c");
+        assert_eq!(breakable("a&b"), "a&amp;b");
     }
 
     #[test]

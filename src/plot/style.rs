@@ -17,7 +17,8 @@ pub const HEIGHT: u32 = 580;
 /// A drawing area of a chart.
 pub type Area<'a> = DrawingArea<SVGBackend<'a>, Shift>;
 
-/// Okabe and Ito's palette, in the order arms take it; yellow, hard to see on white, last.
+/// Okabe and Ito's palette, in the order arms take it; yellow, hard to see on white, last and
+/// darkened (from #F0E442) so lines and labels in it can be read.
 const PALETTE: [RGBColor; 8] = [
     RGBColor(0x00, 0x72, 0xB2), // blue
     RGBColor(0xD5, 0x5E, 0x00), // vermillion
@@ -26,7 +27,7 @@ const PALETTE: [RGBColor; 8] = [
     RGBColor(0xE6, 0x9F, 0x00), // orange
     RGBColor(0x56, 0xB4, 0xE9), // sky blue
     RGBColor(0x00, 0x00, 0x00), // black
-    RGBColor(0xF0, 0xE4, 0x42), // yellow
+    RGBColor(0xC9, 0xB5, 0x00), // yellow, darkened
 ];
 
 /// Text and reference lines.
