@@ -1,8 +1,9 @@
 //! Engine benchmarks: viewer-steps per second for whole arms, and bytes of state per viewer.
 //!
 //! - `engine/quickstart/{engagement,random}`: one arm of `scenarios/quickstart.toml` as shipped
-//!   (2,000 viewers, 60 minutes of use), replicate 0.
-//! - `engine/100k_viewers/engagement`: the same settings with 100,000 viewers and 5 minutes.
+//!   (2,000 viewers, one day of use), replicate 0.
+//! - `engine/100k_viewers/engagement`: the same settings with 100,000 viewers, each capped at
+//!   5 minutes of use (`feed.minutes`).
 //!
 //! Each iteration runs one arm from step 0 to the end ([`ArmRun::run`]); building the arm's
 //! state ([`ArmRun::new`]) is set-up and is not timed, nor are the catalog and population,
@@ -20,7 +21,6 @@ use criterion::{BatchSize, BenchmarkGroup, Criterion, SamplingMode, Throughput, 
 use rabbithole::catalog::Catalog;
 use rabbithole::engine::ArmRun;
 use rabbithole::population::Population;
-use rabbithole::recommender::{self, Policy};
 use rabbithole::scenario::{self, Scenario};
 use std::path::PathBuf;
 use std::time::Duration;
@@ -61,15 +61,23 @@ impl Bench {
         self.population.people.len()
     }
 
-    /// The arm called `name`: its index and its policy.
-    fn arm(&self, name: &str) -> (usize, Box<dyn Policy>) {
-        let idx = self
-            .scenario
+    /// Viewers and length of use, for the log.
+    fn describe(&self) -> String {
+        let feed = &self.scenario.feed;
+        let cap = match feed.minutes {
+            Some(minutes) => format!(", at most {minutes} minutes"),
+            None => String::new(),
+        };
+        format!("{} viewers, {} day(s){cap}", self.users(), feed.days)
+    }
+
+    /// The index of the arm called `name`.
+    fn arm(&self, name: &str) -> usize {
+        self.scenario
             .arms
             .iter()
             .position(|a| a.name == name)
-            .unwrap_or_else(|| panic!("the scenario has no arm {name:?}"));
-        (idx, recommender::build(&self.scenario.arms[idx].policy))
+            .unwrap_or_else(|| panic!("the scenario has no arm {name:?}"))
     }
 
     /// A fresh arm at step 0.
@@ -79,19 +87,14 @@ impl Bench {
 
     /// Runs the arm `name` once to the end; returns its viewer-steps.
     fn viewer_steps(&self, name: &str) -> u64 {
-        let (idx, policy) = self.arm(name);
-        self.arm_run().run(policy.as_ref(), idx, &mut Vec::new(), &|_| {})
+        self.arm_run().run(self.arm(name), &mut Vec::new(), &|_| {}, None)
     }
 
     /// Adds the benchmark of arm `name` to `group`.
     fn bench_arm(&self, group: &mut BenchmarkGroup<WallTime>, name: &str) {
-        let (idx, policy) = self.arm(name);
+        let idx = self.arm(name);
         let steps = self.viewer_steps(name);
-        println!(
-            "{name}: {} viewers, {} minutes, {steps} viewer-steps per iteration",
-            self.users(),
-            self.scenario.feed.minutes
-        );
+        println!("{name}: {}, {steps} viewer-steps per iteration", self.describe());
         group.throughput(Throughput::Elements(steps));
         group.bench_function(name, |b| {
             b.iter_batched(
@@ -99,7 +102,7 @@ impl Bench {
                 // `iter_batched` passes the input and the output through
                 // `std::hint::black_box` and drops the output after the clock stops.
                 |(mut run, mut rows)| {
-                    let done = run.run(policy.as_ref(), idx, &mut rows, &|_| {});
+                    let done = run.run(idx, &mut rows, &|_| {}, None);
                     assert_eq!(done, steps, "the engine is deterministic");
                     (run, rows)
                 },
@@ -154,7 +157,7 @@ fn memory_report(quick: &Bench) {
 
     let big = Bench::new(quickstart(BIG));
     let n = big.users() as f64;
-    let (idx, policy) = big.arm("engagement");
+    let idx = big.arm("engagement");
     let reset = Rss::reset_peak();
     let Some(before) = Rss::read() else {
         println!("memory: /proc/self/status unreadable, RSS not measured");
@@ -163,14 +166,10 @@ fn memory_report(quick: &Bench) {
     let mut run = big.arm_run();
     let built = Rss::read().expect("readable a moment ago");
     let layout = run.bytes_per_viewer();
-    let steps = run.run(policy.as_ref(), idx, &mut Vec::new(), &|_| {});
+    let steps = run.run(idx, &mut Vec::new(), &|_| {}, None);
     let ran = Rss::read().expect("readable a moment ago");
     let per_viewer = |bytes: u64| bytes as f64 / n;
-    println!(
-        "memory: 100k viewers ({} viewers, {} minutes, {steps} viewer-steps)",
-        big.users(),
-        big.scenario.feed.minutes
-    );
+    println!("memory: 100k viewers ({}, {steps} viewer-steps)", big.describe());
     println!("  layout: {layout} bytes/viewer (ArmRun::bytes_per_viewer)");
     println!(
         "  VmRSS growth after ArmRun::new: {:.0} bytes/viewer ({:.1} MiB)",

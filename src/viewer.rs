@@ -242,9 +242,10 @@ pub fn update(
     }
     satiation[k] += p.satiation_gain * r.fraction;
 
-    // Boredom is a moving average of the unwatched share; at the threshold the session ends, and the
+    // Boredom is a moving average of skips; at the threshold the session ends, and the
     // viewer comes back the same day or not. The day ends when its budget is spent.
-    state.boredom = p.boredom_decay * state.boredom + (1.0 - p.boredom_decay) * (1.0 - r.fraction);
+    state.boredom =
+        p.boredom_decay * state.boredom + (1.0 - p.boredom_decay) * f32::from(u8::from(r.skipped));
     let session_over = state.boredom >= p.boredom_threshold;
     if state.day_used >= state.budget || (session_over && !r.returns) {
         if state.days >= p.days {
@@ -432,13 +433,24 @@ mod tests {
         };
         let it = item(0, 0.5, 18.0);
         let mut sat = [0.5f32; 4];
-        // Boredom after n skips is 1 - 0.8^n: 0.2, 0.36, ..., 0.790 after 7, 0.832 after 8,
-        // so the eighth skip ends the session (threshold 0.8) and the viewer comes back.
-        for _ in 0..7 {
+        // Boredom is a moving average of skips: after n skips 1 - 0.8^n = 0.2, 0.36, 0.488,
+        // so the third skip ends the session (threshold 0.4) and the viewer comes back.
+        for _ in 0..2 {
             update(&p, &mut st, &mut [0.25; 4], &mut sat, &mut [], &it, &skip);
         }
         assert_eq!(st.sessions, 1);
-        check(st.boredom, 1.0 - 0.8f32.powi(7));
+        check(st.boredom, 0.36);
+        // A watched item is no skip: boredom only decays.
+        let watched = Response {
+            fraction: 0.5,
+            seconds: 9.0,
+            skipped: false,
+            ..skip
+        };
+        update(&p, &mut st, &mut [0.25; 4], &mut sat, &mut [], &it, &watched);
+        check(st.boredom, 0.8 * 0.36);
+        assert_eq!(st.sessions, 1);
+        // 0.8 · 0.288 + 0.2 = 0.430: the next skip ends the session.
         update(&p, &mut st, &mut [0.25; 4], &mut sat, &mut [], &it, &skip);
         assert_eq!(st.sessions, 2);
         assert_eq!(st.boredom, 0.0);

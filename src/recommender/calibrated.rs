@@ -2,8 +2,8 @@
 //! viewer's estimated long-term interests (Steck 2018).
 //!
 //! For the next slot: score = (1 - λ) s_i / max_j s_j - λ · KL(p ‖ q̃_i), with s the engagement
-//! score, p the viewer's long-term topic distribution as the platform estimates it
-//! (`profile::long_term_interests`), q_i the topic distribution of the feed window with the
+//! score, p the viewer's interests as the platform estimates them
+//! (`profile::estimated_interests`), q_i the topic distribution of the feed window with the
 //! candidate added, q̃_i = (1 - α) q_i + α p with α = 0.01 (Steck's smoothing), and
 //! λ = `weight`.
 
@@ -97,9 +97,11 @@ impl Policy for Calibrated {
         topic_counts.resize(k, 0);
         let n = viewer.window_counts(topic_counts);
         // topic_values holds the target p (first K) and each topic's KL once computed (next K).
+        // The target is the estimated interests, not the history's topic mix: the history is
+        // what the engagement feed narrowed (docs/model.md, `calibrated`).
         topic_values.resize(2 * k, 0.0);
         let (target, kl) = topic_values.split_at_mut(k);
-        profile::long_term_interests(viewer.profile, viewer.counts, target);
+        profile::estimated_interests(viewer.profile, target);
         kl.fill(f32::NAN);
         for &(item, _) in candidates.iter() {
             let t = shared.catalog.items[item as usize].topic as usize;

@@ -212,7 +212,7 @@ pub fn build(config: &PolicyConfig) -> Box<dyn Policy> {
         PolicyConfig::Engagement(c) => Box::new(engagement::Engagement::new(c)),
         PolicyConfig::Random(_) => Box::new(random::Random),
         PolicyConfig::Chronological(c) => Box::new(chronological::Chronological::new(c)),
-        PolicyConfig::Popularity(_) => Box::new(popularity::Popularity),
+        PolicyConfig::Popularity(c) => Box::new(popularity::Popularity::new(c)),
         PolicyConfig::Diversified(c) => Box::new(diversified::Diversified::new(c)),
         PolicyConfig::Calibrated(c) => Box::new(calibrated::Calibrated::new(c)),
         PolicyConfig::Blend(c) => Box::new(blend::Blend::new(c)),
@@ -364,7 +364,10 @@ mod tests {
             };
             let policies: [Box<dyn Policy>; 2] = [
                 Box::new(chronological::Chronological::new(&ChronologicalConfig::default())),
-                build(&PolicyConfig::Popularity(PopularityConfig::default())),
+                build(&PolicyConfig::Popularity(PopularityConfig {
+                    exploration: 0.0,
+                    ..PopularityConfig::default()
+                })),
             ];
             for policy in &policies {
                 let ra = ranking(policy.as_ref(), &shared, &a);

@@ -1,17 +1,43 @@
 //! `popularity`: what is trending now, the same for everyone; reads no profile. The typical
 //! recommender "not based on profiling" of DSA Art. 38.
 //!
-//! Items are ranked by their trending counter: engaged views (watch fractions) with a
-//! half-life (`half_life` of the policy, or `recommender.trending_half_life`). The viewer is
-//! shown the most trending item not among their last `feed.no_repeat` impressions.
+//! Items on the trending list are ranked by their trending counter: engaged views (watch
+//! fractions) with a half-life (`half_life` of the policy, or `recommender.trending_half_life`).
+//! Each impression is drawn uniformly from the list (the `trending_pool` most trending items),
+//! as a trending feed that everyone scrolls without showing everyone the same item at once.
+//! (Drawing in proportion to the counter instead runs away: the items drawn most gain most,
+//! and within a few dozen steps the whole arm watches a handful of items.)
+//! an item among the viewer's last `feed.no_repeat` impressions is drawn again (a few tries).
+//! With probability `exploration` the impression is a uniformly random item instead, the
+//! fresh content that reaches a trending feed from elsewhere.
 
-use super::{MAX_PARTS, Policy, Scratch, Shared, Source, Trace, ViewerView, begin, random_visible};
+use super::{
+    MAX_FACTORS, MAX_PARTS, Policy, Scored, Scratch, Shared, Source, Trace, ViewerView, begin, random_visible,
+};
 use crate::catalog::ItemIdx;
 use crate::rng::Rng;
+use crate::scenario::PopularityConfig;
+use rand::RngExt;
 
-/// Trending-first recommendations.
+/// Trending recommendations.
 #[derive(Debug, Clone, Copy)]
-pub struct Popularity;
+pub struct Popularity {
+    exploration: f64,
+}
+
+impl Popularity {
+    /// From the arm's `policy` table.
+    pub fn new(config: &PopularityConfig) -> Popularity {
+        Popularity {
+            exploration: config.exploration,
+        }
+    }
+}
+
+/// Draws an item of the trending list uniformly.
+fn draw(shared: &Shared, rng: &mut Rng) -> ItemIdx {
+    shared.trending[rng.random_range(0..shared.trending.len())]
+}
 
 impl Policy for Popularity {
     fn name(&self) -> &'static str {
@@ -31,31 +57,39 @@ impl Policy for Popularity {
         mut trace: Option<&mut Trace>,
     ) -> (ItemIdx, Source) {
         begin(&mut trace, self);
-        // The trending list is already in rank order: the first unseen item wins.
-        let mut choice = None;
-        for &item in shared.trending {
-            let trend = shared.trend[item as usize];
-            if let Some(t) = trace.as_deref_mut() {
+        if let Some(t) = trace.as_deref_mut() {
+            for &item in shared.trending {
+                let trend = shared.trend[item as usize];
                 let mut parts = [0.0; MAX_PARTS];
                 parts[0] = trend;
-                t.candidates.push(super::Scored {
+                t.candidates.push(Scored {
                     item,
                     source: Source::Trending,
                     base: trend,
                     parts,
                     score: trend,
                     seen: viewer.seen_recently(item),
-                    factors: [0.0; super::MAX_FACTORS],
+                    factors: [0.0; MAX_FACTORS],
                 });
             }
-            if choice.is_none() && !viewer.seen_recently(item) {
-                choice = Some((item, Source::Trending));
-                if trace.is_none() {
-                    break;
-                }
-            }
         }
-        // Before anything trends (the first step), or when everything trending was seen.
-        choice.unwrap_or_else(|| (random_visible(shared, viewer, rng), Source::Explore))
+        if rng.random_bool(self.exploration) {
+            if let Some(t) = trace {
+                t.explored = true;
+            }
+            return (random_visible(shared, viewer, rng), Source::Exploration);
+        }
+        // Before anything trends (the first step), a random item.
+        if shared.trending.is_empty() {
+            return (random_visible(shared, viewer, rng), Source::Explore);
+        }
+        let mut item = draw(shared, rng);
+        for _ in 0..3 {
+            if !viewer.seen_recently(item) {
+                break;
+            }
+            item = draw(shared, rng);
+        }
+        (item, Source::Trending)
     }
 }

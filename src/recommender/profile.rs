@@ -46,21 +46,6 @@ pub fn estimated_interests(profile: &[f32], out: &mut [f32]) {
     }
 }
 
-/// The platform's estimate of a viewer's long-term topic distribution (the target of
-/// `calibrated`): each topic's accumulated signal n_k · max(m_k, 0.01), plus one
-/// pseudo-observation spread evenly, normalised. Written into `out`.
-pub fn long_term_interests(profile: &[f32], counts: &[f32], out: &mut [f32]) {
-    let even = 1.0 / out.len() as f32;
-    let mut sum = 0.0;
-    for ((o, &m), &n) in out.iter_mut().zip(profile).zip(counts) {
-        *o = n * m.max(0.01) + even;
-        sum += *o;
-    }
-    for o in out.iter_mut() {
-        *o /= sum;
-    }
-}
-
 /// Smoothed completion rate of an item: its watched share with `prior_weight`
 /// pseudo-impressions at the global mean.
 #[inline]
@@ -107,15 +92,6 @@ mod tests {
         estimated_interests(&[0.5, 0.75], &mut out);
         check(out[0], 1.0 / 4.0);
         check(out[1], 3.0 / 4.0);
-    }
-
-    #[test]
-    fn long_term_interests_weigh_signal_by_observations() {
-        let mut out = [0.0f32; 2];
-        // Topic 0: 3 observations at 0.5 = 1.5, topic 1: none; plus 0.5 each.
-        long_term_interests(&[0.5, 0.3], &[3.0, 0.0], &mut out);
-        check(out[0], 2.0 / 2.5);
-        check(out[1], 0.5 / 2.5);
     }
 
     #[test]

@@ -70,6 +70,7 @@ impl Checker {
                 self.count(&k("following_window"), ch.following_window.into(), 0, 10_000_000)
             }
             PolicyConfig::Popularity(p) => {
+                self.probability(&k("exploration"), p.exploration);
                 if let Some(h) = p.half_life {
                     self.positive(&k("half_life"), h);
                 }

@@ -265,7 +265,7 @@ impl Default for PopulationConfig {
             susceptibility_mean: 1.0,
             susceptibility_shape: 4.0,
             confidence_bound: 0.4,
-            budget_median_minutes: 60.0,
+            budget_median_minutes: 180.0,
             budget_sigma: 0.6,
         }
     }
@@ -305,9 +305,9 @@ pub struct ViewerConfig {
     pub satiation_decay: f64,
     /// Factor applied to satiation at a session break.
     pub session_recovery: f64,
-    /// Weight of the past in boredom, an exponential moving average of the unwatched share.
+    /// Weight of the past in boredom, an exponential moving average of skips.
     pub boredom_decay: f64,
-    /// Boredom (0..1) at which the viewer leaves the session.
+    /// Boredom (0..1, the recent share of skips) at which the viewer leaves the session.
     pub boredom_threshold: f64,
     /// Probability that a viewer who left a session comes back the same day.
     pub return_probability: f64,
@@ -340,8 +340,8 @@ impl Default for ViewerConfig {
             satiation_decay: 0.95,
             session_recovery: 0.5,
             boredom_decay: 0.8,
-            boredom_threshold: 0.8,
-            return_probability: 0.85,
+            boredom_threshold: 0.4,
+            return_probability: 0.8,
             drift_rate: 0.01,
             stance_rate: 0.05,
             trust_stance_multiplier: 2.0,

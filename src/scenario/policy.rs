@@ -111,13 +111,25 @@ impl Default for ChronologicalConfig {
 }
 
 /// Parameters of the `popularity` policy.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct PopularityConfig {
+    /// Probability of a uniformly random item (fresh content reaching the feed) instead of a
+    /// trending one.
+    pub exploration: f64,
     /// Half-life of the trending counter in this arm, steps; `recommender.trending_half_life`
     /// when absent.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub half_life: Option<f64>,
+}
+
+impl Default for PopularityConfig {
+    fn default() -> Self {
+        PopularityConfig {
+            exploration: 0.05,
+            half_life: None,
+        }
+    }
 }
 
 /// Parameters of the `diversified` policy.
