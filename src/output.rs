@@ -69,13 +69,7 @@ fn to_bytes(build: impl FnOnce(&mut csv::Writer<Vec<u8>>) -> csv::Result<()>) ->
 /// `timeseries.csv`: one row per (arm, replicate, step).
 pub fn timeseries_csv(results: &Results) -> Vec<u8> {
     to_bytes(|w| {
-        let mut header = vec![
-            "arm".to_string(),
-            "replicate".into(),
-            "cohort".into(),
-            "step".into(),
-            "viewers".into(),
-        ];
+        let mut header: Vec<String> = TIMESERIES_KEYS.iter().map(|k| k.to_string()).collect();
         if let Some(first) = results.timeseries.first() {
             header.extend(metric_values(first).iter().map(|(n, _)| n.to_string()));
         }
@@ -97,18 +91,77 @@ pub fn timeseries_csv(results: &Results) -> Vec<u8> {
     })
 }
 
+/// The number a CSV cell holds: `x` rounded to the six decimals it is written with (NaN stays
+/// NaN, written empty).
+fn as_written(x: f64) -> f64 {
+    if x.is_nan() {
+        x
+    } else {
+        num(x).parse().expect("a formatted number parses")
+    }
+}
+
+/// The key columns of `timeseries.csv`, before the value columns.
+pub const TIMESERIES_KEYS: [&str; 5] = ["arm", "replicate", "cohort", "step", "viewers"];
+
+/// One (replicate, arm, cohort)'s final `timeseries.csv` row, as written: what `summary.csv`
+/// is computed from, by a run and by `merge` alike.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WrittenFinal {
+    /// Index of the arm in the scenario.
+    pub arm: usize,
+    pub cohort: String,
+    pub viewers: u32,
+    /// The value columns (all but [`TIMESERIES_KEYS`]) in header order; NaN where empty.
+    pub values: Vec<f64>,
+}
+
 /// `summary.csv`: one row per (arm, cohort); each headline metric's mean and 95 % interval
-/// over replicates, from each replicate's final row.
+/// over replicates, from each replicate's final row as written in `timeseries.csv` (six
+/// decimals), so that merged shards give the same bytes.
 pub fn summary_csv(results: &Results) -> Vec<u8> {
+    let Some(first) = results.finals.first() else {
+        return Vec::new();
+    };
+    let columns: Vec<String> = metric_values(first)
+        .iter()
+        .map(|(n, _)| n.to_string())
+        .chain(group_columns(results))
+        .collect();
+    let finals: Vec<WrittenFinal> = results
+        .finals
+        .iter()
+        .map(|r| WrittenFinal {
+            arm: r.arm,
+            cohort: r.cohort.name().to_string(),
+            viewers: r.viewers,
+            values: metric_values(r)
+                .iter()
+                .map(|(_, v)| *v)
+                .chain(group_values(r))
+                .map(as_written)
+                .collect(),
+        })
+        .collect();
+    summary_from_written(&results.arm_names, &results.policies, &columns, &finals)
+}
+
+/// `summary.csv` from final rows as written; `columns` names their values. Rows are per
+/// (arm, cohort), arms in scenario order, cohorts in the order they first appear; values
+/// are taken in the order of `finals` (replicate order).
+pub fn summary_from_written(
+    arm_names: &[String],
+    policies: &[String],
+    columns: &[String],
+    finals: &[WrittenFinal],
+) -> Vec<u8> {
     to_bytes(|w| {
-        let Some(first) = results.finals.first() else {
+        if finals.is_empty() {
             return Ok(());
-        };
-        let names: Vec<String> = metric_values(first)
-            .iter()
-            .map(|(n, _)| n.to_string())
-            .filter(|n| !n.starts_with("feed_entropy_p") && n != "active")
-            .chain(group_columns(results))
+        }
+        // Quantiles of the feed and the share still active are not headline metrics.
+        let summarised: Vec<usize> = (0..columns.len())
+            .filter(|&c| !columns[c].starts_with("feed_entropy_p") && columns[c] != "active")
             .collect();
         let mut header = vec![
             "arm".to_string(),
@@ -117,27 +170,27 @@ pub fn summary_csv(results: &Results) -> Vec<u8> {
             "users".into(),
             "replicates".into(),
         ];
-        for n in &names {
+        for &c in &summarised {
+            let n = &columns[c];
             header.extend([format!("{n}_mean"), format!("{n}_lo"), format!("{n}_hi")]);
         }
         w.write_record(&header)?;
-        for (arm, cohort) in arm_cohorts(results) {
-            let finals: Vec<&TimeRow> = results
-                .finals
+        for (arm, cohort) in arm_cohorts(finals) {
+            let rows: Vec<&WrittenFinal> = finals
                 .iter()
                 .filter(|r| r.arm == arm && r.cohort == cohort)
                 .collect();
             // Cohort sizes can differ by replicate; the mean is reported.
-            let users = finals.iter().map(|r| f64::from(r.viewers)).sum::<f64>() / finals.len() as f64;
+            let users = rows.iter().map(|r| f64::from(r.viewers)).sum::<f64>() / rows.len() as f64;
             let mut rec = vec![
-                results.arm_names[arm].clone(),
-                cohort.name().to_string(),
-                results.policies[arm].clone(),
+                arm_names[arm].clone(),
+                cohort.clone(),
+                policies[arm].clone(),
                 format!("{users:.1}").trim_end_matches(".0").to_string(),
-                finals.len().to_string(),
+                rows.len().to_string(),
             ];
-            for n in &names {
-                let values: Vec<f64> = finals.iter().map(|r| value_by_name(results, r, n)).collect();
+            for &c in &summarised {
+                let values: Vec<f64> = rows.iter().map(|r| r.values[c]).collect();
                 match metrics::mean_interval(&values) {
                     Some((mean, Some((lo, hi)))) => rec.extend([num(mean), num(lo), num(hi)]),
                     Some((mean, None)) => rec.extend([num(mean), String::new(), String::new()]),
@@ -151,31 +204,16 @@ pub fn summary_csv(results: &Results) -> Vec<u8> {
 }
 
 /// The (arm, cohort) pairs of the final rows, arms in scenario order, cohorts in the order
-/// the engine reports them.
-fn arm_cohorts(results: &Results) -> Vec<(usize, Cohort)> {
-    let mut pairs: Vec<(usize, Cohort)> = Vec::new();
-    for r in &results.finals {
-        if !pairs.contains(&(r.arm, r.cohort)) {
-            pairs.push((r.arm, r.cohort));
+/// they first appear.
+fn arm_cohorts(finals: &[WrittenFinal]) -> Vec<(usize, String)> {
+    let mut pairs: Vec<(usize, String)> = Vec::new();
+    for r in finals {
+        if !pairs.iter().any(|(a, c)| *a == r.arm && *c == r.cohort) {
+            pairs.push((r.arm, r.cohort.clone()));
         }
     }
     pairs.sort_by_key(|&(arm, _)| arm);
     pairs
-}
-
-fn value_by_name(results: &Results, r: &TimeRow, name: &str) -> f64 {
-    if let Some((_, v)) = metric_values(r).iter().find(|(n, _)| *n == name) {
-        return *v;
-    }
-    for (g, group) in results.group_names.iter().enumerate() {
-        if name == format!("group_exposure_{group}") {
-            return r.group_exposure[g];
-        }
-        if name == format!("group_catalog_share_{group}") {
-            return r.group_catalog_share[g];
-        }
-    }
-    unreachable!("unknown summary column {name}")
 }
 
 /// `users.csv`: one row per (arm, replicate, user) at the end of the run.
