@@ -9,6 +9,7 @@
 pub mod catalog;
 pub mod engine;
 pub mod explain;
+pub mod merge;
 pub mod metrics;
 pub mod output;
 pub mod plot;
@@ -16,4 +17,6 @@ pub mod population;
 pub mod recommender;
 pub mod rng;
 pub mod scenario;
+pub mod shard;
+pub mod sweep;
 pub mod viewer;

@@ -288,13 +288,21 @@ pub struct Manifest {
     pub viewer_steps_per_second: f64,
     pub command_line: Vec<String>,
     pub files: Vec<String>,
+    /// For one shard of a run: which one, and the replicates it ran (absent otherwise).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub shard: Option<crate::shard::ShardRecord>,
     /// The scenario as resolved: every default filled in, every override applied.
     pub scenario: crate::scenario::Scenario,
 }
 
 /// `manifest.json`, pretty-printed.
 pub fn manifest_json(manifest: &Manifest) -> Vec<u8> {
-    let mut bytes = serde_json::to_vec_pretty(manifest).expect("a manifest always serialises");
+    json_file(manifest)
+}
+
+/// `value` as a pretty-printed JSON file (the manifests), ending in a newline.
+pub fn json_file<T: Serialize + ?Sized>(value: &T) -> Vec<u8> {
+    let mut bytes = serde_json::to_vec_pretty(value).expect("manifests always serialise");
     bytes.push(b'\n');
     bytes
 }
@@ -339,6 +347,10 @@ pub fn write_run_dir(dir: &Path, files: &[(&str, Vec<u8>)], force: bool) -> io::
         }
         std::fs::create_dir(&tmp)?;
         for (file, bytes) in files {
+            // A name may hold subdirectories (the point directories of a sweep).
+            if let Some(sub) = Path::new(file).parent() {
+                std::fs::create_dir_all(tmp.join(sub))?;
+            }
             std::fs::write(tmp.join(file), bytes)?;
         }
         if dir.exists() {

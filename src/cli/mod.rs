@@ -3,11 +3,14 @@
 //! running.
 
 mod explain;
+mod merge;
 mod plot;
 mod run;
+mod sweep;
 
 use clap::{Args, Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
+use rabbithole::shard::Shard;
 use std::io::IsTerminal;
 use std::path::PathBuf;
 
@@ -29,6 +32,10 @@ enum Command {
     Plot(PlotArgs),
     /// Show one viewer's recommendations with the parameters behind each (DSA Art. 27).
     Explain(explain::ExplainArgs),
+    /// Run a scenario at every point of a grid of parameter values.
+    Sweep(SweepArgs),
+    /// Combine the shards of a run or of a sweep into the unsharded result.
+    Merge(MergeArgs),
 }
 
 #[derive(Debug, Args)]
@@ -56,6 +63,9 @@ pub(crate) struct RunArgs {
     /// Also write users.csv, one row per (arm, replicate, user).
     #[arg(long)]
     pub(crate) per_user: bool,
+    /// Run only shard I of N (replicate r goes to shard (r mod N) + 1); see `merge`.
+    #[arg(long, value_name = "I/N")]
+    pub(crate) shard: Option<Shard>,
     /// Replace an existing results directory.
     #[arg(long)]
     pub(crate) force: bool,
@@ -74,6 +84,59 @@ pub(crate) struct PlotArgs {
     /// Print nothing on success.
     #[arg(long)]
     pub(crate) quiet: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct SweepArgs {
+    /// The scenario file (TOML).
+    pub(crate) scenario: PathBuf,
+    /// A scenario key by its dotted path and the values it takes, e.g.
+    /// population.users=500,1000; repeat for a cartesian product.
+    #[arg(long = "grid", value_name = "KEY=V1,V2,...", required = true)]
+    pub(crate) grid: Vec<String>,
+    /// Run only shard I of N of the (point, replicate) work units; see `merge`.
+    #[arg(long, value_name = "I/N")]
+    pub(crate) shard: Option<Shard>,
+    /// Sweep directory [default: results/<scenario name>-sweep].
+    #[arg(long)]
+    pub(crate) out: Option<PathBuf>,
+    /// Override any scenario key at every point, e.g. feed.days=2.
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub(crate) set: Vec<String>,
+    /// Worker threads [default: all cores]. Results do not depend on it.
+    #[arg(long)]
+    pub(crate) threads: Option<usize>,
+    /// Also write users.csv in every point's directory.
+    #[arg(long)]
+    pub(crate) per_user: bool,
+    /// Replace an existing sweep directory.
+    #[arg(long)]
+    pub(crate) force: bool,
+    /// No progress bar and no summary on the terminal.
+    #[arg(long)]
+    pub(crate) quiet: bool,
+    /// Write only the data files: no SVG charts and no report.html in the points.
+    #[arg(long)]
+    pub(crate) no_plot: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct MergeArgs {
+    /// The shard directories written by `run --shard` or `sweep --shard`: all N of them.
+    #[arg(required = true, value_name = "DIR")]
+    pub(crate) parts: Vec<PathBuf>,
+    /// The merged results directory.
+    #[arg(long)]
+    pub(crate) out: PathBuf,
+    /// Replace an existing results directory.
+    #[arg(long)]
+    pub(crate) force: bool,
+    /// Print nothing on success.
+    #[arg(long)]
+    pub(crate) quiet: bool,
+    /// Write only the data files: no SVG charts and no report.html.
+    #[arg(long)]
+    pub(crate) no_plot: bool,
 }
 
 #[derive(Debug, Args)]
@@ -107,6 +170,8 @@ pub fn main() -> i32 {
         Command::Validate(args) => run::validate(args),
         Command::Plot(args) => plot::plot(args),
         Command::Explain(args) => explain::explain(args),
+        Command::Sweep(args) => sweep::sweep(args),
+        Command::Merge(args) => merge::merge(args),
     };
     match result {
         Ok(()) => 0,
@@ -122,14 +187,17 @@ pub fn main() -> i32 {
 }
 
 /// A progress bar with ETA on a terminal; hidden when quiet or when stderr is not a terminal.
+/// Its message (a sweep's current point) follows the ETA.
 pub(crate) fn progress_bar(units: u64, quiet: bool) -> ProgressBar {
     if quiet || !std::io::stderr().is_terminal() {
         return ProgressBar::hidden();
     }
     let bar = ProgressBar::new(units);
     bar.set_style(
-        ProgressStyle::with_template("{spinner} [{elapsed_precise}] {wide_bar} {percent:>3}% ETA {eta}")
-            .expect("a valid template"),
+        ProgressStyle::with_template(
+            "{spinner} [{elapsed_precise}] {wide_bar} {percent:>3}% ETA {eta} {msg}",
+        )
+        .expect("a valid template"),
     );
     bar
 }

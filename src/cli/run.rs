@@ -1,14 +1,133 @@
 //! `run` and `validate`: load a scenario, run it, write its results directory.
 
 use super::{Failure, RunArgs, ValidateArgs, progress_bar};
-use rabbithole::engine::{self, ArmRun, RunOptions};
+use rabbithole::engine::{self, ArmRun, Results, RunOptions};
 use rabbithole::output::{self, Manifest};
 use rabbithole::scenario::{self, Scenario};
-use std::path::Path;
+use rabbithole::shard::ShardRecord;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 fn load(path: &Path, overrides: &[String]) -> Result<Scenario, Failure> {
     scenario::load(path, overrides).map_err(|e| Failure::Input(e.to_string()))
+}
+
+/// Refuses an output directory that exists, unless `force` and it is a directory.
+pub(crate) fn check_out(out: &Path, force: bool) -> Result<(), Failure> {
+    if out.exists() && !out.is_dir() {
+        return Err(Failure::Input(format!(
+            "{} exists and is not a results directory; choose another --out",
+            out.display()
+        )));
+    }
+    if out.exists() && !force {
+        return Err(Failure::Input(format!(
+            "{} exists; pass --force to replace it",
+            out.display()
+        )));
+    }
+    Ok(())
+}
+
+/// The rayon pool of `--threads` (all cores by default) and its size.
+pub(crate) fn thread_pool(threads: Option<usize>) -> Result<(rayon::ThreadPool, usize), Failure> {
+    let threads = match threads {
+        Some(0) => return Err(Failure::Input("--threads must be at least 1, got 0".into())),
+        Some(t) => t,
+        None => std::thread::available_parallelism().map_or(1, |n| n.get()),
+    };
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .map_err(|e| Failure::Run(format!("cannot start {threads} threads: {e}")))?;
+    Ok((pool, threads))
+}
+
+/// Writes `files` (name, bytes) as the directory `out`, whole or not at all.
+pub(crate) fn write_dir<N: AsRef<str>>(
+    out: &Path,
+    files: Vec<(N, Vec<u8>)>,
+    force: bool,
+) -> Result<(), Failure> {
+    let (names, bytes): (Vec<N>, Vec<Vec<u8>>) = files.into_iter().unzip();
+    let files: Vec<(&str, Vec<u8>)> = names.iter().map(AsRef::as_ref).zip(bytes).collect();
+    output::write_run_dir(out, &files, force).map_err(|e| {
+        if e.kind() == std::io::ErrorKind::AlreadyExists {
+            Failure::Input(e.to_string())
+        } else {
+            Failure::Run(format!("cannot write {}: {e}", out.display()))
+        }
+    })
+}
+
+/// The charts and report drawn from a run directory's files, by name.
+pub(crate) fn charts(files: &[(&str, Vec<u8>)], name: &str) -> Result<Vec<(&'static str, Vec<u8>)>, Failure> {
+    rabbithole::plot::render_files(files, name)
+        .map_err(|e| Failure::Run(format!("cannot draw the charts: {e}")))
+}
+
+/// How a run came about, for its manifest.
+pub(crate) struct Provenance {
+    pub(crate) scenario_file: PathBuf,
+    pub(crate) threads: usize,
+    pub(crate) start_time: String,
+    pub(crate) wall_seconds: f64,
+    pub(crate) per_user: bool,
+    pub(crate) shard: Option<ShardRecord>,
+}
+
+/// The files of a run directory, by name: the CSVs and `manifest.json`.
+pub(crate) fn run_dir_files(
+    scenario: &Scenario,
+    results: &Results,
+    provenance: Provenance,
+) -> Vec<(&'static str, Vec<u8>)> {
+    let mut files = vec![
+        ("timeseries.csv", output::timeseries_csv(results)),
+        ("summary.csv", output::summary_csv(results)),
+    ];
+    if provenance.per_user {
+        files.push(("users.csv", output::users_csv(results)));
+    }
+    // The manifest records the scenario as resolved: the baseline arm is named even when the
+    // file left it to default to the first arm.
+    let mut resolved = scenario.clone();
+    let first_arm = resolved.arms[resolved.baseline_index()].name.clone();
+    resolved.scenario.baseline.get_or_insert(first_arm);
+    let mut names: Vec<String> = files.iter().map(|(n, _)| n.to_string()).collect();
+    names.push("manifest.json".into());
+    let manifest = Manifest {
+        program: "rabbithole",
+        version: env!("CARGO_PKG_VERSION"),
+        git_commit: option_env!("RABBITHOLE_GIT_COMMIT").filter(|c| !c.is_empty()),
+        scenario_file: provenance.scenario_file.display().to_string(),
+        seed: scenario.scenario.seed,
+        replicates: scenario.scenario.replicates,
+        users: scenario.population.users,
+        threads: provenance.threads,
+        start_time: provenance.start_time,
+        wall_seconds: provenance.wall_seconds,
+        viewer_steps: results.viewer_steps,
+        viewer_steps_per_second: results.viewer_steps as f64 / provenance.wall_seconds.max(1e-9),
+        command_line: std::env::args().collect(),
+        files: names,
+        shard: provenance.shard,
+        scenario: resolved,
+    };
+    files.push(("manifest.json", output::manifest_json(&manifest)));
+    files
+}
+
+/// A warning when `feed.max_steps` ended the run while viewers were still scrolling.
+pub(crate) fn cut_short(scenario: &Scenario, results: &Results) -> Option<String> {
+    let cut = results.finals.iter().map(|r| r.active).fold(0.0, f64::max);
+    (cut > 0.0).then(|| {
+        format!(
+            "feed.max_steps ({}) ended the run while up to {:.1} % of viewers were still scrolling; raise it to simulate their whole use",
+            scenario.feed.max_steps,
+            100.0 * cut
+        )
+    })
 }
 
 pub(crate) fn run(args: RunArgs) -> Result<(), Failure> {
@@ -31,101 +150,73 @@ pub(crate) fn run(args: RunArgs) -> Result<(), Failure> {
     if let Err(invalid) = scenario.validate() {
         return Err(Failure::Input(format!("{}: {invalid}", flags.join(" "))));
     }
-    let out = args
-        .out
-        .clone()
-        .unwrap_or_else(|| Path::new("results").join(&scenario.scenario.name));
-    if out.exists() && !out.is_dir() {
-        return Err(Failure::Input(format!(
-            "{} exists and is not a results directory; choose another --out",
-            out.display()
-        )));
-    }
-    if out.exists() && !args.force {
-        return Err(Failure::Input(format!(
-            "{} exists; pass --force to replace it",
-            out.display()
-        )));
-    }
-    let threads = match args.threads {
-        Some(0) => return Err(Failure::Input("--threads must be at least 1, got 0".into())),
-        Some(t) => t,
-        None => std::thread::available_parallelism().map_or(1, |n| n.get()),
+    let replicates = match args.shard {
+        Some(shard) => {
+            if shard.count() > scenario.scenario.replicates {
+                return Err(Failure::Input(format!(
+                    "--shard {shard}: the run has {} replicates, so it can be split into at most {} shards",
+                    scenario.scenario.replicates, scenario.scenario.replicates
+                )));
+            }
+            Some(shard.select(0..scenario.scenario.replicates))
+        }
+        None => None,
     };
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
-        .build()
-        .map_err(|e| Failure::Run(format!("cannot start {threads} threads: {e}")))?;
+    let out = args.out.clone().unwrap_or_else(|| {
+        let name = match args.shard {
+            Some(shard) => format!(
+                "{}.shard-{}-of-{}",
+                scenario.scenario.name,
+                shard.index(),
+                shard.count()
+            ),
+            None => scenario.scenario.name.clone(),
+        };
+        Path::new("results").join(name)
+    });
+    check_out(&out, args.force)?;
+    let (pool, threads) = thread_pool(args.threads)?;
 
-    let units = u64::from(scenario.scenario.replicates) * scenario.arms.len() as u64 * engine::PROGRESS_UNITS;
+    let n_replicates = replicates
+        .as_ref()
+        .map_or(scenario.scenario.replicates, |r| r.len() as u32);
+    let units = u64::from(n_replicates) * scenario.arms.len() as u64 * engine::PROGRESS_UNITS;
     let bar = progress_bar(units, args.quiet);
     let options = RunOptions {
         per_user: args.per_user,
+        replicates: replicates.clone(),
     };
     let results = pool.install(|| engine::run(&scenario, &options, &|n| bar.inc(n)));
     bar.finish_and_clear();
 
     let wall_seconds = started.elapsed().as_secs_f64();
-    let mut files = vec![
-        ("timeseries.csv", output::timeseries_csv(&results)),
-        ("summary.csv", output::summary_csv(&results)),
-    ];
-    if args.per_user {
-        files.push(("users.csv", output::users_csv(&results)));
-    }
-    // The manifest records the scenario as resolved: the baseline arm is named even when the
-    // file left it to default to the first arm.
-    let mut resolved = scenario.clone();
-    let first_arm = resolved.arms[resolved.baseline_index()].name.clone();
-    resolved.scenario.baseline.get_or_insert(first_arm);
-    let mut names: Vec<String> = files.iter().map(|(n, _)| n.to_string()).collect();
-    names.push("manifest.json".into());
-    let manifest = Manifest {
-        program: "rabbithole",
-        version: env!("CARGO_PKG_VERSION"),
-        git_commit: option_env!("RABBITHOLE_GIT_COMMIT").filter(|c| !c.is_empty()),
-        scenario_file: args.scenario.display().to_string(),
-        seed: scenario.scenario.seed,
-        replicates: scenario.scenario.replicates,
-        users: scenario.population.users,
+    let provenance = Provenance {
+        scenario_file: args.scenario.clone(),
         threads,
         start_time,
         wall_seconds,
-        viewer_steps: results.viewer_steps,
-        viewer_steps_per_second: results.viewer_steps as f64 / wall_seconds.max(1e-9),
-        command_line: std::env::args().collect(),
-        files: names,
-        scenario: resolved,
+        per_user: args.per_user,
+        shard: args
+            .shard
+            .zip(replicates)
+            .map(|(shard, replicates)| ShardRecord::new(shard, replicates)),
     };
-    files.push(("manifest.json", output::manifest_json(&manifest)));
+    let mut files = run_dir_files(&scenario, &results, provenance);
     // The charts and report are drawn from the files' bytes and written with them, so the
     // run directory appears complete; the manifest lists the data files only.
     if !args.no_plot {
-        let charts = rabbithole::plot::render_files(&files, &scenario.scenario.name)
-            .map_err(|e| Failure::Run(format!("cannot draw the charts: {e}")))?;
-        files.extend(charts);
+        files.extend(charts(&files, &scenario.scenario.name)?);
     }
-    output::write_run_dir(&out, &files, args.force).map_err(|e| {
-        if e.kind() == std::io::ErrorKind::AlreadyExists {
-            Failure::Input(e.to_string())
-        } else {
-            Failure::Run(format!("cannot write {}: {e}", out.display()))
-        }
-    })?;
-    let cut = results.finals.iter().map(|r| r.active).fold(0.0, f64::max);
-    if cut > 0.0 {
-        eprintln!(
-            "warning: feed.max_steps ({}) ended the run while up to {:.1} % of viewers were still scrolling; raise it to simulate their whole use",
-            scenario.feed.max_steps,
-            100.0 * cut
-        );
+    write_dir(&out, files, args.force)?;
+    if let Some(warning) = cut_short(&scenario, &results) {
+        eprintln!("warning: {warning}");
     }
     if !args.quiet {
         println!(
             "{}: {} arms x {} replicates x {} viewers, {:.1} M viewer-steps in {:.1} s",
             scenario.scenario.name,
             scenario.arms.len(),
-            scenario.scenario.replicates,
+            n_replicates,
             scenario.population.users,
             results.viewer_steps as f64 / 1e6,
             wall_seconds

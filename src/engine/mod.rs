@@ -106,12 +106,17 @@ pub struct Results {
 pub struct RunOptions {
     /// Collect per-viewer rows.
     pub per_user: bool,
+    /// The replicates to run, each below `scenario.replicates`; all of them when `None`. A
+    /// replicate computes the same whichever others run beside it (its streams are keyed by
+    /// its number), which is what lets shards of a run be merged.
+    pub replicates: Option<Vec<u32>>,
 }
 
 /// Units of progress one (replicate, arm) reports in all.
 pub const PROGRESS_UNITS: u64 = 1000;
 
-/// Runs the scenario. `progress` is called with units done (each (replicate, arm) adds up to
+/// Runs the scenario's replicates (all, or those of `options.replicates`, in that order).
+/// `progress` is called with units done (each (replicate, arm) adds up to
 /// [`PROGRESS_UNITS`]). Runs on the current rayon pool.
 pub fn run(scenario: &Scenario, options: &RunOptions, progress: &(dyn Fn(u64) + Sync)) -> Results {
     let mut results = Results {
@@ -124,13 +129,21 @@ pub fn run(scenario: &Scenario, options: &RunOptions, progress: &(dyn Fn(u64) + 
         topic_names: scenario.catalog.topics.iter().map(|t| t.name.clone()).collect(),
         group_names: scenario.catalog.groups.iter().map(|g| g.name.clone()).collect(),
         users: scenario.population.users,
-        replicates: (0..scenario.scenario.replicates).collect(),
+        replicates: match &options.replicates {
+            Some(list) => list.clone(),
+            None => (0..scenario.scenario.replicates).collect(),
+        },
         timeseries: Vec::new(),
         finals: Vec::new(),
         user_rows: Vec::new(),
         viewer_steps: 0,
     };
-    for replicate in 0..scenario.scenario.replicates {
+    for replicate in results.replicates.clone() {
+        assert!(
+            replicate < scenario.scenario.replicates,
+            "replicate {replicate} of a scenario with {} replicates",
+            scenario.scenario.replicates
+        );
         let catalog = Catalog::generate(scenario, replicate);
         let population = Population::generate(scenario, replicate);
         for arm_idx in 0..scenario.arms.len() {

@@ -12,6 +12,7 @@ mod plot;
 mod reproducibility;
 mod run;
 mod scenario_docs;
+mod sweep;
 
 use assert_cmd::Command;
 use std::path::{Path, PathBuf};

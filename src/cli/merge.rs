@@ -1,0 +1,75 @@
+//! `merge`: the shard directories of a run or a sweep combined into the unsharded result.
+//! Every part is checked before anything is written; any problem is bad input (exit 2).
+
+use super::run::{charts, check_out, write_dir};
+use super::{Failure, MergeArgs};
+use rabbithole::merge::{self, MergeContext};
+use std::time::SystemTime;
+
+pub(crate) fn merge(args: MergeArgs) -> Result<(), Failure> {
+    check_out(&args.out, args.force)?;
+    if let Some(part) = args.parts.iter().find(|p| same_dir(p, &args.out)) {
+        return Err(Failure::Input(format!(
+            "--out {} is one of the parts ({}); choose another directory",
+            args.out.display(),
+            part.display()
+        )));
+    }
+    let context = MergeContext {
+        command_line: std::env::args().collect(),
+        start_time: humantime::format_rfc3339_seconds(SystemTime::now()).to_string(),
+    };
+    let merged = merge::merge_dirs(&args.parts, &context)
+        .map_err(|e| Failure::Input(format!("merge: {e}\nnothing was written")))?;
+    let mut files = merged.files;
+    if !args.no_plot {
+        files = with_charts(files)?;
+    }
+    write_dir(&args.out, files, args.force)?;
+    for note in merged.notes {
+        eprintln!("note: {note}");
+    }
+    if !args.quiet {
+        println!("merged {} parts into {}", args.parts.len(), args.out.display());
+    }
+    Ok(())
+}
+
+/// `files` with the charts and report of every run directory among them (the merged run, or
+/// each point of a merged sweep) added beside its CSV files, as `run` and `sweep` draw them.
+fn with_charts(files: Vec<(String, Vec<u8>)>) -> Result<Vec<(String, Vec<u8>)>, Failure> {
+    let mut dirs: Vec<String> = Vec::new();
+    for (name, _) in &files {
+        let (dir, file) = name.rsplit_once('/').unwrap_or(("", name));
+        if file == "timeseries.csv" && !dirs.iter().any(|d| d == dir) {
+            dirs.push(dir.to_string());
+        }
+    }
+    let mut drawn = Vec::new();
+    for dir in dirs {
+        let prefix = if dir.is_empty() {
+            String::new()
+        } else {
+            format!("{dir}/")
+        };
+        let run_files: Vec<(&str, Vec<u8>)> = files
+            .iter()
+            .filter_map(|(name, bytes)| {
+                let file = name.strip_prefix(&prefix)?;
+                (!file.contains('/')).then(|| (file, bytes.clone()))
+            })
+            .collect();
+        for (file, bytes) in charts(&run_files, "merged")? {
+            drawn.push((format!("{prefix}{file}"), bytes));
+        }
+    }
+    Ok(files.into_iter().chain(drawn).collect())
+}
+
+/// True if `a` and `b` name the same existing directory.
+fn same_dir(a: &std::path::Path, b: &std::path::Path) -> bool {
+    match (a.canonicalize(), b.canonicalize()) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
+    }
+}

@@ -1,0 +1,180 @@
+//! `sweep`: a scenario run at every point of a grid, each point a run directory under the
+//! sweep directory, plus `sweep.csv` and `sweep.json`; `--shard` runs a share of the
+//! (point, replicate) work units. Every point is loaded and validated before any runs, and
+//! the sweep directory is written whole or not at all.
+
+use super::run::{Provenance, charts, check_out, cut_short, run_dir_files, thread_pool, write_dir};
+use super::{Failure, SweepArgs, progress_bar};
+use rabbithole::engine::{self, RunOptions};
+use rabbithole::output;
+use rabbithole::scenario::{self, Scenario, ScenarioError};
+use rabbithole::shard::ShardRecord;
+use rabbithole::sweep::{self, Grid, PointRecord, SweepManifest, SweepShardRecord};
+use std::path::Path;
+use std::time::{Instant, SystemTime};
+
+/// A point that does not load, blamed on its `--grid` value where the value is the fault.
+fn point_error(grid: &Grid, point: &[usize], error: ScenarioError) -> Failure {
+    let overrides = grid.overrides(point);
+    match error {
+        ScenarioError::Override { arg, message } if overrides.contains(&arg) => {
+            let (key, value) = arg.split_once('=').expect("an override is KEY=VALUE");
+            Failure::Input(format!("--grid {key}: value {value}: {message}"))
+        }
+        other => Failure::Input(format!("grid point {}: {other}", overrides.join(" "))),
+    }
+}
+
+fn now() -> String {
+    humantime::format_rfc3339_seconds(SystemTime::now()).to_string()
+}
+
+pub(crate) fn sweep(args: SweepArgs) -> Result<(), Failure> {
+    let started = Instant::now();
+    let start_time = now();
+    let grid = Grid::parse(&args.grid).map_err(|e| Failure::Input(e.to_string()))?;
+    let base = scenario::load(&args.scenario, &args.set).map_err(|e| Failure::Input(e.to_string()))?;
+    let points = grid.points();
+    let dirs = grid
+        .dir_names(&points)
+        .map_err(|e| Failure::Input(e.to_string()))?;
+    // Every point is checked before anything runs.
+    let scenarios = points
+        .iter()
+        .map(|point| {
+            let overrides: Vec<String> = args.set.iter().cloned().chain(grid.overrides(point)).collect();
+            scenario::load(&args.scenario, &overrides).map_err(|e| point_error(&grid, point, e))
+        })
+        .collect::<Result<Vec<Scenario>, Failure>>()?;
+    let replicates: Vec<u32> = scenarios.iter().map(|s| s.scenario.replicates).collect();
+    let n_units: u64 = replicates.iter().map(|&r| u64::from(r)).sum();
+    if let Some(shard) = args.shard
+        && u64::from(shard.count()) > n_units
+    {
+        return Err(Failure::Input(format!(
+            "--shard {shard}: the sweep has {n_units} (point, replicate) units, so it can be split into at most {n_units} shards"
+        )));
+    }
+    let mine = sweep::shard_replicates(&replicates, args.shard);
+    let out = args.out.clone().unwrap_or_else(|| {
+        let mut name = format!("{}-sweep", base.scenario.name);
+        if let Some(shard) = args.shard {
+            name.push_str(&format!(".shard-{}-of-{}", shard.index(), shard.count()));
+        }
+        Path::new("results").join(name)
+    });
+    check_out(&out, args.force)?;
+    let (pool, threads) = thread_pool(args.threads)?;
+
+    let units: u64 = scenarios
+        .iter()
+        .zip(&mine)
+        .map(|(s, r)| r.len() as u64 * s.arms.len() as u64 * engine::PROGRESS_UNITS)
+        .sum();
+    let bar = progress_bar(units, args.quiet);
+    let records: Vec<PointRecord> = points
+        .iter()
+        .zip(&dirs)
+        .map(|(point, dir)| PointRecord {
+            dir: dir.clone(),
+            values: grid
+                .values(point)
+                .iter()
+                .map(|v| sweep::display_value(v).to_string())
+                .collect(),
+        })
+        .collect();
+    let mut files: Vec<(String, Vec<u8>)> = Vec::new();
+    let mut summaries: Vec<(&PointRecord, Vec<u8>)> = Vec::new();
+    let mut warnings = Vec::new();
+    let mut tables = String::new();
+    for ((scenario, record), reps) in scenarios.iter().zip(&records).zip(&mine) {
+        if reps.is_empty() {
+            continue;
+        }
+        bar.set_message(record.dir.clone());
+        let point_started = Instant::now();
+        let point_start_time = now();
+        let options = RunOptions {
+            per_user: args.per_user,
+            replicates: args.shard.is_some().then(|| reps.clone()),
+        };
+        let results = pool.install(|| engine::run(scenario, &options, &|n| bar.inc(n)));
+        if let Some(warning) = cut_short(scenario, &results) {
+            warnings.push(format!("{}: {warning}", record.dir));
+        }
+        tables.push_str(&format!("{}\n{}", record.dir, output::headline_table(&results)));
+        let provenance = Provenance {
+            scenario_file: args.scenario.clone(),
+            threads,
+            start_time: point_start_time,
+            wall_seconds: point_started.elapsed().as_secs_f64(),
+            per_user: args.per_user,
+            shard: args.shard.map(|shard| ShardRecord::new(shard, reps.clone())),
+        };
+        let mut point_files = run_dir_files(scenario, &results, provenance);
+        if !args.no_plot {
+            point_files.extend(charts(&point_files, &scenario.scenario.name)?);
+        }
+        for (name, bytes) in point_files {
+            if name == "summary.csv" {
+                summaries.push((record, bytes.clone()));
+            }
+            files.push((format!("{}/{name}", record.dir), bytes));
+        }
+    }
+    bar.finish_and_clear();
+
+    let mut names = Vec::new();
+    // A shard's summaries cover only its replicates: sweep.csv comes with the merge.
+    if args.shard.is_none() {
+        let table: Vec<(&PointRecord, &[u8])> = summaries.iter().map(|(p, b)| (*p, b.as_slice())).collect();
+        let keys: Vec<String> = grid.axes.iter().map(|a| a.key.clone()).collect();
+        let csv = sweep::sweep_csv(&keys, &table).expect("summaries written by this run parse");
+        files.push(("sweep.csv".to_string(), csv));
+        names.push("sweep.csv".to_string());
+    }
+    names.push("sweep.json".to_string());
+    names.extend(summaries.iter().map(|(p, _)| format!("{}/", p.dir)));
+    let manifest = SweepManifest {
+        program: "rabbithole",
+        version: env!("CARGO_PKG_VERSION"),
+        git_commit: option_env!("RABBITHOLE_GIT_COMMIT").filter(|c| !c.is_empty()),
+        scenario_file: args.scenario.display().to_string(),
+        threads,
+        start_time,
+        wall_seconds: started.elapsed().as_secs_f64(),
+        command_line: std::env::args().collect(),
+        grid: grid.axes.clone(),
+        points: records.clone(),
+        shard: args.shard.map(|s| SweepShardRecord {
+            index: s.index(),
+            count: s.count(),
+        }),
+        files: names,
+        scenario: base,
+    };
+    files.push(("sweep.json".to_string(), output::json_file(&manifest)));
+    let n_points = summaries.len();
+    write_dir(&out, files, args.force)?;
+    for warning in warnings {
+        eprintln!("warning: {warning}");
+    }
+    if !args.quiet {
+        print!("{tables}");
+        let of = match args.shard {
+            Some(shard) => format!(
+                " (shard {shard}: {} of {n_units} units)",
+                mine.iter().map(Vec::len).sum::<usize>()
+            ),
+            None => String::new(),
+        };
+        println!(
+            "{n_points} of {} points in {:.1} s{of}; results in {}",
+            points.len(),
+            started.elapsed().as_secs_f64(),
+            out.display()
+        );
+    }
+    Ok(())
+}
