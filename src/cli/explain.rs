@@ -74,6 +74,12 @@ pub(crate) fn explain(args: ExplainArgs) -> Result<(), Failure> {
             rows.len()
         );
         text.push_str(&explain::to_text(&rows));
+        if rows.len() < args.steps as usize {
+            text.push_str(&format!(
+                "(the viewer stopped using the app after {} impressions)\n",
+                rows.len()
+            ));
+        }
         text.into_bytes()
     };
     std::io::stdout()

@@ -1,0 +1,269 @@
+//! DSA-style alternative recommenders on a small copy of `scenarios/dsa_alternatives.toml`:
+//! the direction of their effects against `engagement`, switching cohorts, and `explain`.
+
+use crate::{Table, Workspace, rabbithole};
+
+/// A small population under engagement and its alternatives, with a switching arm.
+fn alternatives_scenario() -> String {
+    r#"[scenario]
+name = "alternatives"
+seed = 11
+replicates = 3
+baseline = "engagement"
+
+[population]
+users = 300
+
+[catalog]
+items = 1500
+creators = 150
+
+[[arms]]
+name = "engagement"
+policy = { kind = "engagement" }
+
+[[arms]]
+name = "random"
+policy = { kind = "random" }
+
+[[arms]]
+name = "chronological"
+policy = { kind = "chronological" }
+
+[[arms]]
+name = "popularity"
+policy = { kind = "popularity" }
+
+[[arms]]
+name = "diversified"
+policy = { kind = "diversified", diversity = 0.5, topic_cap = 0.5 }
+
+[[arms]]
+name = "calibrated"
+policy = { kind = "calibrated", weight = 0.5 }
+
+[[arms]]
+name = "blend"
+policy = { kind = "blend", components = [
+  { weight = 0.6, policy = { kind = "engagement" } },
+  { weight = 0.4, policy = { kind = "popularity" } },
+] }
+
+[[arms]]
+name = "switch"
+policy = { kind = "engagement" }
+switch = { share = 0.3, at_minute = 5, policy = { kind = "chronological" } }
+"#
+    .to_string()
+}
+
+fn mean(summary: &Table, arm: &str, metric: &str) -> f64 {
+    let row = summary
+        .rows
+        .iter()
+        .find(|r| summary.text(r, "arm") == arm && summary.text(r, "cohort") == "all")
+        .unwrap_or_else(|| panic!("no summary row for arm {arm}"));
+    summary
+        .num(row, &format!("{metric}_mean"))
+        .unwrap_or_else(|| panic!("{metric}_mean is empty for {arm}"))
+}
+
+#[test]
+fn alternatives_trade_watch_time_for_diversity() {
+    let ws = Workspace::empty();
+    let scenario = ws.write("alt.toml", &alternatives_scenario());
+    let out = ws.run_ok(&scenario, "out", &["--no-plot"]);
+    let summary = Table::read(&out.join("summary.csv"));
+    let m = |arm: &str, metric: &str| mean(&summary, arm, metric);
+
+    for arm in ["diversified", "calibrated"] {
+        assert!(
+            m(arm, "feed_entropy") > m("engagement", "feed_entropy") + 0.05,
+            "{arm} should have a more diverse feed than engagement"
+        );
+        assert!(
+            m(arm, "in_rabbit_hole") < m("engagement", "in_rabbit_hole"),
+            "{arm} should have fewer viewers in a rabbit hole than engagement"
+        );
+    }
+    let engagement_watch = m("engagement", "watch_minutes");
+    for arm in [
+        "random",
+        "chronological",
+        "popularity",
+        "diversified",
+        "calibrated",
+        "blend",
+    ] {
+        assert!(
+            m(arm, "watch_minutes") < engagement_watch,
+            "engagement should hold attention longest, but {arm} has {} against {engagement_watch}",
+            m(arm, "watch_minutes")
+        );
+    }
+    // Random and chronological both show topics in catalog proportions: the most diverse.
+    let random = m("random", "feed_entropy");
+    for arm in [
+        "engagement",
+        "popularity",
+        "diversified",
+        "calibrated",
+        "blend",
+        "switch",
+    ] {
+        assert!(
+            random > m(arm, "feed_entropy"),
+            "random should be more diverse than {arm}"
+        );
+    }
+    assert!((random - m("chronological", "feed_entropy")).abs() < 0.05);
+}
+
+#[test]
+fn switching_reports_switchers_and_stayers() {
+    let ws = Workspace::empty();
+    let scenario = ws.write("alt.toml", &alternatives_scenario());
+    let out = ws.run_ok(&scenario, "out", &["--no-plot", "--replicates", "1"]);
+    let summary = Table::read(&out.join("summary.csv"));
+    let cohorts = |arm: &str| -> Vec<String> {
+        summary
+            .rows
+            .iter()
+            .filter(|r| summary.text(r, "arm") == arm)
+            .map(|r| summary.text(r, "cohort").to_string())
+            .collect()
+    };
+    assert_eq!(cohorts("switch"), ["all", "switchers", "stayers"]);
+    assert_eq!(cohorts("engagement"), ["all"]);
+    let users = |cohort: &str| {
+        let row = summary
+            .rows
+            .iter()
+            .find(|r| summary.text(r, "arm") == "switch" && summary.text(r, "cohort") == cohort)
+            .unwrap();
+        summary.num(row, "users").unwrap()
+    };
+    assert_eq!(users("switchers") + users("stayers"), users("all"));
+    // About 30 % of 300 viewers switch.
+    assert!(
+        (60.0..=120.0).contains(&users("switchers")),
+        "{}",
+        users("switchers")
+    );
+    // Those who switch to the chronological feed see a more diverse feed than those who stay.
+    let entropy = |cohort: &str| {
+        let row = summary
+            .rows
+            .iter()
+            .find(|r| summary.text(r, "arm") == "switch" && summary.text(r, "cohort") == cohort)
+            .unwrap();
+        summary.num(row, "feed_entropy_mean").unwrap()
+    };
+    assert!(entropy("switchers") > entropy("stayers") + 0.1);
+    // The timeseries has the same three cohorts for the switching arm.
+    let ts = Table::read(&out.join("timeseries.csv"));
+    let mut ts_cohorts: Vec<&str> = ts
+        .rows
+        .iter()
+        .filter(|r| ts.text(r, "arm") == "switch")
+        .map(|r| ts.text(r, "cohort"))
+        .collect();
+    ts_cohorts.sort_unstable();
+    ts_cohorts.dedup();
+    assert_eq!(ts_cohorts, ["all", "stayers", "switchers"]);
+}
+
+/// Runs `explain` and parses its CSV.
+fn explain_csv(ws: &Workspace, arm: &str) -> Table {
+    let scenario = ws.write("alt.toml", &alternatives_scenario());
+    let output = rabbithole()
+        .args(["explain"])
+        .arg(&scenario)
+        .args(["--arm", arm, "--user", "7", "--steps", "40", "--csv"])
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let path = ws.path(&format!("explain-{arm}.csv"));
+    std::fs::write(&path, &output.stdout).unwrap();
+    Table::read(&path)
+}
+
+#[test]
+fn explain_discloses_parts_that_add_up_to_the_score() {
+    let ws = Workspace::empty();
+    let mut ranked = 0;
+    for (arm, parts) in [
+        ("engagement", &["predicted_watch_seconds"][..]),
+        ("diversified", &["relevance", "diversity", "topic_cap"][..]),
+        ("calibrated", &["relevance", "calibration"][..]),
+        ("chronological", &["recency", "following"][..]),
+        ("popularity", &["trend"][..]),
+    ] {
+        let table = explain_csv(&ws, arm);
+        for column in [
+            "step",
+            "minute",
+            "policy",
+            "item",
+            "topic",
+            "creator",
+            "group",
+            "source",
+            "rank",
+            "base_rank",
+            "score",
+            "watch_fraction",
+            "skipped",
+            "liked",
+        ] {
+            assert!(
+                table.header.iter().any(|h| h == column),
+                "{arm}: no column {column}"
+            );
+        }
+        // One row per impression, until the viewer stops using the app.
+        assert!(
+            !table.rows.is_empty() && table.rows.len() <= 40,
+            "{arm}: {} rows",
+            table.rows.len()
+        );
+        for row in &table.rows {
+            let Some(score) = table.num(row, "score") else {
+                continue; // an exploration impression is not ranked
+            };
+            ranked += 1;
+            let sum: f64 = parts.iter().map(|p| table.num(row, p).unwrap()).sum();
+            assert!(
+                (sum - score).abs() <= 1e-4 * score.abs().max(1.0),
+                "{arm}: parts {sum} do not add up to the score {score}"
+            );
+            let rank: usize = table.text(row, "rank").parse().unwrap();
+            assert!(rank >= 1);
+        }
+    }
+    assert!(ranked > 30, "most impressions are ranked, got {ranked}");
+}
+
+#[test]
+fn explain_refuses_an_unknown_arm_or_viewer() {
+    let ws = Workspace::empty();
+    let scenario = ws.write("alt.toml", &alternatives_scenario());
+    for args in [
+        &["--arm", "nope", "--user", "1"][..],
+        &["--arm", "engagement", "--user", "300"][..],
+    ] {
+        let output = rabbithole()
+            .arg("explain")
+            .arg(&scenario)
+            .args(args)
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(2));
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains("--arm") || stderr.contains("--user"), "{stderr}");
+    }
+}
