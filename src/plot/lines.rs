@@ -124,11 +124,11 @@ pub fn feed_narrowing(run: &Run) -> Option<String> {
         title: "Feed narrowing over minutes of use",
         legend: style::arm_legend(run, &arms_of(&lines)),
         note: format!(
-            "Line: mean over viewers of the topic entropy of {window} (1 = spread evenly over all topics, 0 = a single topic), averaged over replicates.{band}"
+            "Line: mean over viewers of the topic entropy of {window} (1 = spread evenly over all topics, 0 = a single topic), averaged over replicates; it starts once viewers have seen that many.{band}"
         ),
     };
     let y = YAxis {
-        desc: "feed entropy (0 = one topic, 1 = all topics evenly)",
+        desc: "feed entropy (0 = one topic, 1 = all evenly)",
         max: 1.0,
         format: &style::tick,
     };
