@@ -22,7 +22,7 @@ pub struct Row {
     pub creator: u32,
     pub group: String,
     pub duration: f64,
-    pub source: &'static str,
+    pub source: String,
     pub candidates: usize,
     /// Rank by the final score among eligible candidates (1 = first); None for exploration.
     pub rank: Option<usize>,
@@ -79,19 +79,31 @@ pub fn rows(records: &[TraceRecord], catalog: &Catalog) -> Vec<Row> {
                 creator: item.creator,
                 group: catalog.group_names[item.group as usize].clone(),
                 duration: f64::from(item.duration),
-                source: r.source.name(),
+                source: match &r.slot {
+                    Some((name, true)) => format!("boost:{name}"),
+                    // What the platform would claim for a slot it does not disclose.
+                    Some((_, false)) => "explore".to_string(),
+                    None => r.source.name().to_string(),
+                },
                 candidates: r.trace.candidates.len(),
-                rank: chosen.map(|c| rank_by(&r.trace.candidates, c, |s| s.score)),
+                // Ranked by the disclosed score: what hidden boosts added is not shown.
+                rank: chosen.map(|c| rank_by(&r.trace.candidates, c, |s| s.score - s.hidden_boost)),
                 base_rank: chosen.map(|c| rank_by(&r.trace.candidates, c, |s| s.base)),
                 factors: match chosen {
                     Some(c) => named(r.trace.factor_names, &c.factors),
                     None => Vec::new(),
                 },
                 parts: match chosen {
-                    Some(c) => named(names, &c.parts),
+                    Some(c) => {
+                        let mut parts = named(names, &c.parts);
+                        if c.boost != 0.0 {
+                            parts.push(("boost", f64::from(c.boost)));
+                        }
+                        parts
+                    }
                     None => Vec::new(),
                 },
-                score: chosen.map(|c| f64::from(c.score)),
+                score: chosen.map(|c| f64::from(c.score - c.hidden_boost)),
                 watch_fraction: f64::from(r.response.fraction),
                 watched_seconds: f64::from(r.response.seconds),
                 skipped: r.response.skipped,
@@ -186,7 +198,7 @@ pub fn to_csv(rows: &[Row]) -> Vec<u8> {
             r.creator.to_string(),
             r.group.clone(),
             format!("{:.1}", r.duration),
-            r.source.to_string(),
+            r.source.clone(),
             r.candidates.to_string(),
             r.rank.map_or_else(String::new, |x| x.to_string()),
             r.base_rank.map_or_else(String::new, |x| x.to_string()),

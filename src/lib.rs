@@ -6,6 +6,7 @@
 //! one item per step; [`metrics`] turn their state into rows that [`output`] writes, and
 //! [`plot`] draws them as charts and a report.
 
+pub mod boost;
 pub mod catalog;
 pub mod engine;
 pub mod explain;

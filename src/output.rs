@@ -10,7 +10,7 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 /// Metrics of a [`TimeRow`] in column order, by name (group columns follow them).
-fn metric_values(r: &TimeRow) -> [(&'static str, f64); 17] {
+fn metric_values(r: &TimeRow) -> [(&'static str, f64); 21] {
     [
         ("active", r.active),
         ("mean_minutes", r.mean_minutes),
@@ -27,6 +27,10 @@ fn metric_values(r: &TimeRow) -> [(&'static str, f64); 17] {
         ("profile_error", r.profile_error),
         ("sensitive_share", r.sensitive_share),
         ("stance_shift", r.stance_shift),
+        ("stance_moved", r.stance_moved),
+        ("boosted_share", r.boosted_share),
+        ("boosted_trusted_share", r.boosted_trusted_share),
+        ("amplification_ratio", r.amplification_ratio),
         ("coverage", r.coverage),
         ("exposure_gini", r.exposure_gini),
     ]

@@ -29,6 +29,12 @@ pub enum Purpose {
     Response = 4,
     /// Whether a viewer switches recommender (drawn once per replicate).
     Switch = 5,
+    /// Whether a creator is aligned with a target (drawn once per replicate).
+    Aligned = 6,
+    /// A boost's slot draws for one viewer at one step.
+    Boost = 7,
+    /// Whether a viewer is a coordinated account (drawn once per replicate).
+    Coordinated = 8,
 }
 
 /// SplitMix64's finaliser (Steele, Lea and Flood 2014): a bijective 64-bit mixer.

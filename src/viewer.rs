@@ -113,6 +113,12 @@ pub struct ViewerState {
     pub minor: bool,
     /// Switches to another recommender during the run.
     pub switcher: bool,
+    /// A coordinated account.
+    pub coordinated: bool,
+    /// Impressions of the scenario's target items.
+    pub boosted: u32,
+    /// Of those, from creators the viewer followed.
+    pub boosted_trusted: u32,
     /// Still scrolling: the last day is not over and no cap is reached.
     pub active: bool,
 }
@@ -139,6 +145,9 @@ impl ViewerState {
             follow_next: 0,
             minor: p.minor,
             switcher: false,
+            coordinated: false,
+            boosted: 0,
+            boosted_trusted: 0,
             active: true,
         }
     }

@@ -9,11 +9,13 @@
 
 use super::reduce::{Cohort, PlatformView, Reducer};
 use super::{PROGRESS_UNITS, TimeRow, UserRow};
+use crate::boost::{Boost, BoostView, MAX_BOOSTS, TargetSet};
 use crate::catalog::{Catalog, ItemIdx};
 use crate::metrics::{self, ViewerMetrics};
 use crate::population::Population;
 use crate::recommender::{self, Policy, Scratch, Shared, Source, Trace, ViewerView, profile};
 use crate::rng::{Purpose, stream};
+use crate::scenario::BoostMode;
 use crate::scenario::Scenario;
 use crate::viewer::{self, Response, ViewerParams, ViewerState};
 use rand::RngExt;
@@ -43,6 +45,8 @@ struct Outcome {
     /// Watch fraction in thousandths: integer, so sums are exact in any order.
     milli: u32,
     liked: bool,
+    /// A coordinated account shared the item (one more engaged view for trending).
+    shared: bool,
 }
 
 /// The state of one arm of one replicate.
@@ -150,13 +154,14 @@ impl<'a> ArmRun<'a> {
                 Outcome {
                     item: NONE,
                     milli: 0,
-                    liked: false
+                    liked: false,
+                    shared: false,
                 };
                 n
             ],
             viewer_metrics: vec![ViewerMetrics::default(); n],
             global,
-            reducer: Reducer::new(vec![Cohort::All], n),
+            reducer: Reducer::new(vec![Cohort::All], n, scenario.metrics.stance_threshold),
         }
     }
 
@@ -199,7 +204,43 @@ impl<'a> ArmRun<'a> {
             }
             cohorts.extend([Cohort::Switchers, Cohort::Stayers]);
         }
-        self.reducer = Reducer::new(cohorts, self.viewers.len());
+        if let Some(co) = &config.coordinated {
+            // The same viewers are coordinated accounts in every arm with the same share.
+            for (id, v) in self.viewers.iter_mut().enumerate() {
+                let mut rng = stream(
+                    self.scenario.scenario.seed,
+                    self.replicate,
+                    id as u64,
+                    Purpose::Coordinated,
+                    0,
+                );
+                v.coordinated = rng.random::<f64>() < co.share;
+            }
+            cohorts.extend([Cohort::Coordinated, Cohort::Organic]);
+        }
+        self.reducer = Reducer::new(
+            cohorts,
+            self.viewers.len(),
+            self.scenario.metrics.stance_threshold,
+        );
+        let boosts: Vec<Boost> = config
+            .boosts
+            .iter()
+            .map(|b| {
+                Boost::new(
+                    b,
+                    self.scenario.target.as_ref(),
+                    self.scenario,
+                    self.catalog,
+                    self.replicate,
+                )
+            })
+            .collect();
+        let measured = self
+            .scenario
+            .target
+            .as_ref()
+            .map(|t| TargetSet::new(t, self.scenario, self.catalog, self.replicate));
         let half_life = config
             .policy
             .trending_half_life()
@@ -208,6 +249,8 @@ impl<'a> ArmRun<'a> {
         let policies = Policies {
             default: policy.as_ref(),
             switch: switch.as_ref().map(|(p, at, _)| (p.as_ref(), *at)),
+            boosts: &boosts,
+            measured: measured.as_ref(),
         };
 
         let max_steps = match &tracer {
@@ -271,6 +314,7 @@ impl<'a> ArmRun<'a> {
             completion: &self.global.completion,
             mean_completion: self.global.mean_completion,
             trend: &self.global.trend,
+            impressions: &self.global.impressions,
             trending: &self.global.trending,
             config: &self.scenario.recommender,
             feed: &self.scenario.feed,
@@ -399,10 +443,13 @@ struct ViewerSlices<'v> {
     topics: &'v mut [u16],
 }
 
-/// The policies of an arm: the default, and the one switchers move to at a minute of use.
+/// The policies of an arm: the default, and the one switchers move to at a minute of use;
+/// its boosts, and the target set that `boosted_share` measures.
 struct Policies<'p> {
     default: &'p dyn Policy,
     switch: Option<(&'p dyn Policy, f32)>,
+    boosts: &'p [Boost],
+    measured: Option<&'p TargetSet>,
 }
 
 /// One impression of the traced viewer, for `explain`.
@@ -418,6 +465,8 @@ pub struct TraceRecord {
     pub response: Response,
     /// The viewer had switched to the arm's other recommender.
     pub switched: bool,
+    /// The slot was filled by a `slots` boost: its name and whether it is disclosed.
+    pub slot: Option<(String, bool)>,
 }
 
 /// Records one viewer's recommendations for `explain`.
@@ -463,6 +512,7 @@ impl StepContext<'_> {
                 item: NONE,
                 milli: 0,
                 liked: false,
+                shared: false,
             };
         }
         let k = self.k;
@@ -485,6 +535,11 @@ impl StepContext<'_> {
         };
         let mut trace = (self.traced == Some(id)).then(Trace::default);
         let minute = f64::from(v.state.clock) / 60.0;
+        let mut ramps = [0.0; MAX_BOOSTS];
+        for (r, b) in ramps.iter_mut().zip(self.policies.boosts) {
+            *r = b.ramp(v.state.clock);
+        }
+        let mut slot = None;
         let (item_idx, source) = {
             let view = ViewerView {
                 profile: estimate,
@@ -492,15 +547,53 @@ impl StepContext<'_> {
                 recent: last(ring, shown, self.no_repeat),
                 window_topics: last(v.topics, shown, self.window),
                 follows: &follows[..n_follows as usize],
+                boosts: BoostView {
+                    boosts: self.policies.boosts,
+                    ramps,
+                    items: &self.shared.catalog.items,
+                    impressions: self.shared.impressions,
+                },
             };
-            let mut rng = stream(
-                seed,
-                self.replicate,
-                u64::from(id),
-                Purpose::Recommend,
-                u64::from(self.step),
-            );
-            policy.recommend(self.shared, &view, &mut rng, scratch, trace.as_mut())
+            // A `slots` boost may take the slot before the policy ranks; its draws come from a
+            // stream of their own, so the policy's draws stay aligned with other arms.
+            if !self.policies.boosts.is_empty() {
+                let mut rng = stream(
+                    seed,
+                    self.replicate,
+                    u64::from(id),
+                    Purpose::Boost,
+                    u64::from(self.step),
+                );
+                for (b, &r) in self.policies.boosts.iter().zip(&ramps) {
+                    if b.mode == BoostMode::Slots
+                        && r > 0.0
+                        && rng.random::<f32>() < b.strength * r
+                        && let Some(item) = b.slot_item(
+                            self.shared.catalog,
+                            self.step,
+                            view.follows,
+                            |i| view.seen_recently(i),
+                            &mut rng,
+                        )
+                    {
+                        slot = Some((item, b));
+                        break;
+                    }
+                }
+            }
+            match slot {
+                Some((item, _)) => (item, Source::Boost),
+                None => {
+                    let mut rng = stream(
+                        seed,
+                        self.replicate,
+                        u64::from(id),
+                        Purpose::Recommend,
+                        u64::from(self.step),
+                    );
+                    policy.recommend(self.shared, &view, &mut rng, scratch, trace.as_mut())
+                }
+            }
         };
         let item = &self.shared.catalog.items[item_idx as usize];
         let trusted = viewer::follows_creator(follows, n_follows, item.creator);
@@ -511,8 +604,26 @@ impl StepContext<'_> {
             Purpose::Response,
             u64::from(self.step),
         );
-        let response = viewer::respond(self.params, interests, satiation, trusted, item, &mut rng);
-        if let Some(trace) = trace {
+        let mut response = viewer::respond(self.params, interests, satiation, trusted, item, &mut rng);
+        let in_target = self.policies.measured.is_some_and(|t| t.contains(item_idx));
+        // Coordinated accounts watch target items to the end, like and share them.
+        let shared_by_account = v.state.coordinated && in_target;
+        if shared_by_account {
+            response.fraction = 1.0;
+            response.seconds = item.duration;
+            response.skipped = false;
+            response.liked = true;
+        }
+        if in_target {
+            v.state.boosted += 1;
+            v.state.boosted_trusted += u32::from(trusted);
+        }
+        if let Some(mut trace) = trace {
+            if let Some((_, b)) = slot {
+                // A hidden slot is passed off as the policy's own choice.
+                trace.candidates.clear();
+                trace.policy = if b.disclosed { "boost" } else { policy.name() };
+            }
             *self.record.lock().expect("no panics while tracing") = Some(TraceRecord {
                 step: self.step,
                 minute,
@@ -521,6 +632,7 @@ impl StepContext<'_> {
                 trace,
                 response,
                 switched,
+                slot: slot.map(|(_, b)| (b.name.clone(), b.disclosed)),
             });
         }
 
@@ -569,6 +681,7 @@ impl StepContext<'_> {
             item: item_idx,
             milli: (response.fraction * 1000.0).round() as u32,
             liked: response.liked,
+            shared: shared_by_account,
         }
     }
 }
@@ -621,7 +734,7 @@ impl Global {
             self.impressions[i] += 1;
             self.watched_milli[i] += u64::from(o.milli);
             self.likes[i] += u32::from(o.liked);
-            self.trend[i] += o.milli as f32 / 1000.0;
+            self.trend[i] += o.milli as f32 / 1000.0 + if o.shared { 1.0 } else { 0.0 };
             self.total_impressions += 1;
             self.total_milli += u64::from(o.milli);
             self.group_impressions[catalog.items[i].group as usize] += 1;

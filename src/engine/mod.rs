@@ -46,6 +46,14 @@ pub struct TimeRow {
     pub profile_error: f64,
     pub sensitive_share: f64,
     pub stance_shift: f64,
+    /// Share of viewers whose stance moved more than `metrics.stance_threshold`.
+    pub stance_moved: f64,
+    /// Share of impressions in the scenario's `[target]` (mean over viewers).
+    pub boosted_share: f64,
+    /// Share of target impressions that came from creators the viewer follows; NaN if none.
+    pub boosted_trusted_share: f64,
+    /// `boosted_share` over the baseline arm's at the same step (its last, once it ended).
+    pub amplification_ratio: f64,
     pub coverage: f64,
     pub exposure_gini: f64,
     /// Each creator group's share of all impressions so far.
@@ -146,22 +154,54 @@ pub fn run(scenario: &Scenario, options: &RunOptions, progress: &(dyn Fn(u64) + 
         );
         let catalog = Catalog::generate(scenario, replicate);
         let population = Population::generate(scenario, replicate);
+        let replicate_start = results.timeseries.len();
+        let mut arm_starts = Vec::with_capacity(scenario.arms.len());
         for arm_idx in 0..scenario.arms.len() {
             let mut run = ArmRun::new(scenario, &catalog, &population, replicate);
-            let first_row = results.timeseries.len();
+            arm_starts.push(results.timeseries.len());
             results.viewer_steps += run.run(arm_idx, &mut results.timeseries, progress, None);
-            // The last step's rows, one per cohort, are the arm's final state.
-            let rows = &results.timeseries[first_row..];
-            let last_step = rows.last().expect("a run writes at least one row").step;
-            results
-                .finals
-                .extend(rows.iter().filter(|r| r.step == last_step).cloned());
             if options.per_user {
                 run.user_rows(arm_idx, &mut results.user_rows);
             }
         }
+        let rows = &mut results.timeseries[replicate_start..];
+        amplification(rows, scenario.baseline_index());
+        // The last step's rows of each arm, one per cohort, are its final state.
+        for (a, &start) in arm_starts.iter().enumerate() {
+            let end = arm_starts.get(a + 1).copied().unwrap_or(results.timeseries.len());
+            let arm_rows = &results.timeseries[start..end];
+            let last_step = arm_rows.last().expect("a run writes at least one row").step;
+            let finals: Vec<TimeRow> = arm_rows.iter().filter(|r| r.step == last_step).cloned().collect();
+            results.finals.extend(finals);
+        }
     }
     results
+}
+
+/// Sets `amplification_ratio` in one replicate's rows: each row's `boosted_share` over the
+/// baseline arm's in the same cohort (or `all` when the baseline has no such cohort) at the
+/// same step, or at the baseline's last step once it has ended (Huszár et al. 2022).
+fn amplification(rows: &mut [TimeRow], baseline: usize) {
+    // The baseline's (step, boosted_share) per cohort, in step order.
+    let mut base: Vec<(Cohort, Vec<(u32, f64)>)> = Vec::new();
+    for r in rows.iter().filter(|r| r.arm == baseline) {
+        match base.iter_mut().find(|(c, _)| *c == r.cohort) {
+            Some((_, series)) => series.push((r.step, r.boosted_share)),
+            None => base.push((r.cohort, vec![(r.step, r.boosted_share)])),
+        }
+    }
+    let of = |cohort: Cohort, step: u32| -> Option<f64> {
+        let (_, series) = base.iter().find(|(c, _)| *c == cohort)?;
+        let idx = series.partition_point(|(s, _)| *s <= step);
+        (idx > 0).then(|| series[idx - 1].1)
+    };
+    let at = |cohort: Cohort, step: u32| of(cohort, step).or_else(|| of(Cohort::All, step));
+    for r in rows.iter_mut() {
+        r.amplification_ratio = match at(r.cohort, r.step) {
+            Some(b) if b > 0.0 => r.boosted_share / b,
+            _ => f64::NAN,
+        };
+    }
 }
 
 /// Runs arm `arm` of `replicate` for `steps` steps and records every recommendation made to

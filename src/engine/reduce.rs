@@ -14,6 +14,10 @@ pub enum Cohort {
     Switchers,
     /// Viewers who keep the default recommender (arms with a switch).
     Stayers,
+    /// Coordinated accounts (arms with coordinated sharing).
+    Coordinated,
+    /// Everyone but the coordinated accounts (arms with coordinated sharing).
+    Organic,
 }
 
 impl Cohort {
@@ -23,6 +27,8 @@ impl Cohort {
             Cohort::All => "all",
             Cohort::Switchers => "switchers",
             Cohort::Stayers => "stayers",
+            Cohort::Coordinated => "coordinated",
+            Cohort::Organic => "organic",
         }
     }
 
@@ -33,6 +39,8 @@ impl Cohort {
             Cohort::All => true,
             Cohort::Switchers => viewer.switcher,
             Cohort::Stayers => !viewer.switcher,
+            Cohort::Coordinated => viewer.coordinated,
+            Cohort::Organic => !viewer.coordinated,
         }
     }
 }
@@ -61,6 +69,10 @@ struct Sums {
     profile_error: f64,
     sensitive: f64,
     stance: f64,
+    boosted: f64,
+    boosted_impressions: u64,
+    boosted_trusted: u64,
+    stance_moved: u32,
 }
 
 /// Reusable buffers of the reduction.
@@ -70,11 +82,13 @@ pub(super) struct Reducer {
     entropies: Vec<Vec<f64>>,
     hole_minutes: Vec<Vec<f64>>,
     sorted_counts: Vec<u32>,
+    stance_threshold: f64,
 }
 
 impl Reducer {
-    /// Buffers for `cohorts` and `n_viewers` viewers.
-    pub fn new(cohorts: Vec<Cohort>, n_viewers: usize) -> Reducer {
+    /// Buffers for `cohorts` and `n_viewers` viewers; `stance_threshold` is the move that
+    /// counts in `stance_moved`.
+    pub fn new(cohorts: Vec<Cohort>, n_viewers: usize, stance_threshold: f64) -> Reducer {
         let buffers = || {
             (0..cohorts.len())
                 .map(|_| Vec::with_capacity(n_viewers))
@@ -85,6 +99,7 @@ impl Reducer {
             entropies: buffers(),
             hole_minutes: buffers(),
             sorted_counts: Vec::new(),
+            stance_threshold,
             cohorts,
         }
     }
@@ -122,6 +137,12 @@ impl Reducer {
                     s.sensitive += f64::from(v.sensitive) / f64::from(v.impressions);
                 }
                 s.stance += f64::from(v.stance - v.stance0);
+                if v.impressions > 0 {
+                    s.boosted += f64::from(v.boosted) / f64::from(v.impressions);
+                }
+                s.boosted_impressions += u64::from(v.boosted);
+                s.boosted_trusted += u64::from(v.boosted_trusted);
+                s.stance_moved += u32::from(f64::from((v.stance - v.stance0).abs()) > self.stance_threshold);
                 // Feed metrics are defined once the window is full.
                 if v.impressions >= window {
                     s.full += 1;
@@ -183,6 +204,14 @@ impl Reducer {
                 profile_error: s.profile_error / n,
                 sensitive_share: s.sensitive / n,
                 stance_shift: s.stance / n,
+                stance_moved: f64::from(s.stance_moved) / n,
+                boosted_share: s.boosted / n,
+                boosted_trusted_share: if s.boosted_impressions > 0 {
+                    s.boosted_trusted as f64 / s.boosted_impressions as f64
+                } else {
+                    f64::NAN
+                },
+                amplification_ratio: f64::NAN,
                 coverage: platform.covered as f64 / visible.max(1) as f64,
                 exposure_gini: gini,
                 group_exposure: group_exposure.clone(),

@@ -20,6 +20,7 @@ pub mod profile;
 pub mod random;
 pub mod retrieval;
 
+use crate::boost::BoostView;
 use crate::catalog::{Catalog, ItemIdx};
 use crate::rng::Rng;
 use crate::scenario::{FeedConfig, PolicyConfig, RecommenderConfig};
@@ -41,6 +42,8 @@ pub struct Shared<'a> {
     pub mean_completion: f32,
     /// Decayed engaged views of every item (the trending counter).
     pub trend: &'a [f32],
+    /// Impressions of every item so far.
+    pub impressions: &'a [u32],
     /// The current trending list, most trending first.
     pub trending: &'a [ItemIdx],
     /// `[recommender]` settings.
@@ -62,6 +65,8 @@ pub struct ViewerView<'a> {
     pub window_topics: [&'a [u16]; 2],
     /// Followed creators.
     pub follows: &'a [u32],
+    /// The arm's boosts, as they stand for this viewer now.
+    pub boosts: BoostView<'a>,
 }
 
 impl ViewerView<'_> {
@@ -106,6 +111,8 @@ pub enum Source {
     Following,
     /// An exploration impression: a uniformly random item instead of the ranking.
     Exploration,
+    /// A slot a `slots` boost filled with a target item.
+    Boost,
 }
 
 impl Source {
@@ -118,6 +125,7 @@ impl Source {
             Source::Fresh => "fresh",
             Source::Following => "following",
             Source::Exploration => "exploration",
+            Source::Boost => "boost",
         }
     }
 }
@@ -147,6 +155,10 @@ pub struct Scored {
     pub score: f32,
     /// Shown within the no-repeat window, so not eligible.
     pub seen: bool,
+    /// What disclosed boosts added to the score (the score includes it).
+    pub boost: f32,
+    /// What hidden boosts added to the score (the score includes it; `explain` does not show it).
+    pub hidden_boost: f32,
     /// What the base score is made of, named by the policy's [`Policy::factor_names`].
     pub factors: [f32; MAX_FACTORS],
 }
@@ -245,8 +257,15 @@ pub fn pick_best(
 ) -> Option<(ItemIdx, Source)> {
     let mut best = None;
     let mut best_score = f32::NEG_INFINITY;
+    let boosted = !viewer.boosts.boosts.is_empty();
     for (c, &(item, source)) in candidates.iter().enumerate() {
-        let (base, parts, total) = score(c, item);
+        let (base, parts, mut total) = score(c, item);
+        let (boost, hidden_boost) = if boosted {
+            viewer.boosts.deltas(item, viewer.follows, total)
+        } else {
+            (0.0, 0.0)
+        };
+        total += boost + hidden_boost;
         if let Some(t) = trace.as_deref_mut() {
             t.candidates.push(Scored {
                 item,
@@ -256,6 +275,8 @@ pub fn pick_best(
                 score: total,
                 seen: viewer.seen_recently(item),
                 factors: factors(item),
+                boost,
+                hidden_boost,
             });
         }
         if total > best_score && !viewer.seen_recently(item) {
@@ -341,6 +362,7 @@ mod tests {
                 completion: &completion,
                 mean_completion: 0.3,
                 trend: &trend,
+                impressions: &vec![0; catalog.items.len()],
                 trending: &trending,
                 config: &scenario.recommender,
                 feed: &scenario.feed,
@@ -354,6 +376,7 @@ mod tests {
                 recent: [&recent_a, &[]],
                 window_topics: [&topics_a, &[]],
                 follows: &follows,
+                boosts: BoostView::NONE,
             };
             let b = ViewerView {
                 profile: &profile_b,
@@ -361,6 +384,7 @@ mod tests {
                 recent: [&recent_b, &[]],
                 window_topics: [&topics_b, &[]],
                 follows: &follows,
+                boosts: BoostView::NONE,
             };
             let policies: [Box<dyn Policy>; 2] = [
                 Box::new(chronological::Chronological::new(&ChronologicalConfig::default())),

@@ -70,6 +70,8 @@ impl Policy for Popularity {
                     score: trend,
                     seen: viewer.seen_recently(item),
                     factors: [0.0; MAX_FACTORS],
+                    boost: 0.0,
+                    hidden_boost: 0.0,
                 });
             }
         }

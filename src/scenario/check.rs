@@ -1,7 +1,7 @@
 //! Range checks of a deserialised scenario: every rule names its key, what is allowed and
 //! what was given, so the command line can point at the exact line of the file.
 
-use super::{PolicyConfig, Scenario};
+use super::{BoostMode, PolicyConfig, Scenario, TargetConfig};
 use std::fmt;
 
 /// A value outside what a key allows.
@@ -58,6 +58,38 @@ impl Checker {
 
     fn probability(&mut self, key: &str, v: f64) {
         self.range(key, v, 0.0, 1.0);
+    }
+
+    /// A target's conditions; `key` is the dotted path of its table.
+    fn target(&mut self, key: &str, t: &TargetConfig, scenario: &Scenario) {
+        for (n, topic) in t.topics.iter().enumerate() {
+            if !scenario.catalog.topics.iter().any(|x| &x.name == topic) {
+                let names: Vec<&str> = scenario.catalog.topics.iter().map(|x| x.name.as_str()).collect();
+                self.fail(
+                    format!("{key}.topics.{n}"),
+                    format!("must name a topic ({})", names.join(", ")),
+                    format!("{topic:?}"),
+                );
+            }
+        }
+        for (n, group) in t.groups.iter().enumerate() {
+            if !scenario.catalog.groups.iter().any(|x| &x.name == group) {
+                let names: Vec<&str> = scenario.catalog.groups.iter().map(|x| x.name.as_str()).collect();
+                self.fail(
+                    format!("{key}.groups.{n}"),
+                    format!("must name a creator group ({})", names.join(", ")),
+                    format!("{group:?}"),
+                );
+            }
+        }
+        self.range(&format!("{key}.stance_min"), t.stance_min, -1.0, 1.0);
+        self.range(
+            &format!("{key}.stance_max"),
+            t.stance_max,
+            t.stance_min.max(-1.0),
+            1.0,
+        );
+        self.probability(&format!("{key}.aligned_share"), t.aligned_share);
     }
 
     /// A policy's parameters; `key` is the dotted path of its table.
@@ -313,6 +345,10 @@ impl Scenario {
         c.range("metrics.rabbit_hole_threshold", m.rabbit_hole_threshold, 0.0, 1.0);
         c.count("metrics.every", m.every.into(), 1, 10_000_000);
 
+        c.range("metrics.stance_threshold", m.stance_threshold, 0.0, 2.0);
+        if let Some(t) = &self.target {
+            c.target("target", t, self);
+        }
         c.count("arms", self.arms.len() as u64, 1, 1000);
         for (i, a) in self.arms.iter().enumerate() {
             if a.name.is_empty()
@@ -335,6 +371,37 @@ impl Scenario {
                 );
             }
             c.policy(&format!("arms.{i}.policy"), &a.policy, true);
+            c.count(&format!("arms.{i}.boosts"), a.boosts.len() as u64, 0, 8);
+            for (j, b) in a.boosts.iter().enumerate() {
+                let k = |f: &str| format!("arms.{i}.boosts.{j}.{f}");
+                match b.mode {
+                    BoostMode::Multiplier => c.range(&k("strength"), b.strength, 0.0, 1e6),
+                    BoostMode::Additive => c.range(&k("strength"), b.strength, -1e6, 1e6),
+                    BoostMode::Slots => c.probability(&k("strength"), b.strength),
+                    BoostMode::ReachCap => c.range(&k("strength"), b.strength, 1.0, 1e9),
+                }
+                c.range(&k("start_minute"), b.start_minute, 0.0, 1e7);
+                c.range(&k("ramp_minutes"), b.ramp_minutes, 0.0, 1e7);
+                match &b.target {
+                    Some(t) => c.target(&k("target"), t, self),
+                    None if self.target.is_none() => c.fail(
+                        k("target"),
+                        "is needed when the scenario has no [target] table",
+                        "nothing",
+                    ),
+                    None => {}
+                }
+            }
+            if let Some(co) = &a.coordinated {
+                c.probability(&format!("arms.{i}.coordinated.share"), co.share);
+                if self.target.is_none() {
+                    c.fail(
+                        format!("arms.{i}.coordinated"),
+                        "needs the scenario's [target] table (the content coordinated accounts push)",
+                        "no [target]",
+                    );
+                }
+            }
             if let Some(s) = &a.switch {
                 c.probability(&format!("arms.{i}.switch.share"), s.share);
                 c.range(&format!("arms.{i}.switch.at_minute"), s.at_minute, 0.0, 1e7);

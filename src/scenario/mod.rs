@@ -4,10 +4,12 @@
 //! [`Scenario::validate`] checks every range. The model core receives a valid `Scenario`
 //! and never re-checks it. Every key is documented in `docs/scenarios.md`.
 
+mod boost;
 mod check;
 mod load;
 mod policy;
 
+pub use boost::{BoostConfig, BoostMode, CoordinatedConfig, TargetConfig};
 pub use check::Invalid;
 pub use load::{ScenarioError, load, load_str, locate_line};
 pub use policy::{
@@ -28,6 +30,10 @@ pub struct Scenario {
     pub recommender: RecommenderConfig,
     pub feed: FeedConfig,
     pub metrics: MetricsConfig,
+    /// The item set that `boosted_share` measures in every arm, and the default target of
+    /// every boost.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub target: Option<TargetConfig>,
     pub arms: Vec<Arm>,
 }
 
@@ -41,16 +47,21 @@ impl Default for Scenario {
             recommender: RecommenderConfig::default(),
             feed: FeedConfig::default(),
             metrics: MetricsConfig::default(),
+            target: None,
             arms: vec![
                 Arm {
                     name: "engagement".into(),
                     policy: PolicyConfig::Engagement(EngagementConfig::default()),
                     switch: None,
+                    boosts: Vec::new(),
+                    coordinated: None,
                 },
                 Arm {
                     name: "random".into(),
                     policy: PolicyConfig::Random(RandomConfig {}),
                     switch: None,
+                    boosts: Vec::new(),
+                    coordinated: None,
                 },
             ],
         }
@@ -444,6 +455,8 @@ pub struct MetricsConfig {
     pub rabbit_hole_threshold: f64,
     /// Write a timeseries row every this many steps (the last step is always written).
     pub every: u32,
+    /// A viewer whose stance moved more than this counts in `stance_moved`.
+    pub stance_threshold: f64,
 }
 
 impl Default for MetricsConfig {
@@ -452,6 +465,7 @@ impl Default for MetricsConfig {
             window: 20,
             rabbit_hole_threshold: 0.8,
             every: 1,
+            stance_threshold: 0.1,
         }
     }
 }

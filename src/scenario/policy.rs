@@ -1,5 +1,6 @@
 //! `[[arms]]` and their policies: the closed set of recommender designs a scenario can run.
 
+use super::{BoostConfig, CoordinatedConfig};
 use serde::{Deserialize, Serialize};
 
 /// `[[arms]]`: one recommender design run on the shared population.
@@ -13,6 +14,12 @@ pub struct Arm {
     /// Lets a share of viewers switch to another recommender during the run.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub switch: Option<SwitchConfig>,
+    /// Hidden or open boosts of target items.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub boosts: Vec<BoostConfig>,
+    /// Coordinated accounts that push target items.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub coordinated: Option<CoordinatedConfig>,
 }
 
 /// `[arms.switch]`: a share of viewers leaves the default for another recommender.

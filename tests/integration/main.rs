@@ -6,6 +6,7 @@
 //! seconds. This file holds the shared fixtures; the modules hold the tests.
 
 mod alternatives;
+mod ampliganda;
 mod effects;
 mod errors;
 mod invariants;
