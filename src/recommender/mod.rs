@@ -113,6 +113,8 @@ pub enum Source {
     Exploration,
     /// A slot a `slots` boost filled with a target item.
     Boost,
+    /// Exhaustive retrieval: every visible item is a candidate.
+    Catalog,
 }
 
 impl Source {
@@ -126,6 +128,7 @@ impl Source {
             Source::Following => "following",
             Source::Exploration => "exploration",
             Source::Boost => "boost",
+            Source::Catalog => "catalog",
         }
     }
 }

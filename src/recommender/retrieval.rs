@@ -1,10 +1,12 @@
 //! Candidate retrieval: a few dozen items from the viewer's strongest estimated topics, the
 //! trending list and the whole catalog, as real two-stage feeds retrieve before they rank
-//! (Covington et al. 2016).
+//! (Covington et al. 2016). With `feed.retrieval = "exhaustive"` every visible item is a
+//! candidate instead.
 
 use super::{Scratch, Shared, Source, ViewerView};
 use crate::catalog::ItemIdx;
 use crate::rng::Rng;
+use crate::scenario::Retrieval;
 use rand::RngExt;
 
 /// Fills `scratch.candidates` for `viewer`. Duplicates are possible and harmless.
@@ -12,6 +14,12 @@ pub fn retrieve(shared: &Shared, viewer: &ViewerView, rng: &mut Rng, scratch: &m
     let feed = shared.feed;
     let catalog = shared.catalog;
     scratch.candidates.clear();
+    if feed.retrieval == Retrieval::Exhaustive {
+        scratch
+            .candidates
+            .extend((0..shared.n_visible as ItemIdx).map(|i| (i, Source::Catalog)));
+        return;
+    }
 
     // The strongest estimated topics; ties (a fresh profile) are broken at random.
     scratch.topics.clear();

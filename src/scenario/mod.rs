@@ -428,6 +428,19 @@ pub struct FeedConfig {
     pub trending_candidates: u32,
     /// Candidates drawn uniformly from the catalog (exploration in retrieval).
     pub explore_candidates: u32,
+    /// `candidates`: rank a few dozen retrieved candidates (topic, trending, explore);
+    /// `exhaustive`: rank every visible item, so retrieval cannot bias a result.
+    pub retrieval: Retrieval,
+}
+
+/// How ranking policies get their candidates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Retrieval {
+    /// Candidates from the strongest topics, trending and the whole catalog.
+    Candidates,
+    /// Every visible item.
+    Exhaustive,
 }
 
 impl Default for FeedConfig {
@@ -441,6 +454,7 @@ impl Default for FeedConfig {
             top_topics: 3,
             trending_candidates: 10,
             explore_candidates: 10,
+            retrieval: Retrieval::Candidates,
         }
     }
 }

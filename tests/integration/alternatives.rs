@@ -267,3 +267,37 @@ fn explain_refuses_an_unknown_arm_or_viewer() {
         assert!(stderr.contains("--arm") || stderr.contains("--user"), "{stderr}");
     }
 }
+
+#[test]
+fn exhaustive_retrieval_ranks_every_visible_item() {
+    let ws = Workspace::empty();
+    let scenario = ws.write("alt.toml", &alternatives_scenario());
+    let output = rabbithole()
+        .arg("explain")
+        .arg(&scenario)
+        .args(["--arm", "engagement", "--user", "7", "--steps", "10", "--csv"])
+        .args(["--set", "feed.retrieval=exhaustive"])
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let path = ws.path("exhaustive.csv");
+    std::fs::write(&path, &output.stdout).unwrap();
+    let table = Table::read(&path);
+    let mut ranked = 0;
+    for row in &table.rows {
+        if table.text(row, "explored") == "1" {
+            continue;
+        }
+        ranked += 1;
+        // 1,500 items at the start and 2 uploads per step: every visible one is a candidate.
+        let step: usize = table.text(row, "step").parse().unwrap();
+        let candidates: usize = table.text(row, "candidates").parse().unwrap();
+        assert_eq!(candidates, 1500 + 2 * (step + 1));
+        assert_eq!(table.text(row, "source"), "catalog");
+    }
+    assert!(ranked > 0);
+}
