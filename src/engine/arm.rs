@@ -7,6 +7,7 @@
 //! ring's topics in a `u16` array. The hot
 //! loop reuses per-thread scratch buffers and allocates nothing.
 
+use super::exposure::Exposure;
 use super::reduce::{Cohort, PlatformView, Reducer};
 use super::{PROGRESS_UNITS, TimeRow, UserRow};
 use crate::boost::{Boost, BoostView, MAX_BOOSTS, TargetSet};
@@ -90,6 +91,8 @@ struct Global {
     covered: u64,
     group_impressions: Vec<u64>,
     group_visible: Vec<u64>,
+    /// The visible items' impression counts, sorted, for `exposure_gini`.
+    exposure: Exposure,
     /// Reused buffer for selecting the trending items.
     order: Vec<ItemIdx>,
 }
@@ -133,6 +136,7 @@ impl<'a> ArmRun<'a> {
             covered: 0,
             group_impressions: vec![0; catalog.group_names.len()],
             group_visible: vec![0; catalog.group_names.len()],
+            exposure: Exposure::new(),
             order: Vec::with_capacity(n_items),
         };
         global.reveal(catalog, 0);
@@ -270,9 +274,10 @@ impl<'a> ArmRun<'a> {
             );
             let last = step + 1 == max_steps || !self.viewers.iter().any(|v| v.active);
             if step % every == 0 || last {
-                let g = &self.global;
+                let g = &mut self.global;
                 let platform = PlatformView {
-                    impressions: &g.impressions[..g.n_visible],
+                    visible: g.n_visible,
+                    exposure_gini: g.exposure.gini(g.n_visible),
                     covered: g.covered,
                     total_impressions: g.total_impressions,
                     group_impressions: &g.group_impressions,
@@ -731,6 +736,7 @@ impl Global {
             if self.impressions[i] == 0 {
                 self.covered += 1;
             }
+            self.exposure.add(self.impressions[i]);
             self.impressions[i] += 1;
             self.watched_milli[i] += u64::from(o.milli);
             self.likes[i] += u32::from(o.liked);

@@ -7,6 +7,7 @@
 //! updated between steps, in viewer order, from integer counters.
 
 mod arm;
+mod exposure;
 mod reduce;
 
 pub use arm::{ArmRun, BYTES_PER_VIEWER_FIXED, TraceRecord, Tracer};

@@ -47,7 +47,9 @@ impl Cohort {
 
 /// Platform-wide values that every cohort's row shares.
 pub(super) struct PlatformView<'g> {
-    pub impressions: &'g [u32],
+    /// Visible items.
+    pub visible: usize,
+    pub exposure_gini: f64,
     pub covered: u64,
     pub total_impressions: u64,
     pub group_impressions: &'g [u64],
@@ -81,7 +83,6 @@ pub(super) struct Reducer {
     sums: Vec<Sums>,
     entropies: Vec<Vec<f64>>,
     hole_minutes: Vec<Vec<f64>>,
-    sorted_counts: Vec<u32>,
     stance_threshold: f64,
 }
 
@@ -98,7 +99,6 @@ impl Reducer {
             sums: vec![Sums::default(); cohorts.len()],
             entropies: buffers(),
             hole_minutes: buffers(),
-            sorted_counts: Vec::new(),
             stance_threshold,
             cohorts,
         }
@@ -156,11 +156,7 @@ impl Reducer {
             }
         }
 
-        let visible = platform.impressions.len();
-        self.sorted_counts.clear();
-        self.sorted_counts.extend_from_slice(platform.impressions);
-        self.sorted_counts.sort_unstable();
-        let gini = metrics::gini_sorted(&self.sorted_counts);
+        let visible = platform.visible;
         let total = platform.total_impressions.max(1) as f64;
         let group_exposure: Vec<f64> = platform
             .group_impressions
@@ -213,7 +209,7 @@ impl Reducer {
                 },
                 amplification_ratio: f64::NAN,
                 coverage: platform.covered as f64 / visible.max(1) as f64,
-                exposure_gini: gini,
+                exposure_gini: platform.exposure_gini,
                 group_exposure: group_exposure.clone(),
                 group_catalog_share: group_catalog_share.clone(),
             });
