@@ -9,6 +9,7 @@
 
 use super::exposure::Exposure;
 use super::reduce::{Cohort, PlatformView, Reducer};
+use super::trending::TrendingRank;
 use super::{PROGRESS_UNITS, TimeRow, UserRow};
 use crate::boost::{Boost, BoostView, MAX_BOOSTS, TargetSet};
 use crate::catalog::{Catalog, ItemIdx};
@@ -93,8 +94,8 @@ struct Global {
     group_visible: Vec<u64>,
     /// The visible items' impression counts, sorted, for `exposure_gini`.
     exposure: Exposure,
-    /// Reused buffer for selecting the trending items.
-    order: Vec<ItemIdx>,
+    /// Selects the trending list.
+    trending_rank: TrendingRank,
 }
 
 impl<'a> ArmRun<'a> {
@@ -137,7 +138,7 @@ impl<'a> ArmRun<'a> {
             group_impressions: vec![0; catalog.group_names.len()],
             group_visible: vec![0; catalog.group_names.len()],
             exposure: Exposure::new(),
-            order: Vec::with_capacity(n_items),
+            trending_rank: TrendingRank::new(n_items),
         };
         global.reveal(catalog, 0);
         global.completion.fill(global.mean_completion);
@@ -731,6 +732,7 @@ impl Global {
         for t in &mut self.trend[..self.n_visible] {
             *t *= decay;
         }
+        self.trending_rank.decay(decay);
         for o in outcomes.iter().filter(|o| o.item != NONE) {
             let i = o.item as usize;
             if self.impressions[i] == 0 {
@@ -762,22 +764,11 @@ impl Global {
 
     /// Rebuilds the trending list: the most-watched visible items, by decayed count.
     fn rank_trending(&mut self, config: &crate::scenario::RecommenderConfig) {
-        self.order.clear();
-        self.order
-            .extend((0..self.n_visible as ItemIdx).filter(|&i| self.trend[i as usize] > 0.0));
-        let pool = (config.trending_pool as usize).min(self.order.len());
-        self.trending.clear();
-        if pool == 0 {
-            return;
-        }
-        let trend = &self.trend;
-        let by_trend =
-            |a: &ItemIdx, b: &ItemIdx| trend[*b as usize].total_cmp(&trend[*a as usize]).then(a.cmp(b));
-        if pool < self.order.len() {
-            self.order.select_nth_unstable_by(pool - 1, by_trend);
-        }
-        self.order[..pool].sort_unstable_by(by_trend);
-        self.trending.extend_from_slice(&self.order[..pool]);
+        self.trending_rank.rank(
+            &self.trend[..self.n_visible],
+            config.trending_pool as usize,
+            &mut self.trending,
+        );
     }
 }
 

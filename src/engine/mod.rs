@@ -9,6 +9,7 @@
 mod arm;
 mod exposure;
 mod reduce;
+mod trending;
 
 pub use arm::{ArmRun, BYTES_PER_VIEWER_FIXED, TraceRecord, Tracer};
 pub use reduce::Cohort;
