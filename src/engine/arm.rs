@@ -82,6 +82,9 @@ struct Global {
     topic_visible: Vec<u32>,
     impressions: Vec<u32>,
     watched_milli: Vec<u64>,
+    /// `watched_milli` / 1000 as `f64`, kept beside it so the completion rates of all visible
+    /// items are recomputed every step without integer conversions.
+    watched: Vec<f64>,
     likes: Vec<u32>,
     trend: Vec<f32>,
     trending: Vec<ItemIdx>,
@@ -127,6 +130,7 @@ impl<'a> ArmRun<'a> {
             topic_visible: vec![0; k],
             impressions: vec![0; n_items],
             watched_milli: vec![0; n_items],
+            watched: vec![0.0; n_items],
             likes: vec![0; n_items],
             trend: vec![0.0; n_items],
             trending: Vec::with_capacity(scenario.recommender.trending_pool as usize),
@@ -708,15 +712,19 @@ fn last<T>(ring: &[T], written: usize, count: usize) -> [&[T]; 2] {
 
 impl Global {
     /// Makes the items uploaded by `step` visible.
+    ///
+    /// Items are in upload order, so these are the ones after the visible prefix (the counts
+    /// are those of [`Catalog::visible`] and [`Catalog::visible_in_topic`]).
     fn reveal(&mut self, catalog: &Catalog, step: u32) {
-        let now = catalog.visible(step);
-        for item in &catalog.items[self.n_visible..now] {
+        for item in &catalog.items[self.n_visible..] {
+            if item.upload_step > step as i32 {
+                break;
+            }
             self.group_visible[item.group as usize] += 1;
+            self.topic_visible[item.topic as usize] += 1;
+            self.n_visible += 1;
         }
-        self.n_visible = now;
-        for (t, v) in self.topic_visible.iter_mut().enumerate() {
-            *v = catalog.visible_in_topic(t, step) as u32;
-        }
+        debug_assert_eq!(self.n_visible, catalog.visible(step));
     }
 
     /// Adds a step's outcomes to the item statistics, in viewer order. The trending counter
@@ -741,6 +749,7 @@ impl Global {
             self.exposure.add(self.impressions[i]);
             self.impressions[i] += 1;
             self.watched_milli[i] += u64::from(o.milli);
+            self.watched[i] = self.watched_milli[i] as f64 / 1000.0;
             self.likes[i] += u32::from(o.liked);
             self.trend[i] += o.milli as f32 / 1000.0 + if o.shared { 1.0 } else { 0.0 };
             self.total_impressions += 1;
@@ -752,13 +761,13 @@ impl Global {
         }
         let mean = f64::from(self.mean_completion);
         let prior = config.item_prior_weight;
-        for (i, c) in self.completion[..self.n_visible].iter_mut().enumerate() {
-            *c = profile::completion(
-                self.watched_milli[i] as f64 / 1000.0,
-                self.impressions[i],
-                mean,
-                prior,
-            );
+        let visible = self.n_visible;
+        for ((c, &watched), &shown) in self.completion[..visible]
+            .iter_mut()
+            .zip(&self.watched[..visible])
+            .zip(&self.impressions[..visible])
+        {
+            *c = profile::completion(watched, shown, mean, prior);
         }
     }
 
