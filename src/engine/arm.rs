@@ -31,6 +31,9 @@ const NONE: ItemIdx = ItemIdx::MAX;
 /// Largest K the per-step stack buffers hold (the scenario allows at most 256 topics).
 const MAX_TOPICS: usize = 256;
 
+/// Stack buffers of this many topics serve every K up to it (most scenarios).
+const SMALL_K: usize = 32;
+
 /// Bytes of per-viewer state that do not depend on K, W or the follow capacity.
 pub const BYTES_PER_VIEWER_FIXED: usize = std::mem::size_of::<ViewerState>()
     + std::mem::size_of::<Outcome>()
@@ -270,14 +273,15 @@ impl<'a> ArmRun<'a> {
         let mut reported = 0;
         let mut viewer_steps = 0;
         for step in 0..max_steps {
-            viewer_steps += self.step(&policies, step, tracer.as_deref_mut());
+            let tally = self.step(&policies, step, tracer.as_deref_mut());
+            viewer_steps += tally.shown;
             self.global.absorb(
                 self.catalog,
                 &self.outcomes,
                 &self.scenario.recommender,
                 half_life,
             );
-            let last = step + 1 == max_steps || !self.viewers.iter().any(|v| v.active);
+            let last = step + 1 == max_steps || tally.active == 0;
             if step % every == 0 || last {
                 let g = &mut self.global;
                 let platform = PlatformView {
@@ -299,8 +303,8 @@ impl<'a> ArmRun<'a> {
                     rows,
                 );
             }
-            let done = self.progress_units();
-            progress(done - reported);
+            let done = tally.progress_units(self.viewers.len());
+            progress(done.saturating_sub(reported));
             reported = done;
             if last {
                 break;
@@ -312,8 +316,9 @@ impl<'a> ArmRun<'a> {
         viewer_steps
     }
 
-    /// One impression for every active viewer, in parallel. Returns how many were shown.
-    fn step(&mut self, policies: &Policies, step: u32, tracer: Option<&mut Tracer>) -> u64 {
+    /// One impression for every active viewer, in parallel. Returns what the loop needs to
+    /// know of the step, counted in the same pass.
+    fn step(&mut self, policies: &Policies, step: u32, tracer: Option<&mut Tracer>) -> Tally {
         let traced = tracer.as_ref().map(|t| t.viewer);
         let record = Mutex::new(None);
         let shared = Shared {
@@ -350,7 +355,9 @@ impl<'a> ArmRun<'a> {
         };
         let k5 = 5 * self.k;
         let slot_stride = self.history + self.follow_cap;
-        self.viewers
+        let days = self.scenario.feed.days;
+        let tally = self
+            .viewers
             .par_iter_mut()
             .zip(self.floats.par_chunks_mut(k5))
             .zip(self.slots.par_chunks_mut(slot_stride))
@@ -359,43 +366,31 @@ impl<'a> ArmRun<'a> {
             .zip(self.viewer_metrics.par_iter_mut())
             .enumerate()
             .with_min_len(64)
-            .for_each(|(id, (((((state, floats), slots), topics), outcome), vm))| {
+            .map(|(id, (((((state, floats), slots), topics), outcome), vm))| {
+                if !state.active {
+                    // What `step_viewer` would do, without taking the scratch buffers.
+                    outcome.item = NONE;
+                    return Tally::idle();
+                }
                 SCRATCH.with(|scratch| {
                     let mut scratch = scratch.borrow_mut();
                     let mut v = ViewerSlices {
-                        state,
+                        state: &mut *state,
                         floats,
                         slots,
                         topics,
                     };
                     *outcome = ctx.step_viewer(id as u32, &mut v, vm, &mut scratch);
-                })
-            });
+                });
+                Tally::stepped(state, *outcome, days)
+            })
+            .reduce(Tally::default, Tally::add);
         if let (Some(tracer), Some(step_trace)) =
             (tracer, record.into_inner().expect("no panics while tracing"))
         {
             tracer.records.push(step_trace);
         }
-        self.outcomes.iter().filter(|o| o.item != NONE).count() as u64
-    }
-
-    /// Progress of this arm in [`PROGRESS_UNITS`]: the share of viewer-days done, counting
-    /// the day under way by the share of its budget used.
-    fn progress_units(&self) -> u64 {
-        let days = f64::from(self.scenario.feed.days);
-        let done: f64 = self
-            .viewers
-            .iter()
-            .map(|v| {
-                if v.active {
-                    (f64::from(v.days - 1) + f64::from(v.day_used / v.budget).min(1.0)) / days
-                } else {
-                    1.0
-                }
-            })
-            .sum();
-        let share = done / self.viewers.len() as f64;
-        ((share * PROGRESS_UNITS as f64) as u64).min(PROGRESS_UNITS)
+        tally
     }
 
     /// Appends one row per viewer, at the end of the run.
@@ -442,6 +437,63 @@ impl<'a> ArmRun<'a> {
                 top_interest,
             });
         }
+    }
+}
+
+/// What a step leaves for the step loop, counted per viewer in the parallel pass: integers,
+/// so the sums are the same in any order.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+struct Tally {
+    /// Impressions shown.
+    shown: u64,
+    /// Viewers still scrolling after the step.
+    active: u64,
+    /// Σ of each viewer's share of viewer-days done, in units of 2⁻³².
+    progress: u64,
+}
+
+impl Tally {
+    /// One unit of [`Tally::progress`]: a whole viewer done.
+    const DONE: u64 = 1 << 32;
+
+    /// A viewer who had stopped before the step.
+    fn idle() -> Tally {
+        Tally {
+            shown: 0,
+            active: 0,
+            progress: Tally::DONE,
+        }
+    }
+
+    /// A viewer after its step (`v` as updated) in a run of `days` days. The day under way
+    /// counts by the share of its budget used.
+    #[inline]
+    fn stepped(v: &ViewerState, outcome: Outcome, days: u32) -> Tally {
+        let progress = if v.active {
+            let done = (f64::from(v.days - 1) + f64::from(v.day_used / v.budget).min(1.0)) / f64::from(days);
+            ((done * Tally::DONE as f64) as u64).min(Tally::DONE)
+        } else {
+            Tally::DONE
+        };
+        Tally {
+            shown: u64::from(outcome.item != NONE),
+            active: u64::from(v.active),
+            progress,
+        }
+    }
+
+    fn add(self, other: Tally) -> Tally {
+        Tally {
+            shown: self.shown + other.shown,
+            active: self.active + other.active,
+            progress: self.progress + other.progress,
+        }
+    }
+
+    /// Progress of the arm's `n_viewers` in [`PROGRESS_UNITS`]: the share of viewer-days done.
+    fn progress_units(&self, n_viewers: usize) -> u64 {
+        let units = u128::from(self.progress) * u128::from(PROGRESS_UNITS) / ((n_viewers as u128) << 32);
+        (units as u64).min(PROGRESS_UNITS)
     }
 }
 
@@ -661,28 +713,10 @@ impl StepContext<'_> {
         let signal = profile::signal(self.shared.config, &response);
         profile::observe(self.shared.config, estimate, counts, item.topic as usize, signal);
 
-        // Metrics of the window and the viewer after this impression.
-        let n = (shown + 1).min(self.window);
-        let mut topic_counts = [0u32; MAX_TOPICS];
-        for part in last(v.topics, shown + 1, self.window) {
-            for &t in part {
-                topic_counts[t as usize] += 1;
-            }
-        }
-        let topic_counts = &topic_counts[..k];
-        let top = metrics::top_topic_share(topic_counts, n as u32);
-        let in_hole = n == self.window && top >= self.scenario.metrics.rabbit_hole_threshold;
-        if in_hole && v.state.minutes_to_hole.is_nan() {
-            v.state.minutes_to_hole = v.state.clock / 60.0;
-        }
-        let mut believed = [0f32; MAX_TOPICS];
-        profile::estimated_interests(estimate, &mut believed[..k]);
-        *vm = ViewerMetrics {
-            feed_entropy: metrics::feed_entropy(topic_counts, n as u32, k) as f32,
-            top_topic_share: top as f32,
-            in_rabbit_hole: in_hole,
-            interest_drift: metrics::total_variation(interests, initial) as f32,
-            profile_error: metrics::total_variation(&believed[..k], interests) as f32,
+        *vm = if k <= SMALL_K {
+            self.measure::<SMALL_K>(v.state, v.topics, shown + 1, interests, initial, estimate)
+        } else {
+            self.measure::<MAX_TOPICS>(v.state, v.topics, shown + 1, interests, initial, estimate)
         };
         if v.state.clock >= self.end_seconds {
             v.state.active = false;
@@ -692,6 +726,44 @@ impl StepContext<'_> {
             milli: (response.fraction * 1000.0).round() as u32,
             liked: response.liked,
             shared: shared_by_account,
+        }
+    }
+
+    /// The metrics of the window and of the viewer after `shown` impressions (noting the first
+    /// minute in a rabbit hole). `N` ≥ K is the length of the per-topic buffers on the stack:
+    /// small when K is, as zeroing 256 entries twice would cost more than the counting.
+    #[inline]
+    fn measure<const N: usize>(
+        &self,
+        state: &mut ViewerState,
+        topics: &[u16],
+        shown: usize,
+        interests: &[f32],
+        initial: &[f32],
+        estimate: &[f32],
+    ) -> ViewerMetrics {
+        let k = self.k;
+        let n = shown.min(self.window);
+        let mut topic_counts = [0u32; N];
+        for part in last(topics, shown, self.window) {
+            for &t in part {
+                topic_counts[t as usize] += 1;
+            }
+        }
+        let topic_counts = &topic_counts[..k];
+        let top = metrics::top_topic_share(topic_counts, n as u32);
+        let in_hole = n == self.window && top >= self.scenario.metrics.rabbit_hole_threshold;
+        if in_hole && state.minutes_to_hole.is_nan() {
+            state.minutes_to_hole = state.clock / 60.0;
+        }
+        let mut believed = [0f32; N];
+        profile::estimated_interests(estimate, &mut believed[..k]);
+        ViewerMetrics {
+            feed_entropy: metrics::feed_entropy(topic_counts, n as u32, k) as f32,
+            top_topic_share: top as f32,
+            in_rabbit_hole: in_hole,
+            interest_drift: metrics::total_variation(interests, initial) as f32,
+            profile_error: metrics::total_variation(&believed[..k], interests) as f32,
         }
     }
 }
@@ -783,7 +855,21 @@ impl Global {
 
 #[cfg(test)]
 mod tests {
-    use super::last;
+    use super::{PROGRESS_UNITS, Tally, last};
+
+    #[test]
+    fn progress_counts_viewer_days() {
+        // Four viewers: two done, one not started, one half way: 62.5 % of viewer-days.
+        let half = Tally {
+            progress: Tally::DONE / 2,
+            ..Tally::default()
+        };
+        let tally = [Tally::idle(), Tally::idle(), Tally::default(), half]
+            .into_iter()
+            .fold(Tally::default(), Tally::add);
+        assert_eq!(tally.progress_units(4), PROGRESS_UNITS * 5 / 8);
+        assert_eq!(Tally::idle().progress_units(1), PROGRESS_UNITS);
+    }
 
     #[test]
     fn last_entries_of_a_ring() {
