@@ -4,6 +4,9 @@
 //!   (2,000 viewers, one day of use), replicate 0.
 //! - `engine/100k_viewers/engagement`: the same settings with 100,000 viewers, each capped at
 //!   5 minutes of use (`feed.minutes`).
+//! - `engine/policies/{engagement,random,chronological,popularity,diversified,calibrated,blend}`:
+//!   one arm per policy kind of `scenarios/dsa_alternatives.toml` as shipped (the quick start's
+//!   2,000 viewers and day of use, its own seed), replicate 0: what each policy costs.
 //!
 //! Each iteration runs one arm from step 0 to the end ([`ArmRun::run`]); building the arm's
 //! state ([`ArmRun::new`]) is set-up and is not timed, nor are the catalog and population,
@@ -31,12 +34,34 @@ const REPLICATE: u32 = 0;
 const BIG: &[&str] = &["population.users=100000", "feed.minutes=5"];
 /// Overrides for the smoke check outside `cargo bench`.
 const SMOKE: &[&str] = &["population.users=50", "feed.minutes=2"];
+/// The arms of `scenarios/dsa_alternatives.toml` benchmarked: one per policy kind.
+const POLICIES: &[&str] = &[
+    "engagement",
+    "random",
+    "chronological",
+    "popularity",
+    "diversified",
+    "calibrated",
+    "blend",
+];
 
-/// `scenarios/quickstart.toml` with `overrides` (`KEY=VALUE`, as `--set` takes them).
-fn quickstart(overrides: &[&str]) -> Scenario {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scenarios/quickstart.toml");
+/// `scenarios/<file>` with `overrides` (`KEY=VALUE`, as `--set` takes them).
+fn load(file: &str, overrides: &[&str]) -> Scenario {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("scenarios")
+        .join(file);
     let overrides: Vec<String> = overrides.iter().map(|s| s.to_string()).collect();
     scenario::load(&path, &overrides).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// `scenarios/quickstart.toml` with `overrides`.
+fn quickstart(overrides: &[&str]) -> Scenario {
+    load("quickstart.toml", overrides)
+}
+
+/// `scenarios/dsa_alternatives.toml` with `overrides`.
+fn alternatives(overrides: &[&str]) -> Scenario {
+    load("dsa_alternatives.toml", overrides)
 }
 
 /// A scenario with the catalog and population of replicate 0, drawn once.
@@ -68,7 +93,12 @@ impl Bench {
             Some(minutes) => format!(", at most {minutes} minutes"),
             None => String::new(),
         };
-        format!("{} viewers, {} day(s){cap}", self.users(), feed.days)
+        format!(
+            "{}: {} viewers, {} day(s){cap}",
+            self.scenario.scenario.name,
+            self.users(),
+            feed.days
+        )
     }
 
     /// The index of the arm called `name`.
@@ -78,6 +108,11 @@ impl Bench {
             .iter()
             .position(|a| a.name == name)
             .unwrap_or_else(|| panic!("the scenario has no arm {name:?}"))
+    }
+
+    /// The policy kind of the arm called `name`.
+    fn kind(&self, name: &str) -> &'static str {
+        self.scenario.arms[self.arm(name)].policy.kind()
     }
 
     /// A fresh arm at step 0.
@@ -94,7 +129,11 @@ impl Bench {
     fn bench_arm(&self, group: &mut BenchmarkGroup<WallTime>, name: &str) {
         let idx = self.arm(name);
         let steps = self.viewer_steps(name);
-        println!("{name}: {}, {steps} viewer-steps per iteration", self.describe());
+        println!(
+            "{name} ({}): {}, {steps} viewer-steps per iteration",
+            self.kind(name),
+            self.describe()
+        );
         group.throughput(Throughput::Elements(steps));
         group.bench_function(name, |b| {
             b.iter_batched(
@@ -193,11 +232,34 @@ fn memory_report(quick: &Bench) {
     drop(run);
 }
 
-/// Outside `cargo bench`: one tiny arm per policy, so the benchmark's code paths still run.
+/// A group of whole-arm benchmarks: flat sampling (each sample is whole runs), `samples`
+/// samples in about `seconds` seconds after 2 s of warm-up.
+fn arm_group<'c>(
+    c: &'c mut Criterion,
+    name: &str,
+    samples: usize,
+    seconds: u64,
+) -> BenchmarkGroup<'c, WallTime> {
+    let mut group = c.benchmark_group(name);
+    group
+        .sampling_mode(SamplingMode::Flat)
+        .sample_size(samples)
+        .warm_up_time(Duration::from_secs(2))
+        .measurement_time(Duration::from_secs(seconds));
+    group
+}
+
+/// Outside `cargo bench`: one tiny arm of each benchmark, so the benchmarks' code paths
+/// still run.
 fn smoke() {
-    let bench = Bench::new(quickstart(SMOKE));
+    let quick = Bench::new(quickstart(SMOKE));
     for name in ["engagement", "random"] {
-        assert!(bench.viewer_steps(name) > 0, "{name} did no viewer-steps");
+        assert!(quick.viewer_steps(name) > 0, "{name} did no viewer-steps");
+    }
+    let policies = Bench::new(alternatives(SMOKE));
+    for name in POLICIES {
+        assert_eq!(policies.kind(name), *name, "arm {name} runs its own policy kind");
+        assert!(policies.viewer_steps(name) > 0, "{name} did no viewer-steps");
     }
     println!("engine benches: smoke check passed (timings run under `cargo bench` only)");
 }
@@ -214,24 +276,22 @@ fn main() {
     quick.viewer_steps("engagement");
     memory_report(&quick);
 
-    let mut group = c.benchmark_group("engine/quickstart");
-    group
-        .sampling_mode(SamplingMode::Flat)
-        .sample_size(20)
-        .warm_up_time(Duration::from_secs(2))
-        .measurement_time(Duration::from_secs(10));
+    let mut group = arm_group(&mut c, "engine/quickstart", 20, 10);
     quick.bench_arm(&mut group, "engagement");
     quick.bench_arm(&mut group, "random");
     group.finish();
     drop(quick);
 
+    let policies = Bench::new(alternatives(&[]));
+    let mut group = arm_group(&mut c, "engine/policies", 10, 8);
+    for name in POLICIES {
+        policies.bench_arm(&mut group, name);
+    }
+    group.finish();
+    drop(policies);
+
     let big = Bench::new(quickstart(BIG));
-    let mut group = c.benchmark_group("engine/100k_viewers");
-    group
-        .sampling_mode(SamplingMode::Flat)
-        .sample_size(10)
-        .warm_up_time(Duration::from_secs(2))
-        .measurement_time(Duration::from_secs(15));
+    let mut group = arm_group(&mut c, "engine/100k_viewers", 10, 15);
     big.bench_arm(&mut group, "engagement");
     group.finish();
 
