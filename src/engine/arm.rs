@@ -88,7 +88,6 @@ struct Global {
     /// `watched_milli` / 1000 as `f64`, kept beside it so the completion rates of all visible
     /// items are recomputed every step without integer conversions.
     watched: Vec<f64>,
-    likes: Vec<u32>,
     trend: Vec<f32>,
     trending: Vec<ItemIdx>,
     completion: Vec<f32>,
@@ -134,7 +133,6 @@ impl<'a> ArmRun<'a> {
             impressions: vec![0; n_items],
             watched_milli: vec![0; n_items],
             watched: vec![0.0; n_items],
-            likes: vec![0; n_items],
             trend: vec![0.0; n_items],
             trending: Vec::with_capacity(scenario.recommender.trending_pool as usize),
             completion: vec![0.0; n_items],
@@ -822,7 +820,6 @@ impl Global {
             self.impressions[i] += 1;
             self.watched_milli[i] += u64::from(o.milli);
             self.watched[i] = self.watched_milli[i] as f64 / 1000.0;
-            self.likes[i] += u32::from(o.liked);
             self.trend[i] += o.milli as f32 / 1000.0 + if o.shared { 1.0 } else { 0.0 };
             self.total_impressions += 1;
             self.total_milli += u64::from(o.milli);

@@ -7,7 +7,7 @@
 //! candidate added, q̃_i = (1 - α) q_i + α p with α = 0.01 (Steck's smoothing), and
 //! λ = `weight`.
 
-use super::engagement::{self, explore_or_retrieve, predicted_seconds};
+use super::engagement::{self, explore_or_retrieve};
 use super::{
     MAX_PARTS, Policy, Scratch, Shared, Source, Trace, ViewerView, begin, pick_best, profile, random_visible,
 };
@@ -86,14 +86,7 @@ impl Policy for Calibrated {
             topic_values,
             ..
         } = scratch;
-        scores.clear();
-        scores.extend(
-            candidates
-                .iter()
-                .map(|&(item, _)| predicted_seconds(shared, viewer, item)),
-        );
-        let max = scores.iter().copied().fold(0.0f32, f32::max);
-        let max = if max > 0.0 { max } else { 1.0 };
+        let max = engagement::score_candidates(shared, viewer, candidates, scores);
         topic_counts.resize(k, 0);
         let n = viewer.window_counts(topic_counts);
         // topic_values holds the target p (first K) and each topic's KL once computed (next K).

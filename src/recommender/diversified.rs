@@ -6,7 +6,7 @@
 //! candidate whose topic would take more than that share of the window is excluded, unless
 //! every candidate would be.
 
-use super::engagement::{self, explore_or_retrieve, predicted_seconds};
+use super::engagement::{self, explore_or_retrieve};
 use super::{
     MAX_PARTS, Policy, Scratch, Shared, Source, Trace, ViewerView, begin, pick_best, random_visible,
 };
@@ -65,14 +65,7 @@ impl Policy for Diversified {
             topic_counts,
             ..
         } = scratch;
-        scores.clear();
-        scores.extend(
-            candidates
-                .iter()
-                .map(|&(item, _)| predicted_seconds(shared, viewer, item)),
-        );
-        let max = scores.iter().copied().fold(0.0f32, f32::max);
-        let max = if max > 0.0 { max } else { 1.0 };
+        let max = engagement::score_candidates(shared, viewer, candidates, scores);
         topic_counts.resize(shared.catalog.n_topics(), 0);
         let n = viewer.window_counts(topic_counts) as f32;
         let lambda = self.diversity;

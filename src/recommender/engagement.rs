@@ -74,6 +74,24 @@ pub fn predicted_seconds(shared: &Shared, viewer: &ViewerView, item: ItemIdx) ->
     predicted_fraction(shared, viewer, item) * shared.catalog.items[item as usize].duration
 }
 
+/// Fills `scores` with each candidate's predicted watch seconds (the base score the
+/// re-rankers share) and returns the largest, or 1 if none is positive (for normalising).
+pub fn score_candidates(
+    shared: &Shared,
+    viewer: &ViewerView,
+    candidates: &[(ItemIdx, Source)],
+    scores: &mut Vec<f32>,
+) -> f32 {
+    scores.clear();
+    scores.extend(
+        candidates
+            .iter()
+            .map(|&(item, _)| predicted_seconds(shared, viewer, item)),
+    );
+    let max = scores.iter().copied().fold(0.0f32, f32::max);
+    if max > 0.0 { max } else { 1.0 }
+}
+
 /// The start every watch-time ranker shares: with probability `exploration` a uniformly random
 /// item (returned), otherwise the candidates are retrieved into `scratch` (None returned).
 #[inline]
