@@ -15,10 +15,11 @@ use crate::boost::{Boost, BoostView, MAX_BOOSTS, TargetSet};
 use crate::catalog::{Catalog, ItemIdx};
 use crate::metrics::{self, ViewerMetrics};
 use crate::population::Population;
+use crate::recommender::kernel::TopicBlocks;
 use crate::recommender::{self, Policy, Scratch, Shared, Source, Trace, ViewerView, profile};
 use crate::rng::{Purpose, stream};
-use crate::scenario::BoostMode;
 use crate::scenario::Scenario;
+use crate::scenario::{BoostMode, Retrieval};
 use crate::viewer::{self, Response, ViewerParams, ViewerState};
 use rand::RngExt;
 use rayon::prelude::*;
@@ -101,6 +102,8 @@ struct Global {
     exposure: Exposure,
     /// Selects the trending list.
     trending_rank: TrendingRank,
+    /// With exhaustive retrieval, the visible items by topic for the ranking kernel.
+    blocks: Option<TopicBlocks>,
 }
 
 impl<'a> ArmRun<'a> {
@@ -144,6 +147,7 @@ impl<'a> ArmRun<'a> {
             group_visible: vec![0; catalog.group_names.len()],
             exposure: Exposure::new(),
             trending_rank: TrendingRank::new(n_items),
+            blocks: (scenario.feed.retrieval == Retrieval::Exhaustive).then(|| TopicBlocks::new(catalog)),
         };
         global.reveal(catalog, 0);
         global.completion.fill(global.mean_completion);
@@ -319,6 +323,10 @@ impl<'a> ArmRun<'a> {
     fn step(&mut self, policies: &Policies, step: u32, tracer: Option<&mut Tracer>) -> Tally {
         let traced = tracer.as_ref().map(|t| t.viewer);
         let record = Mutex::new(None);
+        let g = &mut self.global;
+        if let Some(blocks) = &mut g.blocks {
+            blocks.rebuild(self.catalog, &g.topic_visible, &g.completion, g.mean_completion);
+        }
         let shared = Shared {
             catalog: self.catalog,
             step,
@@ -331,6 +339,7 @@ impl<'a> ArmRun<'a> {
             trending: &self.global.trending,
             config: &self.scenario.recommender,
             feed: &self.scenario.feed,
+            blocks: self.global.blocks.as_ref(),
         };
         let ctx = StepContext {
             shared: &shared,

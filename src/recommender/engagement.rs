@@ -30,7 +30,7 @@ impl Engagement {
 }
 
 /// Predicted watch fraction of `item` for `viewer`.
-#[inline]
+#[inline(always)]
 pub fn predicted_fraction(shared: &Shared, viewer: &ViewerView, item: ItemIdx) -> f32 {
     let it = &shared.catalog.items[item as usize];
     let quality = shared.completion[item as usize] / shared.mean_completion.max(1e-3);
@@ -69,7 +69,7 @@ pub fn factors(shared: &Shared, viewer: &ViewerView, item: ItemIdx) -> [f32; MAX
 }
 
 /// Predicted watch time of `item` for `viewer`, seconds: the score `engagement` ranks by.
-#[inline]
+#[inline(always)]
 pub fn predicted_seconds(shared: &Shared, viewer: &ViewerView, item: ItemIdx) -> f32 {
     predicted_fraction(shared, viewer, item) * shared.catalog.items[item as usize].duration
 }
@@ -113,6 +113,43 @@ pub fn explore_or_retrieve(
     None
 }
 
+impl Engagement {
+    /// The ranking without a trace or boosts, the engine's hot path: the same choice as
+    /// [`pick_best`] over the same candidates (and the same random numbers), with the scoring
+    /// inlined, and for exhaustive retrieval the [`super::kernel`] over topic blocks.
+    #[inline]
+    fn recommend_fast(
+        &self,
+        shared: &Shared,
+        viewer: &ViewerView,
+        rng: &mut Rng,
+        scratch: &mut Scratch,
+    ) -> (ItemIdx, Source) {
+        if rng.random_bool(self.exploration) {
+            return (random_visible(shared, viewer, rng), Source::Exploration);
+        }
+        let best = match shared.blocks {
+            Some(blocks) => blocks
+                .best(shared, viewer, &mut scratch.scores)
+                .map(|item| (item, Source::Catalog)),
+            None => {
+                retrieval::retrieve(shared, viewer, rng, scratch);
+                let mut best = None;
+                let mut best_score = f32::NEG_INFINITY;
+                for &(item, source) in &scratch.candidates {
+                    let s = predicted_seconds(shared, viewer, item);
+                    if s > best_score && !viewer.seen_recently(item) {
+                        best = Some((item, source));
+                        best_score = s;
+                    }
+                }
+                best
+            }
+        };
+        best.unwrap_or_else(|| (random_visible(shared, viewer, rng), Source::Exploration))
+    }
+}
+
 impl Policy for Engagement {
     fn name(&self) -> &'static str {
         "engagement"
@@ -134,6 +171,9 @@ impl Policy for Engagement {
         scratch: &mut Scratch,
         mut trace: Option<&mut Trace>,
     ) -> (ItemIdx, Source) {
+        if trace.is_none() && viewer.boosts.boosts.is_empty() {
+            return self.recommend_fast(shared, viewer, rng, scratch);
+        }
         begin(&mut trace, self);
         if let Some(choice) = explore_or_retrieve(self.exploration, shared, viewer, rng, scratch, &mut trace)
         {

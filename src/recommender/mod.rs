@@ -15,6 +15,7 @@ pub mod calibrated;
 pub mod chronological;
 pub mod diversified;
 pub mod engagement;
+pub mod kernel;
 pub mod popularity;
 pub mod profile;
 pub mod random;
@@ -50,6 +51,8 @@ pub struct Shared<'a> {
     pub config: &'a RecommenderConfig,
     /// `[feed]` settings.
     pub feed: &'a FeedConfig,
+    /// With exhaustive retrieval, the visible items laid out for [`kernel`] (None otherwise).
+    pub blocks: Option<&'a kernel::TopicBlocks>,
 }
 
 /// What the platform knows about one viewer.
@@ -369,6 +372,7 @@ mod tests {
                 trending: &trending,
                 config: &scenario.recommender,
                 feed: &scenario.feed,
+                blocks: None,
             };
             let counts = [3.0f32; 9];
             let topics_a: Vec<u16> = recent_a.iter().map(|&i| catalog.items[i as usize].topic).collect();
