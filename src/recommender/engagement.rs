@@ -130,7 +130,7 @@ impl Engagement {
         }
         let best = match shared.blocks {
             Some(blocks) => blocks
-                .best(shared, viewer, &mut scratch.scores)
+                .best(shared, viewer, &mut scratch.kernel)
                 .map(|item| (item, Source::Catalog)),
             None => {
                 retrieval::retrieve(shared, viewer, rng, scratch);

@@ -1,18 +1,28 @@
 //! The exhaustive ranking kernel: `engagement`'s choice among every visible item, computed by
-//! topic blocks so that scoring is a broadcast multiply over contiguous arrays.
+//! topic blocks, with exact pruning of blocks that cannot hold the best item.
 //!
 //! `engagement` scores an item i of topic t for a viewer with profile m as
-//! min(1, m_t · r_i · trust_i) · d_i, with r_i the item's completion ratio and d_i its duration
-//! (`engagement::predicted_seconds`). Within one step r and d are the same for every viewer,
-//! so [`TopicBlocks`] lays them out once per step, grouped by topic: a viewer's scores are then
-//! one multiply-min-multiply per item with m_t held in a register, which the compiler
-//! vectorises. Followed creators' items (trust ≠ 1) and the no-repeat window are patched in
-//! afterwards, and the argmax breaks ties towards the lowest item index, as ranking the
-//! catalog in upload order does: the choice is the same item, bit for bit, as
-//! `engagement`'s general path over [`super::retrieval`]'s exhaustive candidates.
+//! s_i = min(1, m_t · r_i · trust_i) · d_i, with r_i the item's completion ratio and d_i its
+//! duration (`engagement::predicted_seconds`). Within one step r and d are the same for every
+//! viewer, so [`TopicBlocks`] lays them out once per step, grouped by topic, and for each block
+//! sorts the ratios and keeps prefix maxima of r·d and suffix maxima of d along them. With trust
+//! 1 every item has s_i ≤ d_i and s_i ≤ m_t · r_i·d_i (up to a few units of rounding, covered by
+//! a margin of 10⁻⁴), so splitting the block at r = 1 / m_t bounds it by
+//! max(m_t · max{r·d : r < 1/m_t}, max{d : r ≥ 1/m_t}): the exact block maximum when nothing
+//! is excluded, found by one binary search. For m_t ≤ 0 no score is above 0. Followed
+//! creators' items (trust ≠ 1) are scored one by one and raise their block's bound. Blocks are
+//! visited from the highest bound down until the next bound is below the best score so far:
+//! the rest cannot win. A visited block is scored as one multiply-min-multiply per item with
+//! m_t held in a register, which the compiler vectorises; followed items and the no-repeat
+//! window are patched in, and ties go to the lowest item index, as ranking the catalog in
+//! upload order does. The choice is the same item, bit for bit, as `engagement`'s general path
+//! over [`super::retrieval`]'s exhaustive candidates (a property test below checks it).
 
 use super::{Shared, ViewerView};
 use crate::catalog::{Catalog, ItemIdx};
+
+/// Relative margin on a block's bound, far above the rounding of the products it bounds.
+const MARGIN: f32 = 1.0 + 1e-4;
 
 /// The visible items' ranking inputs for one step, grouped by topic.
 #[derive(Debug, Clone, Default)]
@@ -25,8 +35,29 @@ pub struct TopicBlocks {
     ratio: Vec<f32>,
     /// Duration d_i of each position, seconds.
     duration: Vec<f32>,
+    /// Each block's ratios in ascending order (positions as in `items`).
+    sorted_ratio: Vec<f32>,
+    /// Along `sorted_ratio`, block t's largest r·d among its first j items at position
+    /// offsets[t] + t + j (each block has one more entry than items).
+    prefix_ratio_duration: Vec<f32>,
+    /// Along `sorted_ratio`, block t's largest d among its items from the j-th on, at position
+    /// offsets[t] + t + j.
+    suffix_duration: Vec<f32>,
+    /// (r, r·d, d) of one block, for sorting.
+    sort_buffer: Vec<(f32, f32, f32)>,
     /// Each catalog item's rank within its topic's list (static).
     rank: Vec<u32>,
+}
+
+/// Buffers the kernel reuses across calls (one set per thread).
+#[derive(Debug, Clone, Default)]
+pub struct KernelScratch {
+    /// Scores of the visited blocks, by position.
+    scores: Vec<f32>,
+    /// Each topic's bound.
+    bounds: Vec<f32>,
+    /// Scores to patch in (position, score): followed items, then the no-repeat window.
+    patches: Vec<(u32, f32)>,
 }
 
 impl TopicBlocks {
@@ -38,11 +69,16 @@ impl TopicBlocks {
                 rank[item as usize] = r as u32;
             }
         }
+        let k = catalog.n_topics();
         TopicBlocks {
-            offsets: Vec::with_capacity(catalog.n_topics() + 1),
+            offsets: Vec::with_capacity(k + 1),
             items: Vec::with_capacity(catalog.items.len()),
             ratio: Vec::with_capacity(catalog.items.len()),
             duration: Vec::with_capacity(catalog.items.len()),
+            sorted_ratio: Vec::with_capacity(catalog.items.len()),
+            prefix_ratio_duration: Vec::with_capacity(catalog.items.len() + k),
+            suffix_duration: Vec::with_capacity(catalog.items.len() + k),
+            sort_buffer: Vec::new(),
             rank,
         }
     }
@@ -60,13 +96,36 @@ impl TopicBlocks {
         self.items.clear();
         self.ratio.clear();
         self.duration.clear();
+        self.sorted_ratio.clear();
+        self.prefix_ratio_duration.clear();
+        self.suffix_duration.clear();
         let mean = mean_completion.max(1e-3);
         for (list, &n) in catalog.topic_items.iter().zip(topic_visible) {
             self.offsets.push(self.items.len() as u32);
+            self.sort_buffer.clear();
             for &item in &list[..n as usize] {
+                let r = completion[item as usize] / mean;
+                let d = catalog.items[item as usize].duration;
                 self.items.push(item);
-                self.ratio.push(completion[item as usize] / mean);
-                self.duration.push(catalog.items[item as usize].duration);
+                self.ratio.push(r);
+                self.duration.push(d);
+                self.sort_buffer.push((r, r * d, d));
+            }
+            self.sort_buffer.sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
+            let mut top = 0.0f32;
+            self.prefix_ratio_duration.push(top);
+            for &(r, rd, _) in &self.sort_buffer {
+                self.sorted_ratio.push(r);
+                top = top.max(rd);
+                self.prefix_ratio_duration.push(top);
+            }
+            let start = self.suffix_duration.len();
+            self.suffix_duration
+                .resize(start + self.sort_buffer.len() + 1, 0.0);
+            let mut top = 0.0f32;
+            for (j, &(_, _, d)) in self.sort_buffer.iter().enumerate().rev() {
+                top = top.max(d);
+                self.suffix_duration[start + j] = top;
             }
         }
         self.offsets.push(self.items.len() as u32);
@@ -74,28 +133,38 @@ impl TopicBlocks {
 
     /// Position of a visible item in the blocks.
     #[inline]
-    fn position(&self, catalog: &Catalog, item: ItemIdx) -> usize {
+    fn position(&self, catalog: &Catalog, item: ItemIdx) -> u32 {
         let topic = catalog.items[item as usize].topic as usize;
-        self.offsets[topic] as usize + self.rank[item as usize] as usize
+        self.offsets[topic] + self.rank[item as usize]
     }
 
     /// The visible item with the highest predicted watch seconds for `viewer`, not shown within
-    /// the no-repeat window, lowest index on ties; None if every visible item was. `scores` is
-    /// scratch space.
-    pub fn best(&self, shared: &Shared, viewer: &ViewerView, scores: &mut Vec<f32>) -> Option<ItemIdx> {
-        let n = self.items.len();
-        scores.resize(n, 0.0);
+    /// the no-repeat window, lowest index on ties; None if every visible item was.
+    pub fn best(&self, shared: &Shared, viewer: &ViewerView, scratch: &mut KernelScratch) -> Option<ItemIdx> {
         let k = self.offsets.len() - 1;
-        for t in 0..k {
-            let (a, b) = (self.offsets[t] as usize, self.offsets[t + 1] as usize);
-            score_block(
-                viewer.profile[t],
-                &self.ratio[a..b],
-                &self.duration[a..b],
-                &mut scores[a..b],
-            );
-        }
         let catalog = shared.catalog;
+        let KernelScratch {
+            scores,
+            bounds,
+            patches,
+        } = scratch;
+        scores.resize(self.items.len(), 0.0);
+
+        // Each block's bound without follows.
+        bounds.clear();
+        for t in 0..k {
+            let m = viewer.profile[t];
+            bounds.push(if m > 0.0 {
+                let (a, b) = (self.offsets[t] as usize, self.offsets[t + 1] as usize);
+                let threshold = 1.0 / m;
+                let j = a + t + self.sorted_ratio[a..b].partition_point(|&r| r < threshold);
+                (m * self.prefix_ratio_duration[j] * MARGIN).max(self.suffix_duration[j])
+            } else {
+                0.0
+            });
+        }
+        // Followed items, scored exactly; they raise their block's bound.
+        patches.clear();
         let bonus = shared.config.follow_bonus as f32;
         for &creator in viewer.follows {
             for &item in &catalog.creator_items[creator as usize] {
@@ -103,23 +172,43 @@ impl TopicBlocks {
                     break;
                 }
                 let j = self.position(catalog, item);
-                let m = viewer.profile[catalog.items[item as usize].topic as usize];
-                scores[j] = (m * self.ratio[j] * bonus).min(1.0) * self.duration[j];
+                let topic = catalog.items[item as usize].topic;
+                let m = viewer.profile[topic as usize];
+                let s = (m * self.ratio[j as usize] * bonus).min(1.0) * self.duration[j as usize];
+                bounds[topic as usize] = bounds[topic as usize].max(s);
+                patches.push((j, s));
             }
         }
         for part in viewer.recent {
             for &item in part {
                 if (item as usize) < shared.n_visible {
-                    let j = self.position(catalog, item);
-                    scores[j] = f32::NEG_INFINITY;
+                    patches.push((self.position(catalog, item), f32::NEG_INFINITY));
                 }
             }
         }
+        // Visit blocks from the highest bound down (a selection each time: few blocks are
+        // visited) until the next bound is below the best score so far.
         let mut best: Option<ItemIdx> = None;
         let mut best_score = f32::NEG_INFINITY;
-        for t in 0..k {
+        loop {
+            let (mut t, mut bound) = (usize::MAX, f32::NEG_INFINITY);
+            for (u, &v) in bounds.iter().enumerate() {
+                if v > bound {
+                    (t, bound) = (u, v);
+                }
+            }
+            if t == usize::MAX || bound < best_score {
+                break;
+            }
+            bounds[t] = f32::NEG_INFINITY;
             let (a, b) = (self.offsets[t] as usize, self.offsets[t + 1] as usize);
-            let block = &scores[a..b];
+            let block = &mut scores[a..b];
+            score_block(viewer.profile[t], &self.ratio[a..b], &self.duration[a..b], block);
+            for &(j, s) in patches.iter() {
+                if (a..b).contains(&(j as usize)) {
+                    block[j as usize - a] = s;
+                }
+            }
             let top = max(block);
             // Within a block items ascend, so the first position holding the maximum is its
             // lowest item; across blocks the lower item wins a tie.
@@ -162,7 +251,7 @@ fn max(x: &[f32]) -> f32 {
 
 #[cfg(test)]
 mod tests {
-    use super::{TopicBlocks, max};
+    use super::{KernelScratch, TopicBlocks, max};
     use crate::boost::BoostView;
     use crate::catalog::{Catalog, ItemIdx};
     use crate::recommender::{Shared, Source, ViewerView, engagement, no_factors, pick_best};
@@ -180,11 +269,15 @@ mod tests {
             step in 0u32..40,
             completion in proptest::collection::vec(0.0f32..1.0, 700),
             mean in 0.0f32..0.8,
-            profile in proptest::collection::vec(prop_oneof![Just(0.0f32), Just(0.25f32), 0.0f32..0.4, 0.0f32..2.0], 9),
+            profile in proptest::collection::vec(prop_oneof![Just(0.0f32), Just(0.25f32), 0.0f32..0.4, 0.0f32..2.0, -0.3f32..0.0], 9),
             recent in proptest::collection::vec(0u32..700, 0..30),
             follows in proptest::collection::vec(0u32..40, 0..6),
-            bonus in 1.0f64..8.0,
+            bonus in 0.5f64..8.0,
+            negative in proptest::bool::weighted(0.2),
+            uniform in proptest::bool::weighted(0.2),
         ) {
+            // Sometimes a profile of skipped topics only: every score at or below zero.
+            let profile: Vec<f32> = profile.iter().map(|&m| if negative { -m.abs() } else { m }).collect();
             let mut scenario = Scenario::default();
             scenario.catalog.items = 300;
             scenario.catalog.creators = 40;
@@ -193,8 +286,9 @@ mod tests {
             scenario.recommender.follow_bonus = bonus;
             let mut catalog = Catalog::generate(&scenario, 0);
             // Durations in steps of 20 seconds and coarse rates make ties common.
+            // Or every item alike: every block ties, and only the lowest index decides.
             for item in &mut catalog.items {
-                item.duration = (item.duration / 20.0).ceil() * 20.0;
+                item.duration = if uniform { 30.0 } else { (item.duration / 20.0).ceil() * 20.0 };
             }
             let n_visible = catalog.visible(step);
             let topic_visible: Vec<u32> =
@@ -202,7 +296,7 @@ mod tests {
             let mut completion = completion;
             completion.resize(catalog.items.len(), 0.25);
             for c in &mut completion {
-                *c = (*c * 4.0).round() / 4.0;
+                *c = if uniform { 0.3 } else { (*c * 4.0).round() / 4.0 };
             }
             let mut blocks = TopicBlocks::new(&catalog);
             blocks.rebuild(&catalog, &topic_visible, &completion, mean);
@@ -237,8 +331,10 @@ mod tests {
                 (s, [s, 0.0, 0.0, 0.0], s)
             })
             .map(|(item, _)| item);
-            let mut scores = Vec::new();
-            prop_assert_eq!(blocks.best(&shared, &viewer, &mut scores), expected);
+            let mut scratch = KernelScratch::default();
+            prop_assert_eq!(blocks.best(&shared, &viewer, &mut scratch), expected);
+            // Again with the buffers as a previous call left them.
+            prop_assert_eq!(blocks.best(&shared, &viewer, &mut scratch), expected);
         }
     }
 

@@ -197,6 +197,8 @@ pub struct Scratch {
     pub topic_counts: Vec<u32>,
     /// A value per topic.
     pub topic_values: Vec<f32>,
+    /// The exhaustive ranking kernel's buffers.
+    pub kernel: kernel::KernelScratch,
 }
 
 /// A ranking policy.
