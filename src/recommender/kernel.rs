@@ -9,7 +9,9 @@
 //! 1 every item has s_i ≤ d_i and s_i ≤ m_t · r_i·d_i (up to a few units of rounding, covered by
 //! a margin of 10⁻⁴), so splitting the block at r = 1 / m_t bounds it by
 //! max(m_t · max{r·d : r < 1/m_t}, max{d : r ≥ 1/m_t}): the exact block maximum when nothing
-//! is excluded, found by one binary search. For m_t ≤ 0 no score is above 0. Followed
+//! is excluded. Scores rise with m_t, so this envelope is tabulated once per step at 65 values
+//! of m from 0 to 2, and a viewer's bound is the table's entry at the next grid point up (above
+//! the grid, the block's longest item). For m_t ≤ 0 no score is above 0. Followed
 //! creators' items (trust ≠ 1) are scored one by one and raise their block's bound. Blocks are
 //! visited from the highest bound down until the next bound is below the best score so far:
 //! the rest cannot win. A visited block is scored as one multiply-min-multiply per item with
@@ -23,6 +25,17 @@ use crate::catalog::{Catalog, ItemIdx};
 
 /// Relative margin on a block's bound, far above the rounding of the products it bounds.
 const MARGIN: f32 = 1.0 + 1e-4;
+
+/// Grid points of the profile value at which each block's bound is tabulated per step.
+const GRID: usize = 64;
+/// The grid spans profile values 0 to GRID_TOP; above it a block is bounded by its longest item.
+const GRID_TOP: f32 = 2.0;
+
+/// The profile value at grid point g.
+#[inline]
+fn grid_point(g: usize) -> f32 {
+    g as f32 * (GRID_TOP / GRID as f32)
+}
 
 /// The visible items' ranking inputs for one step, grouped by topic.
 #[derive(Debug, Clone, Default)]
@@ -43,6 +56,8 @@ pub struct TopicBlocks {
     /// Along `sorted_ratio`, block t's largest d among its items from the j-th on, at position
     /// offsets[t] + t + j.
     suffix_duration: Vec<f32>,
+    /// Block t's bound at grid point g (m = g · GRID_TOP / GRID) at t · (GRID + 1) + g.
+    envelope: Vec<f32>,
     /// (r, r·d, d) of one block, for sorting.
     sort_buffer: Vec<(f32, f32, f32)>,
     /// Each catalog item's rank within its topic's list (static).
@@ -78,6 +93,7 @@ impl TopicBlocks {
             sorted_ratio: Vec::with_capacity(catalog.items.len()),
             prefix_ratio_duration: Vec::with_capacity(catalog.items.len() + k),
             suffix_duration: Vec::with_capacity(catalog.items.len() + k),
+            envelope: Vec::with_capacity(k * (GRID + 1)),
             sort_buffer: Vec::new(),
             rank,
         }
@@ -99,6 +115,7 @@ impl TopicBlocks {
         self.sorted_ratio.clear();
         self.prefix_ratio_duration.clear();
         self.suffix_duration.clear();
+        self.envelope.clear();
         let mean = mean_completion.max(1e-3);
         for (list, &n) in catalog.topic_items.iter().zip(topic_visible) {
             self.offsets.push(self.items.len() as u32);
@@ -127,8 +144,37 @@ impl TopicBlocks {
                 top = top.max(d);
                 self.suffix_duration[start + j] = top;
             }
+            // max(m · max{r·d : r < 1/m}, max{d : r ≥ 1/m}) at each grid point.
+            let a = self.sorted_ratio.len() - self.sort_buffer.len();
+            for g in 0..=GRID {
+                let m = grid_point(g);
+                let j = if m > 0.0 {
+                    self.sorted_ratio[a..].partition_point(|&r| r < 1.0 / m)
+                } else {
+                    self.sort_buffer.len()
+                };
+                let prefix = self.prefix_ratio_duration[start + j];
+                self.envelope
+                    .push((m * prefix * MARGIN).max(self.suffix_duration[start + j]));
+            }
         }
         self.offsets.push(self.items.len() as u32);
+    }
+
+    /// An upper bound on block t's scores (trust 1) for a profile value m > 0: the block's
+    /// envelope at the next grid point at or above m (scores rise with m), or its longest
+    /// duration beyond the grid.
+    #[inline]
+    fn bound(&self, t: usize, m: f32) -> f32 {
+        let mut g = (m * (GRID as f32 / GRID_TOP)).ceil() as usize;
+        if g <= GRID && grid_point(g) < m {
+            g += 1;
+        }
+        if g <= GRID {
+            self.envelope[t * (GRID + 1) + g]
+        } else {
+            self.suffix_duration[self.offsets[t] as usize + t]
+        }
     }
 
     /// Position of a visible item in the blocks.
@@ -150,18 +196,11 @@ impl TopicBlocks {
         } = scratch;
         scores.resize(self.items.len(), 0.0);
 
-        // Each block's bound without follows.
+        // Each block's bound without follows, from the step's table.
         bounds.clear();
         for t in 0..k {
             let m = viewer.profile[t];
-            bounds.push(if m > 0.0 {
-                let (a, b) = (self.offsets[t] as usize, self.offsets[t + 1] as usize);
-                let threshold = 1.0 / m;
-                let j = a + t + self.sorted_ratio[a..b].partition_point(|&r| r < threshold);
-                (m * self.prefix_ratio_duration[j] * MARGIN).max(self.suffix_duration[j])
-            } else {
-                0.0
-            });
+            bounds.push(if m > 0.0 { self.bound(t, m) } else { 0.0 });
         }
         // Followed items, scored exactly; they raise their block's bound.
         patches.clear();
