@@ -89,6 +89,9 @@ pub(crate) fn run_dir_files(
     if provenance.per_user {
         files.push(("users.csv", output::users_csv(results)));
     }
+    if !results.bot_rows.is_empty() {
+        files.push(("bots.csv", output::bots_csv(results)));
+    }
     // The manifest records the scenario as resolved: the baseline arm is named even when the
     // file left it to default to the first arm.
     let mut resolved = scenario.clone();

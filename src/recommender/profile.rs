@@ -13,6 +13,20 @@ pub fn signal(config: &RecommenderConfig, r: &Response) -> f32 {
         - credit(r.skipped, config.skip_penalty)
 }
 
+/// The explicit part of a signal (arms with `protections.explicit_weight`): like and follow
+/// credits, divided by their expectation at a full watch (`like_rate` × `like_weight` +
+/// `follow_rate` × `follow_weight`), so that it is on the scale of a watch fraction. 0 when
+/// no explicit feedback can happen.
+#[inline]
+pub fn explicit_signal(config: &RecommenderConfig, like_rate: f32, follow_rate: f32, r: &Response) -> f32 {
+    let (wl, wf) = (config.like_weight as f32, config.follow_weight as f32);
+    let scale = like_rate * wl + follow_rate * wf;
+    if scale <= 0.0 {
+        return 0.0;
+    }
+    (if r.liked { wl } else { 0.0 } + if r.followed { wf } else { 0.0 }) / scale
+}
+
 /// Moves the estimate of `topic` towards the observed `signal`.
 ///
 /// The learning rate is 1 / (n + n0 + 1) (a running mean that starts from the prior with
