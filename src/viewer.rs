@@ -452,6 +452,80 @@ mod tests {
     }
 
     #[test]
+    fn vulnerable_viewers_linger_on_sensitive_items_without_liking_them_more() {
+        let mut p = params();
+        p.like_rate = 1.0;
+        let mut sensitive = item(1, 0.5, 18.0);
+        sensitive.flags = crate::catalog::SENSITIVE;
+        let interests = [0.25f32; 4];
+        let draws = |lingers: bool| {
+            let (mut watched, mut liked) = (0.0, 0);
+            for step in 0..4000 {
+                let mut rng = crate::rng::stream(1, 0, 0, crate::rng::Purpose::Response, step);
+                let r = respond(&p, &interests, &[0.0; 4], false, lingers, &sensitive, &mut rng);
+                watched += r.fraction;
+                liked += u32::from(r.liked);
+            }
+            (watched / 4000.0, f64::from(liked) / 4000.0)
+        };
+        let (plain_watch, plain_likes) = draws(false);
+        let (linger_watch, linger_likes) = draws(true);
+        // μ = σ(-0.5) = 0.378; lingering watches at σ(0.5) = 0.622, approves at σ(-1.5).
+        assert!((plain_watch - 0.378).abs() < 0.02, "{plain_watch}");
+        assert!((linger_watch - 0.622).abs() < 0.02, "{linger_watch}");
+        assert!(linger_likes < plain_likes, "{linger_likes} against {plain_likes}");
+    }
+
+    #[test]
+    fn vulnerable_viewers_drift_faster_towards_sensitive_topics() {
+        let p = params();
+        let person = crate::population::Person {
+            stance: 0.0,
+            susceptibility: 1.0,
+            confidence: 0.4,
+            budget_seconds: 1e9,
+            minor: true,
+            vulnerable: true,
+            bot: false,
+        };
+        let mut st = ViewerState::new(&person);
+        let r = Response {
+            fraction: 1.0,
+            seconds: 18.0,
+            skipped: false,
+            liked: false,
+            followed: false,
+            trusted: false,
+            returns: true,
+        };
+        let mut sensitive = item(2, 0.5, 18.0);
+        sensitive.flags = crate::catalog::SENSITIVE;
+        let mut interests = [0.25f32; 4];
+        update(
+            &p,
+            &mut st,
+            &mut interests,
+            &mut [0.0; 4],
+            &mut [],
+            &sensitive,
+            &r,
+        );
+        // η = drift_rate × sensitive_drift = 0.03.
+        check(interests[2], 0.25 * 0.97 + 0.03);
+        let mut interests = [0.25f32; 4];
+        update(
+            &p,
+            &mut st,
+            &mut interests,
+            &mut [0.0; 4],
+            &mut [],
+            &item(2, 0.5, 18.0),
+            &r,
+        );
+        check(interests[2], 0.25 * 0.99 + 0.01);
+    }
+
+    #[test]
     fn stance_outside_the_confidence_bound_does_not_move() {
         let p = params();
         let person = crate::population::Person {

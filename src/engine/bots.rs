@@ -242,3 +242,36 @@ impl BotLog {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenario::BotConfig;
+
+    #[test]
+    fn a_switching_bot_watches_its_second_topic_from_the_switch_on() {
+        let mut s = Scenario::default();
+        s.bots.push(BotConfig {
+            name: "b".into(),
+            rule: BotRule::LingerSwitch,
+            count: 2,
+            topic: Some("gaming".into()),
+            switch_topic: Some("food".into()),
+            switch_minute: 10.0,
+            topics: Vec::new(),
+            minutes: 60.0,
+            minor: false,
+            narrow_share: 0.8,
+        });
+        let bots = Bots::new(&s, 100);
+        assert_eq!(bots.plans.len(), 2);
+        assert!(bots.plan(99).is_none() && bots.plan(102).is_none());
+        let plan = bots.plan(101).unwrap();
+        let (gaming, food) = (
+            s.topic_index("gaming").unwrap() as u16,
+            s.topic_index("food").unwrap() as u16,
+        );
+        assert!(plan.wants(gaming, 599.0) && !plan.wants(food, 599.0));
+        assert!(plan.wants(food, 600.0) && !plan.wants(gaming, 600.0));
+    }
+}

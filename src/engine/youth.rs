@@ -358,3 +358,183 @@ impl Youth {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::population::Person;
+    use crate::scenario::ProtectionsConfig;
+
+    fn scenario(protections: ProtectionsConfig) -> Scenario {
+        let mut s = Scenario::default();
+        s.feed.days = 3;
+        s.arms[0].protections = Some(protections);
+        s
+    }
+
+    fn minor() -> ViewerState {
+        ViewerState::new(&Person {
+            stance: 0.0,
+            susceptibility: 1.0,
+            confidence: 0.4,
+            budget_seconds: 1e9,
+            minor: true,
+            vulnerable: false,
+            bot: false,
+        })
+    }
+
+    /// Runs [`Youth::before`] for a minor; returns whether it may see an impression.
+    fn before(s: &Scenario, y: &Youth, v: &mut ViewerState) -> bool {
+        let p = ViewerParams::new(&s.viewer, s.n_topics(), s.feed.days);
+        let k = s.n_topics();
+        y.before(
+            &p,
+            &s.recommender,
+            0,
+            v,
+            &mut vec![0.5; k],
+            &mut vec![0.9; k],
+            &mut vec![4.0; k],
+        )
+    }
+
+    #[test]
+    fn a_day_starts_within_an_hour_of_positive_weight() {
+        let mut hours = vec![0.0; 24];
+        hours[7] = 1.0;
+        let day = DayConfig {
+            minor_start_hours: hours,
+            ..DayConfig::default()
+        };
+        let model = DayModel::new(&day);
+        for id in 0..50 {
+            let start = model.start(1, 0, id, 1, true);
+            assert!((7.0 * 3600.0..8.0 * 3600.0).contains(&start), "{start}");
+        }
+    }
+
+    #[test]
+    fn the_curfew_ends_a_minors_day_and_moves_a_start_past_it() {
+        let s = scenario(ProtectionsConfig {
+            minor_curfew_start: Some(22.0),
+            minor_curfew_end: Some(6.0),
+            ..ProtectionsConfig::default()
+        });
+        let y = Youth::new(&s, 0, 0).expect("protections use the day model");
+        // In use since 21:00, now 22:30: the day ends and the next one starts outside it.
+        let mut v = minor();
+        v.day_start = 21.0 * 3600.0;
+        v.day_used = 5400.0;
+        assert!(before(&s, &y, &mut v));
+        assert_eq!(v.days, 2);
+        assert!(!in_hours(DayModel::hour(&v), 22.0, 6.0), "{}", DayModel::hour(&v));
+        // A day that would start at 23:00 starts at 06:00.
+        let mut v = minor();
+        v.day_start = 23.0 * 3600.0;
+        assert!(before(&s, &y, &mut v));
+        assert_eq!((v.days, DayModel::hour(&v)), (1, 6.0));
+        // Adults are not under it.
+        let mut adult = minor();
+        adult.minor = false;
+        adult.day_start = 23.0 * 3600.0;
+        assert!(before(&s, &y, &mut adult));
+        assert_eq!(DayModel::hour(&adult), 23.0);
+    }
+
+    #[test]
+    fn the_daily_limit_ends_the_day_and_cuts_the_last_item() {
+        let s = scenario(ProtectionsConfig {
+            minor_daily_minutes: Some(40.0),
+            ..ProtectionsConfig::default()
+        });
+        let y = Youth::new(&s, 0, 0).unwrap();
+        let p = ViewerParams::new(&s.viewer, s.n_topics(), s.feed.days);
+        let mut v = minor();
+        v.day_used = 2390.0;
+        // 10 s left: one swipe and 9 s of a 30 s item.
+        let mut r = Response {
+            fraction: 1.0,
+            seconds: 30.0,
+            skipped: false,
+            liked: false,
+            followed: false,
+            trusted: false,
+            returns: true,
+        };
+        y.cut_at_limit(&p, &v, 30.0, &mut r);
+        assert_eq!((r.seconds, r.fraction), (9.0, 0.3));
+        v.day_used = 2400.0;
+        assert!(before(&s, &y, &mut v));
+        assert_eq!((v.days, v.day_used), (2, 0.0));
+        // After the last day, the viewer stops.
+        v.days = 3;
+        v.day_used = 2400.0;
+        assert!(!before(&s, &y, &mut v));
+        assert!(!v.active);
+    }
+
+    #[test]
+    fn a_reset_forgets_the_profile_once() {
+        let s = scenario(ProtectionsConfig {
+            reset_minute: Some(10.0),
+            reset_share: 1.0,
+            ..ProtectionsConfig::default()
+        });
+        let y = Youth::new(&s, 0, 0).unwrap();
+        let p = ViewerParams::new(&s.viewer, s.n_topics(), s.feed.days);
+        let k = s.n_topics();
+        let (mut estimate, mut counts) = (vec![0.9; k], vec![4.0; k]);
+        let mut v = minor();
+        v.resets = true;
+        v.clock = 599.0;
+        y.before(
+            &p,
+            &s.recommender,
+            0,
+            &mut v,
+            &mut vec![0.0; k],
+            &mut estimate,
+            &mut counts,
+        );
+        assert_eq!(estimate[0], 0.9);
+        v.clock = 600.0;
+        y.before(
+            &p,
+            &s.recommender,
+            0,
+            &mut v,
+            &mut vec![0.0; k],
+            &mut estimate,
+            &mut counts,
+        );
+        assert_eq!((estimate[0], counts[0]), (0.3, 0.0));
+        assert!(v.reset_done);
+        estimate[0] = 0.8;
+        y.before(
+            &p,
+            &s.recommender,
+            0,
+            &mut v,
+            &mut vec![0.0; k],
+            &mut estimate,
+            &mut counts,
+        );
+        assert_eq!(estimate[0], 0.8);
+    }
+
+    #[test]
+    fn the_cap_counts_whole_items_of_the_window() {
+        let cap = |c: f64| {
+            let p = Protections::new(
+                Some(&ProtectionsConfig {
+                    sensitive_cap: Some(c),
+                    ..ProtectionsConfig::default()
+                }),
+                20,
+            );
+            p.cap.unwrap()
+        };
+        assert_eq!((cap(0.1), cap(0.0), cap(0.15), cap(1.0)), (2, 0, 3, 20));
+    }
+}

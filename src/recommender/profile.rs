@@ -76,6 +76,26 @@ mod tests {
     }
 
     #[test]
+    fn explicit_signal_is_on_the_scale_of_a_watch_fraction() {
+        let c = RecommenderConfig::default();
+        let r = |liked, followed| Response {
+            fraction: 0.9,
+            seconds: 9.0,
+            skipped: false,
+            liked,
+            followed,
+            trusted: false,
+            returns: true,
+        };
+        // Like 0.3 and follow 0.3 over their expectation at a full watch, 0.3 × 0.2 + 0.3 × 0.03.
+        check(explicit_signal(&c, 0.2, 0.03, &r(false, false)), 0.0);
+        check(explicit_signal(&c, 0.2, 0.03, &r(true, false)), 0.3 / 0.069);
+        check(explicit_signal(&c, 0.2, 0.03, &r(true, true)), 0.6 / 0.069);
+        // No explicit feedback possible: nothing to learn from.
+        check(explicit_signal(&c, 0.0, 0.0, &r(true, true)), 0.0);
+    }
+
+    #[test]
     fn observe_is_a_running_mean_from_the_prior() {
         let c = RecommenderConfig {
             learning_rate_min: 0.0,
