@@ -239,10 +239,11 @@ fn arm_cohorts(finals: &[WrittenFinal]) -> Vec<(usize, String)> {
     pairs
 }
 
-/// `users.csv`: one row per (arm, replicate, user) at the end of the run.
+/// `users.csv`: one row per (arm, replicate, user) at the end of the run; in a scenario with
+/// minors' features, audit bots included, with the columns `vulnerable` and `bot` last.
 pub fn users_csv(results: &Results) -> Vec<u8> {
     to_bytes(|w| {
-        w.write_record([
+        let header = [
             "arm",
             "replicate",
             "user",
@@ -264,9 +265,15 @@ pub fn users_csv(results: &Results) -> Vec<u8> {
             "stance_end",
             "follows",
             "top_interest",
-        ])?;
+        ];
+        let youth = ["vulnerable", "bot"];
+        if results.youth {
+            w.write_record(header.iter().chain(&youth))?;
+        } else {
+            w.write_record(header)?;
+        }
         for u in &results.user_rows {
-            w.write_record([
+            let mut rec = vec![
                 results.arm_names[u.arm].clone(),
                 u.replicate.to_string(),
                 u.user.to_string(),
@@ -288,7 +295,11 @@ pub fn users_csv(results: &Results) -> Vec<u8> {
                 num(u.stance_end),
                 u.follows.to_string(),
                 results.topic_names[u.top_interest as usize].clone(),
-            ])?;
+            ];
+            if results.youth {
+                rec.extend([u8::from(u.vulnerable).to_string(), u8::from(u.bot).to_string()]);
+            }
+            w.write_record(&rec)?;
         }
         Ok(())
     })

@@ -452,6 +452,8 @@ impl<'a> ArmRun<'a> {
                 user: id as u32,
                 minor: v.minor,
                 switcher,
+                vulnerable: v.vulnerable,
+                bot: v.bot,
                 minutes: f64::from(v.clock) / 60.0,
                 watch_minutes: f64::from(v.watched) / 60.0,
                 impressions: v.impressions,

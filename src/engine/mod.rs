@@ -82,6 +82,10 @@ pub struct UserRow {
     pub minor: bool,
     /// Switches to another recommender during the run.
     pub switcher: bool,
+    /// Vulnerable to sensitive content (written with minors' features).
+    pub vulnerable: bool,
+    /// An audit bot (written with minors' features).
+    pub bot: bool,
     pub minutes: f64,
     pub watch_minutes: f64,
     pub impressions: u32,

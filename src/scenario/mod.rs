@@ -102,6 +102,11 @@ impl Scenario {
         }
     }
 
+    /// Number of audit bots, after the population's viewers.
+    pub fn n_bots(&self) -> u64 {
+        self.bots.iter().map(|b| u64::from(b.count)).sum()
+    }
+
     /// Index of the topic named `name`.
     pub fn topic_index(&self, name: &str) -> Option<usize> {
         self.catalog.topics.iter().position(|t| t.name == name)

@@ -252,14 +252,12 @@ impl Checker {
             }
             self.probability(&k("reset_share"), pr.reset_share);
         }
-        let mut n_bots = 0u64;
         for (i, b) in s.bots.iter().enumerate() {
             let k = |f: &str| format!("bots.{i}.{f}");
             if b.name.is_empty() {
                 self.fail(k("name"), "must not be empty", "\"\"");
             }
             self.count(&k("count"), b.count.into(), 1, 100_000);
-            n_bots += u64::from(b.count);
             let needs_topic = matches!(b.rule, BotRule::Linger | BotRule::LingerSwitch);
             match &b.topic {
                 Some(t) => self.topic(&k("topic"), t, s),
@@ -306,11 +304,11 @@ impl Checker {
                 );
             }
         }
-        if u64::from(p.users) + n_bots > 100_000_000 {
+        if u64::from(p.users) + s.n_bots() > 100_000_000 {
             self.fail(
                 "bots",
                 "with population.users must be at most 100000000 accounts",
-                n_bots,
+                s.n_bots(),
             );
         }
     }

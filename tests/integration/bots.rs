@@ -2,7 +2,7 @@
 //! `random`; after a switch, the feed follows it within a reported number of impressions;
 //! bots are a cohort of their own and stay out of `all`.
 
-use crate::{ENGAGEMENT_AND_RANDOM, TINY_USERS, Table, Workspace, tiny_scenario};
+use crate::{ENGAGEMENT_AND_RANDOM, TINY_USERS, Table, Workspace, explain_csv, rabbithole, tiny_scenario};
 
 const BOTS: &str = r#"
 [[bots]]
@@ -88,4 +88,39 @@ fn audit_bots_narrow_under_engagement_and_follow_a_switch() {
     };
     assert_eq!(users("all"), TINY_USERS as f64);
     assert_eq!(users("bot"), 8.0);
+}
+
+#[test]
+fn bots_are_marked_in_users_csv_and_explained_like_viewers() {
+    let ws = Workspace::empty();
+    let scenario = ws.write(
+        "bots.toml",
+        &tiny_scenario(&format!("{ENGAGEMENT_AND_RANDOM}{BOTS}")),
+    );
+    let out = ws.run_ok(&scenario, "out", &["--per-user", "--replicates", "1"]);
+    let users = Table::read(&out.join("users.csv"));
+    let bots: Vec<&Vec<String>> = users
+        .rows
+        .iter()
+        .filter(|r| users.text(r, "bot") == "1")
+        .collect();
+    assert_eq!(bots.len(), 8 * 2);
+    assert!(
+        bots.iter()
+            .all(|r| users.text(r, "user").parse::<usize>().unwrap() >= TINY_USERS)
+    );
+    // The first bot lingers on gaming: `explain` shows its feed filling with gaming.
+    let args = ["--arm", "engagement", "--user", "200", "--steps", "60"];
+    let feed = explain_csv(&ws, &scenario, &args, "bot.csv");
+    let late = &feed.rows[feed.rows.len() - 20..];
+    let gaming = late.iter().filter(|r| feed.text(r, "topic") == "gaming").count();
+    assert!(gaming >= 16, "{gaming} of the last 20");
+    let refused = rabbithole()
+        .arg("explain")
+        .arg(&scenario)
+        .args(["--arm", "engagement", "--user", "208"])
+        .assert()
+        .code(2);
+    let stderr = String::from_utf8_lossy(&refused.get_output().stderr).into_owned();
+    assert!(stderr.contains("plus the 8 bots"), "{stderr}");
 }
