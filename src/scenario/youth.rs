@@ -54,7 +54,7 @@ pub fn in_hours(hour: f64, start: f64, end: f64) -> bool {
 
 /// `[arms.protections]`: limits an arm puts on the feed. Every key is optional and they
 /// combine.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct ProtectionsConfig {
     /// Most share of sensitive items in any window of `metrics.window` impressions, for
@@ -80,6 +80,21 @@ pub struct ProtectionsConfig {
     pub reset_minute: Option<f64>,
     /// Share of viewers who ask for the reset.
     pub reset_share: f64,
+}
+
+impl Default for ProtectionsConfig {
+    fn default() -> Self {
+        ProtectionsConfig {
+            sensitive_cap: None,
+            minor_daily_minutes: None,
+            minor_curfew_start: None,
+            minor_curfew_end: None,
+            minor_educational_feed: false,
+            explicit_weight: 0.0,
+            reset_minute: None,
+            reset_share: 1.0,
+        }
+    }
 }
 
 impl ProtectionsConfig {
