@@ -663,7 +663,7 @@ impl StepContext<'_> {
             *r = b.ramp(v.state.clock);
         }
         let mut slot = None;
-        let (item_idx, source) = {
+        let chosen = {
             let view = ViewerView {
                 profile: estimate,
                 counts,
@@ -736,9 +736,20 @@ impl StepContext<'_> {
                         self.step,
                         |i| view.seen_recently(i),
                     )
-                    .map_or(chosen, |i| (i, Source::Protection)),
-                _ => chosen,
+                    .map(|i| (i, Source::Protection)),
+                _ => Some(chosen),
             }
+        };
+        let Some((item_idx, source)) = chosen else {
+            // Nothing the protections allow is visible: the feed is empty, the day is over.
+            let y = youth.expect("only protections refuse items");
+            y.nothing_to_show(self.params, id, v.state, satiation);
+            return Outcome {
+                item: NONE,
+                milli: 0,
+                liked: false,
+                shared: false,
+            };
         };
         let item = &self.shared.catalog.items[item_idx as usize];
         let trusted = viewer::follows_creator(follows, n_follows, item.creator);

@@ -215,6 +215,18 @@ impl Youth {
         true
     }
 
+    /// Ends the viewer's day when nothing the protections allow can be shown.
+    pub fn nothing_to_show(
+        &self,
+        params: &ViewerParams,
+        id: u32,
+        state: &mut ViewerState,
+        satiation: &mut [f32],
+    ) {
+        viewer::end_day(params, state, satiation);
+        self.new_day(id, state);
+    }
+
     /// Starts the viewer's new day in the day model.
     fn new_day(&self, id: u32, state: &mut ViewerState) {
         if let Some(day) = &self.day {

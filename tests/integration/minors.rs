@@ -206,3 +206,42 @@ fn every_protection_lowers_minors_sensitive_share() {
         assert!(share < base, "{arm}: {share} against {base} under engagement");
     }
 }
+
+#[test]
+fn an_educational_feed_without_educational_items_shows_minors_nothing() {
+    let ws = Workspace::empty();
+    // An educational topic so rare that no creator or item has it.
+    let text = tiny_scenario(
+        r#"
+[population]
+minor_share = 0.5
+
+[[catalog.topics]]
+name = "fun"
+
+[[catalog.topics]]
+name = "lessons"
+share = 1e-9
+educational = true
+
+[[arms]]
+name = "educational"
+policy = { kind = "engagement" }
+protections = { minor_educational_feed = true }
+"#,
+    )
+    .replacen("[population]\nusers = 200\n", "", 1)
+    .replacen("[population]\n", "[population]\nusers = 200\n", 1);
+    let out = ws.run_ok(&ws.write("none.toml", &text), "out", &["--per-user"]);
+    let users = Table::read(&out.join("users.csv"));
+    let shown = |minor: &str| {
+        users
+            .rows
+            .iter()
+            .filter(|r| users.text(r, "minor") == minor)
+            .map(|r| users.num(r, "impressions").unwrap())
+            .sum::<f64>()
+    };
+    assert_eq!(shown("1"), 0.0);
+    assert!(shown("0") > 0.0);
+}
