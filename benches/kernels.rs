@@ -21,7 +21,7 @@ use rabbithole::catalog::{Catalog, ItemIdx};
 use rabbithole::metrics;
 use rabbithole::population::Population;
 use rabbithole::recommender::kernel::TopicBlocks;
-use rabbithole::recommender::{Policy, Scratch, Shared, ViewerView, build, profile};
+use rabbithole::recommender::{Allow, Policy, Scratch, Shared, ViewerView, build, profile};
 use rabbithole::rng::{Purpose, stream};
 use rabbithole::scenario::{self, PolicyConfig, Scenario};
 use rabbithole::viewer::{self, ViewerParams, ViewerState};
@@ -135,6 +135,7 @@ impl Ranking {
             window_topics: [&self.window_topics, &[]],
             follows: &self.follows,
             boosts: BoostView::NONE,
+            allow: Allow::ANY,
         };
         f(&shared, &viewer)
     }
@@ -196,7 +197,15 @@ impl OneViewer {
     fn step(&mut self, i: usize, rng: &mut rabbithole::rng::Rng) -> metrics::ViewerMetrics {
         let item = &self.catalog.items[i];
         let k = self.interests.len();
-        let r = viewer::respond(&self.params, &self.interests, &self.satiation, false, item, rng);
+        let r = viewer::respond(
+            &self.params,
+            &self.interests,
+            &self.satiation,
+            false,
+            false,
+            item,
+            rng,
+        );
         viewer::update(
             &self.params,
             &mut self.state,
@@ -230,6 +239,7 @@ impl OneViewer {
             in_rabbit_hole: top >= self.threshold,
             interest_drift: metrics::total_variation(&self.interests, &self.initial) as f32,
             profile_error: metrics::total_variation(&believed[..k], &self.interests) as f32,
+            window_sensitive: 0.0,
         }
     }
 }

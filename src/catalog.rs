@@ -44,6 +44,11 @@ impl Item {
     pub fn sensitive(&self) -> bool {
         self.flags & SENSITIVE != 0
     }
+
+    /// True if the item is in an educational topic.
+    pub fn educational(&self) -> bool {
+        self.flags & EDUCATIONAL != 0
+    }
 }
 
 /// Topics, creators and items of one replicate.

@@ -110,6 +110,8 @@ pub struct ViewerMetrics {
     pub in_rabbit_hole: bool,
     pub interest_drift: f32,
     pub profile_error: f32,
+    /// Share of sensitive items in the window (computed when minors' features are used).
+    pub window_sensitive: f32,
 }
 
 #[cfg(test)]

@@ -45,6 +45,25 @@ fn num(x: f64) -> String {
     }
 }
 
+/// The columns written when a scenario uses minors' features (after the metrics of
+/// [`metric_values`], before the group columns).
+fn youth_values(r: &TimeRow) -> [(&'static str, f64); 3] {
+    [
+        ("watch_minutes_per_day", r.watch_minutes_per_day),
+        ("night_share", r.night_share),
+        ("sensitive_window_max", r.sensitive_window_max),
+    ]
+}
+
+/// The value columns of a row, by name, in column order (groups excepted).
+fn values(results: &Results, r: &TimeRow) -> Vec<(&'static str, f64)> {
+    let mut v = metric_values(r).to_vec();
+    if results.youth {
+        v.extend(youth_values(r));
+    }
+    v
+}
+
 fn group_columns(results: &Results) -> Vec<String> {
     let mut cols: Vec<String> = results
         .group_names
@@ -75,7 +94,7 @@ pub fn timeseries_csv(results: &Results) -> Vec<u8> {
     to_bytes(|w| {
         let mut header: Vec<String> = TIMESERIES_KEYS.iter().map(|k| k.to_string()).collect();
         if let Some(first) = results.timeseries.first() {
-            header.extend(metric_values(first).iter().map(|(n, _)| n.to_string()));
+            header.extend(values(results, first).iter().map(|(n, _)| n.to_string()));
         }
         header.extend(group_columns(results));
         w.write_record(&header)?;
@@ -87,7 +106,7 @@ pub fn timeseries_csv(results: &Results) -> Vec<u8> {
                 r.step.to_string(),
                 r.viewers.to_string(),
             ];
-            rec.extend(metric_values(r).iter().map(|(_, v)| num(*v)));
+            rec.extend(values(results, r).iter().map(|(_, v)| num(*v)));
             rec.extend(group_values(r).map(num));
             w.write_record(&rec)?;
         }
@@ -127,7 +146,7 @@ pub fn summary_csv(results: &Results) -> Vec<u8> {
     let Some(first) = results.finals.first() else {
         return Vec::new();
     };
-    let columns: Vec<String> = metric_values(first)
+    let columns: Vec<String> = values(results, first)
         .iter()
         .map(|(n, _)| n.to_string())
         .chain(group_columns(results))
@@ -139,7 +158,7 @@ pub fn summary_csv(results: &Results) -> Vec<u8> {
             arm: r.arm,
             cohort: r.cohort.name().to_string(),
             viewers: r.viewers,
-            values: metric_values(r)
+            values: values(results, r)
                 .iter()
                 .map(|(_, v)| *v)
                 .chain(group_values(r))
@@ -220,10 +239,11 @@ fn arm_cohorts(finals: &[WrittenFinal]) -> Vec<(usize, String)> {
     pairs
 }
 
-/// `users.csv`: one row per (arm, replicate, user) at the end of the run.
+/// `users.csv`: one row per (arm, replicate, user) at the end of the run; in a scenario with
+/// minors' features, audit bots included, with the columns `vulnerable` and `bot` last.
 pub fn users_csv(results: &Results) -> Vec<u8> {
     to_bytes(|w| {
-        w.write_record([
+        let header = [
             "arm",
             "replicate",
             "user",
@@ -245,9 +265,15 @@ pub fn users_csv(results: &Results) -> Vec<u8> {
             "stance_end",
             "follows",
             "top_interest",
-        ])?;
+        ];
+        let youth = ["vulnerable", "bot"];
+        if results.youth {
+            w.write_record(header.iter().chain(&youth))?;
+        } else {
+            w.write_record(header)?;
+        }
         for u in &results.user_rows {
-            w.write_record([
+            let mut rec = vec![
                 results.arm_names[u.arm].clone(),
                 u.replicate.to_string(),
                 u.user.to_string(),
@@ -269,6 +295,46 @@ pub fn users_csv(results: &Results) -> Vec<u8> {
                 num(u.stance_end),
                 u.follows.to_string(),
                 results.topic_names[u.top_interest as usize].clone(),
+            ];
+            if results.youth {
+                rec.extend([u8::from(u.vulnerable).to_string(), u8::from(u.bot).to_string()]);
+            }
+            w.write_record(&rec)?;
+        }
+        Ok(())
+    })
+}
+
+/// `bots.csv`: one row per (arm, replicate, audit bot); empty without bots.
+pub fn bots_csv(results: &Results) -> Vec<u8> {
+    to_bytes(|w| {
+        w.write_record([
+            "arm",
+            "replicate",
+            "bot",
+            "name",
+            "rule",
+            "minutes",
+            "impressions",
+            "minutes_to_narrow",
+            "topic_share",
+            "impressions_to_follow_switch",
+            "minutes_to_follow_switch",
+        ])?;
+        for b in &results.bot_rows {
+            w.write_record([
+                results.arm_names[b.arm].clone(),
+                b.replicate.to_string(),
+                b.bot.to_string(),
+                b.name.clone(),
+                b.rule.to_string(),
+                num(b.minutes),
+                b.impressions.to_string(),
+                num(b.minutes_to_narrow),
+                num(b.topic_share),
+                b.impressions_to_follow_switch
+                    .map_or(String::new(), |n| n.to_string()),
+                num(b.minutes_to_follow_switch),
             ])?;
         }
         Ok(())

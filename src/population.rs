@@ -22,12 +22,16 @@ pub struct Person {
     pub budget_seconds: f32,
     /// Under 18.
     pub minor: bool,
+    /// Lingers on sensitive content and drifts faster towards it.
+    pub vulnerable: bool,
+    /// A scripted audit account (`[[bots]]`), after the population's viewers.
+    pub bot: bool,
 }
 
 /// All viewers of one replicate.
 #[derive(Debug, Clone)]
 pub struct Population {
-    /// One per viewer.
+    /// One per viewer, then one per audit bot.
     pub people: Vec<Person>,
     /// Latent interests, K per viewer (row-major), each row on the simplex.
     pub interests: Vec<f32>,
@@ -86,7 +90,38 @@ impl Population {
                 confidence: cfg.confidence_bound as f32,
                 budget_seconds: budget.sample(&mut rng) as f32,
                 minor: rng.random_bool(cfg.minor_share),
+                vulnerable: false,
+                bot: false,
             });
+        }
+        // Vulnerability comes from a stream of its own, so the draws above stay as they were.
+        let vulnerable = [cfg.vulnerable_adult_share, cfg.vulnerable_minor_share];
+        if vulnerable.iter().any(|&s| s > 0.0) {
+            for (id, person) in people.iter_mut().enumerate() {
+                let mut rng = stream(
+                    scenario.scenario.seed,
+                    replicate,
+                    id as u64,
+                    Purpose::Vulnerable,
+                    0,
+                );
+                person.vulnerable = rng.random::<f64>() < vulnerable[usize::from(person.minor)];
+            }
+        }
+        // Audit bots follow the viewers; they draw nothing and do not drift.
+        for bot in &scenario.bots {
+            for _ in 0..bot.count {
+                people.push(Person {
+                    stance: 0.0,
+                    susceptibility: 0.0,
+                    confidence: 0.0,
+                    budget_seconds: f32::INFINITY,
+                    minor: bot.minor,
+                    vulnerable: false,
+                    bot: true,
+                });
+                interests.extend(std::iter::repeat_n(1.0 / k as f32, k));
+            }
         }
         Population {
             people,

@@ -35,6 +35,15 @@ pub enum Purpose {
     Boost = 7,
     /// Whether a viewer is a coordinated account (drawn once per replicate).
     Coordinated = 8,
+    /// Whether a viewer is vulnerable to sensitive content (drawn once per replicate).
+    Vulnerable = 9,
+    /// When in the day a viewer's day of use starts (per viewer and day).
+    Daytime = 10,
+    /// Whether a viewer asks for a feed reset (drawn once per replicate).
+    Reset = 11,
+    /// The item that replaces a recommendation a protection does not allow (per viewer
+    /// and step).
+    Protect = 12,
 }
 
 /// SplitMix64's finaliser (Steele, Lea and Flood 2014): a bijective 64-bit mixer.

@@ -39,6 +39,12 @@ pub struct ViewerParams {
     pub stance_rate: f32,
     pub trust_stance_multiplier: f32,
     pub swipe_seconds: f32,
+    /// Logit added to a vulnerable viewer's watch fraction on sensitive items.
+    pub sensitive_linger: f32,
+    /// Factor on a vulnerable viewer's drift towards sensitive topics.
+    pub sensitive_drift: f32,
+    /// Logit added to a vulnerable viewer's approval (likes, follows) of sensitive items.
+    pub sensitive_approval: f32,
     /// K as a float, for the interest term ln(K θ).
     pub n_topics: f32,
 }
@@ -69,6 +75,9 @@ impl ViewerParams {
             stance_rate: cfg.stance_rate as f32,
             trust_stance_multiplier: cfg.trust_stance_multiplier as f32,
             swipe_seconds: cfg.swipe_seconds as f32,
+            sensitive_linger: cfg.sensitive_linger as f32,
+            sensitive_drift: cfg.sensitive_drift as f32,
+            sensitive_approval: cfg.sensitive_approval as f32,
             n_topics: n_topics as f32,
         }
     }
@@ -121,6 +130,19 @@ pub struct ViewerState {
     pub boosted_trusted: u32,
     /// Still scrolling: the last day is not over and no cap is reached.
     pub active: bool,
+    /// Lingers on sensitive content and drifts faster towards it.
+    pub vulnerable: bool,
+    /// A scripted audit account.
+    pub bot: bool,
+    /// Asks for a feed reset (arms with `protections.reset_minute`).
+    pub resets: bool,
+    /// The reset has happened.
+    pub reset_done: bool,
+    /// Seconds after midnight at which today's use began, moved on by the gaps between
+    /// sessions: the time of day is this plus today's use (with a `[day]` model).
+    pub day_start: f32,
+    /// Impressions that started at night (with a `[day]` model).
+    pub night: u32,
 }
 
 impl ViewerState {
@@ -149,6 +171,12 @@ impl ViewerState {
             boosted: 0,
             boosted_trusted: 0,
             active: true,
+            vulnerable: p.vulnerable,
+            bot: p.bot,
+            resets: false,
+            reset_done: false,
+            day_start: 0.0,
+            night: 0,
         }
     }
 }
@@ -180,35 +208,56 @@ fn logistic(x: f32) -> f32 {
 /// Expected watch fraction μ of an item (see `docs/model.md`, "Watch fraction").
 #[inline]
 pub fn expected_fraction(p: &ViewerParams, interest: f32, satiation: f32, trusted: bool, item: &Item) -> f32 {
+    logistic(expected_logit(p, interest, satiation, trusted, item))
+}
+
+/// The logit z of the expected watch fraction.
+#[inline]
+fn expected_logit(p: &ViewerParams, interest: f32, satiation: f32, trusted: bool, item: &Item) -> f32 {
     let affinity = (p.n_topics * interest).max(1e-4).ln();
-    let z = p.baseline_logit + p.interest_weight * affinity + p.quality_weight * (item.quality - 0.5)
+    p.baseline_logit + p.interest_weight * affinity + p.quality_weight * (item.quality - 0.5)
         - p.satiation_weight * satiation
         + if trusted { p.trust_weight } else { 0.0 }
-        - p.duration_weight * (item.duration.ln() - p.ln_duration_reference);
-    logistic(z)
+        - p.duration_weight * (item.duration.ln() - p.ln_duration_reference)
 }
 
 /// Draws the viewer's response to `item`.
 ///
 /// `interests` and `satiation` are the viewer's K-vectors; `trusted` says whether the viewer
-/// follows the item's creator.
+/// follows the item's creator. A viewer who `lingers` (a vulnerable viewer on a sensitive
+/// item) watches as if the logit were `sensitive_linger` higher, but likes and follows as if
+/// it were `sensitive_approval` off the plain logit: watch time rises, approval does not.
 #[inline]
 pub fn respond(
     p: &ViewerParams,
     interests: &[f32],
     satiation: &[f32],
     trusted: bool,
+    lingers: bool,
     item: &Item,
     rng: &mut Rng,
 ) -> Response {
     let k = item.topic as usize;
-    let mu = expected_fraction(p, interests[k], satiation[k], trusted, item).clamp(0.005, 0.995);
+    let z = expected_logit(p, interests[k], satiation[k], trusted, item);
+    let mu = logistic(z).clamp(0.005, 0.995);
+    // Lingering: the watch fraction's mean, and the factor that brings likes to approval.
+    let (mu_watch, approval) = if lingers {
+        let mu_watch = logistic(z + p.sensitive_linger).clamp(0.005, 0.995);
+        let mu_approve = logistic(z + p.sensitive_approval).clamp(0.005, 0.995);
+        (mu_watch, (mu_approve / mu_watch) * (mu_approve / mu_watch))
+    } else {
+        (mu, 1.0)
+    };
     let kappa = p.watch_concentration;
-    let fraction = Beta::new(mu * kappa, (1.0 - mu) * kappa)
+    let fraction = Beta::new(mu_watch * kappa, (1.0 - mu_watch) * kappa)
         .expect("positive Beta parameters")
         .sample(rng)
         .clamp(0.0, 1.0);
-    let full = fraction * fraction;
+    let full = if lingers {
+        fraction * fraction * approval
+    } else {
+        fraction * fraction
+    };
     let liked = rng.random::<f32>() < p.like_rate * full;
     let follow_draw = rng.random::<f32>();
     let followed = !trusted && follow_draw < p.follow_rate * full;
@@ -257,23 +306,20 @@ pub fn update(
         p.boredom_decay * state.boredom + (1.0 - p.boredom_decay) * f32::from(u8::from(r.skipped));
     let session_over = state.boredom >= p.boredom_threshold;
     if state.day_used >= state.budget || (session_over && !r.returns) {
-        if state.days >= p.days {
-            state.active = false;
-        } else {
-            state.days += 1;
-            state.sessions = state.sessions.saturating_add(1);
-            state.day_used = 0.0;
-            state.boredom = 0.0;
-            satiation.iter_mut().for_each(|s| *s = 0.0);
-        }
+        end_day(p, state, satiation);
     } else if session_over {
         state.sessions = state.sessions.saturating_add(1);
         state.boredom = 0.0;
         satiation.iter_mut().for_each(|s| *s *= p.session_recovery);
     }
 
-    // Interest drift towards the watched topic; the vector stays on the simplex.
-    let eta = (p.drift_rate * state.susceptibility * r.fraction).min(1.0);
+    // Interest drift towards the watched topic; the vector stays on the simplex. A vulnerable
+    // viewer drifts faster towards sensitive topics.
+    let eta = if state.vulnerable && item.sensitive() {
+        (p.drift_rate * state.susceptibility * r.fraction * p.sensitive_drift).min(1.0)
+    } else {
+        (p.drift_rate * state.susceptibility * r.fraction).min(1.0)
+    };
     if eta > 0.0 {
         for x in interests.iter_mut() {
             *x *= 1.0 - eta;
@@ -293,6 +339,21 @@ pub fn update(
         follows[state.follow_next as usize] = item.creator;
         state.follow_next = ((state.follow_next as usize + 1) % follows.len()) as u8;
         state.n_follows = (state.n_follows as usize + 1).min(follows.len()) as u8;
+    }
+}
+
+/// Ends the viewer's day: the next one starts (today's use, boredom and satiation back to 0),
+/// or after the last day the viewer stops.
+#[inline]
+pub fn end_day(p: &ViewerParams, state: &mut ViewerState, satiation: &mut [f32]) {
+    if state.days >= p.days {
+        state.active = false;
+    } else {
+        state.days += 1;
+        state.sessions = state.sessions.saturating_add(1);
+        state.day_used = 0.0;
+        state.boredom = 0.0;
+        satiation.iter_mut().for_each(|s| *s = 0.0);
     }
 }
 
@@ -361,6 +422,8 @@ mod tests {
             confidence: 0.4,
             budget_seconds: 1e9,
             minor: false,
+            vulnerable: false,
+            bot: false,
         };
         let mut st = ViewerState::new(&person);
         let mut interests = [0.25f32; 4];
@@ -389,6 +452,80 @@ mod tests {
     }
 
     #[test]
+    fn vulnerable_viewers_linger_on_sensitive_items_without_liking_them_more() {
+        let mut p = params();
+        p.like_rate = 1.0;
+        let mut sensitive = item(1, 0.5, 18.0);
+        sensitive.flags = crate::catalog::SENSITIVE;
+        let interests = [0.25f32; 4];
+        let draws = |lingers: bool| {
+            let (mut watched, mut liked) = (0.0, 0);
+            for step in 0..4000 {
+                let mut rng = crate::rng::stream(1, 0, 0, crate::rng::Purpose::Response, step);
+                let r = respond(&p, &interests, &[0.0; 4], false, lingers, &sensitive, &mut rng);
+                watched += r.fraction;
+                liked += u32::from(r.liked);
+            }
+            (watched / 4000.0, f64::from(liked) / 4000.0)
+        };
+        let (plain_watch, plain_likes) = draws(false);
+        let (linger_watch, linger_likes) = draws(true);
+        // μ = σ(-0.5) = 0.378; lingering watches at σ(0.5) = 0.622, approves at σ(-1.5).
+        assert!((plain_watch - 0.378).abs() < 0.02, "{plain_watch}");
+        assert!((linger_watch - 0.622).abs() < 0.02, "{linger_watch}");
+        assert!(linger_likes < plain_likes, "{linger_likes} against {plain_likes}");
+    }
+
+    #[test]
+    fn vulnerable_viewers_drift_faster_towards_sensitive_topics() {
+        let p = params();
+        let person = crate::population::Person {
+            stance: 0.0,
+            susceptibility: 1.0,
+            confidence: 0.4,
+            budget_seconds: 1e9,
+            minor: true,
+            vulnerable: true,
+            bot: false,
+        };
+        let mut st = ViewerState::new(&person);
+        let r = Response {
+            fraction: 1.0,
+            seconds: 18.0,
+            skipped: false,
+            liked: false,
+            followed: false,
+            trusted: false,
+            returns: true,
+        };
+        let mut sensitive = item(2, 0.5, 18.0);
+        sensitive.flags = crate::catalog::SENSITIVE;
+        let mut interests = [0.25f32; 4];
+        update(
+            &p,
+            &mut st,
+            &mut interests,
+            &mut [0.0; 4],
+            &mut [],
+            &sensitive,
+            &r,
+        );
+        // η = drift_rate × sensitive_drift = 0.03.
+        check(interests[2], 0.25 * 0.97 + 0.03);
+        let mut interests = [0.25f32; 4];
+        update(
+            &p,
+            &mut st,
+            &mut interests,
+            &mut [0.0; 4],
+            &mut [],
+            &item(2, 0.5, 18.0),
+            &r,
+        );
+        check(interests[2], 0.25 * 0.99 + 0.01);
+    }
+
+    #[test]
     fn stance_outside_the_confidence_bound_does_not_move() {
         let p = params();
         let person = crate::population::Person {
@@ -397,6 +534,8 @@ mod tests {
             confidence: 0.4,
             budget_seconds: 1e9,
             minor: false,
+            vulnerable: false,
+            bot: false,
         };
         let mut st = ViewerState::new(&person);
         let r = Response {
@@ -429,6 +568,8 @@ mod tests {
             confidence: 0.4,
             budget_seconds: 1e9,
             minor: false,
+            vulnerable: false,
+            bot: false,
         };
         let mut st = ViewerState::new(&person);
         let skip = Response {

@@ -14,7 +14,7 @@ pub(crate) struct ExplainArgs {
     /// The arm whose recommender is explained.
     #[arg(long)]
     arm: String,
-    /// The viewer (0 to population.users - 1).
+    /// The viewer (0 to population.users - 1; audit bots follow, from population.users on).
     #[arg(long)]
     user: u32,
     /// Steps (impressions) to show.
@@ -42,9 +42,14 @@ pub(crate) fn explain(args: ExplainArgs) -> Result<(), Failure> {
             names.join(", ")
         )));
     };
-    if args.user >= scenario.population.users {
+    let accounts = u64::from(scenario.population.users) + scenario.n_bots();
+    if u64::from(args.user) >= accounts {
+        let bots = match scenario.n_bots() {
+            0 => String::new(),
+            n => format!(" plus the {n} bots"),
+        };
         return Err(Failure::Input(format!(
-            "--user {}: must be below population.users ({})",
+            "--user {}: must be below population.users ({}){bots}",
             args.user, scenario.population.users
         )));
     }

@@ -89,6 +89,9 @@ pub(crate) fn run_dir_files(
     if provenance.per_user {
         files.push(("users.csv", output::users_csv(results)));
     }
+    if !results.bot_rows.is_empty() {
+        files.push(("bots.csv", output::bots_csv(results)));
+    }
     // The manifest records the scenario as resolved: the baseline arm is named even when the
     // file left it to default to the first arm.
     let mut resolved = scenario.clone();
@@ -240,7 +243,7 @@ pub(crate) fn validate(args: ValidateArgs) -> Result<(), Failure> {
     let catalog = rabbithole::catalog::Catalog::generate(&one, 0);
     let population = rabbithole::population::Population::generate(&one, 0);
     let per_viewer = ArmRun::new(&one, &catalog, &population, 0).bytes_per_viewer();
-    let users = u64::from(scenario.population.users);
+    let users = u64::from(scenario.population.users) + scenario.n_bots();
     let items = catalog.items.len() as u64;
     // Per item: the catalog entry and its places in the per-topic and per-creator lists; the
     // platform's statistics (impressions, watched in thousandths and as f64, likes, trend,
@@ -249,11 +252,15 @@ pub(crate) fn validate(args: ValidateArgs) -> Result<(), Failure> {
         std::mem::size_of::<rabbithole::catalog::Item>() as u64 + 4 + 4 + 4 + 8 + 8 + 4 + 4 + 4 + 8 + 4;
     let bytes = users * per_viewer as u64 + items * per_item;
     println!(
-        "{}: valid. {} arms, {} replicates, {} viewers, {} topics, {} items at the start ({} with arrivals), {} day(s) of use each",
+        "{}: valid. {} arms, {} replicates, {} viewers{}, {} topics, {} items at the start ({} with arrivals), {} day(s) of use each",
         args.scenario.display(),
         scenario.arms.len(),
         scenario.scenario.replicates,
-        users,
+        scenario.population.users,
+        match scenario.n_bots() {
+            0 => String::new(),
+            n => format!(" and {n} audit bots"),
+        },
         scenario.n_topics(),
         scenario.catalog.items,
         items,

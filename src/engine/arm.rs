@@ -7,16 +7,18 @@
 //! ring's topics in a `u16` array. The hot
 //! loop reuses per-thread scratch buffers and allocates nothing.
 
+use super::bots::{BotLog, BotRow, Bots};
 use super::exposure::Exposure;
 use super::reduce::{Cohort, PlatformView, Reducer};
 use super::trending::TrendingRank;
+use super::youth::{Protections, Youth};
 use super::{PROGRESS_UNITS, TimeRow, UserRow};
 use crate::boost::{Boost, BoostView, MAX_BOOSTS, TargetSet};
 use crate::catalog::{Catalog, ItemIdx};
 use crate::metrics::{self, ViewerMetrics};
 use crate::population::Population;
 use crate::recommender::kernel::TopicBlocks;
-use crate::recommender::{self, Policy, Scratch, Shared, Source, Trace, ViewerView, profile};
+use crate::recommender::{self, Allow, Policy, Scratch, Shared, Source, Trace, ViewerView, profile};
 use crate::rng::{Purpose, stream};
 use crate::scenario::Scenario;
 use crate::scenario::{BoostMode, Retrieval};
@@ -78,6 +80,9 @@ pub struct ArmRun<'a> {
     viewer_metrics: Vec<ViewerMetrics>,
     global: Global,
     reducer: Reducer,
+    /// The audit bots, after the viewers (none without `[[bots]]`), and what their feeds did.
+    bots: Option<Bots>,
+    bot_log: Option<BotLog>,
 }
 
 /// The platform's global state, updated between steps.
@@ -176,6 +181,13 @@ impl<'a> ArmRun<'a> {
             viewer_metrics: vec![ViewerMetrics::default(); n],
             global,
             reducer: Reducer::new(vec![Cohort::All], n, scenario.metrics.stance_threshold),
+            bots: (!scenario.bots.is_empty()).then(|| {
+                Bots::new(
+                    scenario,
+                    population.people.iter().filter(|p| !p.bot).count() as u32,
+                )
+            }),
+            bot_log: None,
         }
     }
 
@@ -232,6 +244,20 @@ impl<'a> ArmRun<'a> {
             }
             cohorts.extend([Cohort::Coordinated, Cohort::Organic]);
         }
+        let youth = Youth::new(self.scenario, arm, self.replicate);
+        // Taken out of `self` while the step borrows it; put back at the end.
+        let bots = self.bots.take();
+        self.bot_log = bots.as_ref().map(|b| BotLog::new(b, self.window));
+        if let Some(y) = &youth {
+            y.place_first_days(&mut self.viewers);
+            Protections::mark_resets(
+                config.protections.as_ref(),
+                &mut self.viewers,
+                self.scenario.scenario.seed,
+                self.replicate,
+            );
+            cohorts.extend(Cohort::youth(&self.viewers));
+        }
         self.reducer = Reducer::new(
             cohorts,
             self.viewers.len(),
@@ -265,6 +291,8 @@ impl<'a> ArmRun<'a> {
             switch: switch.as_ref().map(|(p, at, _)| (p.as_ref(), *at)),
             boosts: &boosts,
             measured: measured.as_ref(),
+            youth: youth.as_ref(),
+            bots: bots.as_ref(),
         };
 
         let max_steps = match &tracer {
@@ -277,6 +305,9 @@ impl<'a> ArmRun<'a> {
         for step in 0..max_steps {
             let tally = self.step(&policies, step, tracer.as_deref_mut());
             viewer_steps += tally.shown;
+            if let (Some(b), Some(log)) = (&bots, &mut self.bot_log) {
+                log.observe(b, &self.viewers, &self.history_topics, self.history);
+            }
             self.global.absorb(
                 self.catalog,
                 &self.outcomes,
@@ -315,7 +346,15 @@ impl<'a> ArmRun<'a> {
             self.global.rank_trending(&self.scenario.recommender);
         }
         progress(PROGRESS_UNITS - reported);
+        self.bots = bots;
         viewer_steps
+    }
+
+    /// Appends one row per audit bot, at the end of the run.
+    pub fn bot_rows(&self, arm: usize, out: &mut Vec<BotRow>) {
+        if let (Some(b), Some(log)) = (&self.bots, &self.bot_log) {
+            log.rows(b, self.scenario, &self.viewers, arm, self.replicate, out);
+        }
     }
 
     /// One impression for every active viewer, in parallel. Returns what the loop needs to
@@ -422,6 +461,8 @@ impl<'a> ArmRun<'a> {
                 user: id as u32,
                 minor: v.minor,
                 switcher,
+                vulnerable: v.vulnerable,
+                bot: v.bot,
                 minutes: f64::from(v.clock) / 60.0,
                 watch_minutes: f64::from(v.watched) / 60.0,
                 impressions: v.impressions,
@@ -519,6 +560,9 @@ struct Policies<'p> {
     switch: Option<(&'p dyn Policy, f32)>,
     boosts: &'p [Boost],
     measured: Option<&'p TargetSet>,
+    /// The day model and the arm's protections (scenarios that use them).
+    youth: Option<&'p Youth>,
+    bots: Option<&'p Bots>,
 }
 
 /// One impression of the traced viewer, for `explain`.
@@ -593,6 +637,25 @@ impl StepContext<'_> {
         let (ring, follows) = v.slots.split_at_mut(self.history);
         let shown = v.state.impressions as usize;
         let n_follows = v.state.n_follows;
+        let youth = self.policies.youth;
+        if let Some(y) = youth
+            && !y.before(
+                self.params,
+                self.shared.config,
+                id,
+                v.state,
+                satiation,
+                estimate,
+                counts,
+            )
+        {
+            return Outcome {
+                item: NONE,
+                milli: 0,
+                liked: false,
+                shared: false,
+            };
+        }
 
         let switched = match self.policies.switch {
             Some((_, at)) => v.state.switcher && v.state.clock >= at,
@@ -609,7 +672,7 @@ impl StepContext<'_> {
             *r = b.ramp(v.state.clock);
         }
         let mut slot = None;
-        let (item_idx, source) = {
+        let chosen = {
             let view = ViewerView {
                 profile: estimate,
                 counts,
@@ -621,6 +684,14 @@ impl StepContext<'_> {
                     ramps,
                     items: &self.shared.catalog.items,
                     impressions: self.shared.impressions,
+                },
+                allow: match youth {
+                    Some(y) => y.allow(
+                        &self.shared.catalog.items,
+                        v.state.minor,
+                        last(v.topics, shown, self.window.saturating_sub(1)),
+                    ),
+                    None => Allow::ANY,
                 },
             };
             // A `slots` boost may take the slot before the policy ranks; its draws come from a
@@ -650,7 +721,7 @@ impl StepContext<'_> {
                     }
                 }
             }
-            match slot {
+            let chosen = match slot {
                 Some((item, _)) => (item, Source::Boost),
                 None => {
                     let mut rng = stream(
@@ -662,7 +733,32 @@ impl StepContext<'_> {
                     );
                     policy.recommend(self.shared, &view, &mut rng, scratch, trace.as_mut())
                 }
+            };
+            match youth {
+                // A recommendation the protections refuse is replaced by an allowed item.
+                Some(y) if !view.allow.allows(chosen.0) => y
+                    .replacement(
+                        self.shared.catalog,
+                        self.shared.topic_visible,
+                        &view.allow,
+                        id,
+                        self.step,
+                        |i| view.seen_recently(i),
+                    )
+                    .map(|i| (i, Source::Protection)),
+                _ => Some(chosen),
             }
+        };
+        let Some((item_idx, source)) = chosen else {
+            // Nothing the protections allow is visible: the feed is empty, the day is over.
+            let y = youth.expect("only protections refuse items");
+            y.nothing_to_show(self.params, id, v.state, satiation);
+            return Outcome {
+                item: NONE,
+                milli: 0,
+                liked: false,
+                shared: false,
+            };
         };
         let item = &self.shared.catalog.items[item_idx as usize];
         let trusted = viewer::follows_creator(follows, n_follows, item.creator);
@@ -673,7 +769,25 @@ impl StepContext<'_> {
             Purpose::Response,
             u64::from(self.step),
         );
-        let mut response = viewer::respond(self.params, interests, satiation, trusted, item, &mut rng);
+        let lingers = v.state.vulnerable && item.sensitive();
+        let mut response = viewer::respond(
+            self.params,
+            interests,
+            satiation,
+            trusted,
+            lingers,
+            item,
+            &mut rng,
+        );
+        if let Some(plan) = self.policies.bots.and_then(|b| b.plan(id)) {
+            plan.respond(self.params, v.state.clock, item, &mut response, &mut rng);
+        }
+        if let Some(y) = youth {
+            y.cut_at_limit(self.params, v.state, item.duration, &mut response);
+            if y.day.as_ref().is_some_and(|d| d.at_night(v.state)) {
+                v.state.night += 1;
+            }
+        }
         let in_target = self.policies.measured.is_some_and(|t| t.contains(item_idx));
         // Coordinated accounts watch target items to the end, like and share them.
         let shared_by_account = v.state.coordinated && in_target;
@@ -708,6 +822,7 @@ impl StepContext<'_> {
         let pos = shown % self.history;
         ring[pos] = item_idx;
         v.topics[pos] = item.topic;
+        let (days_before, sessions_before) = (v.state.days, v.state.sessions);
         viewer::update(
             self.params,
             v.state,
@@ -717,7 +832,13 @@ impl StepContext<'_> {
             item,
             &response,
         );
-        let signal = profile::signal(self.shared.config, &response);
+        let signal = match youth {
+            Some(y) => {
+                y.after(id, v.state, days_before, sessions_before);
+                y.signal(self.shared.config, self.params, &response)
+            }
+            None => profile::signal(self.shared.config, &response),
+        };
         profile::observe(self.shared.config, estimate, counts, item.topic as usize, signal);
 
         *vm = if k <= SMALL_K {
@@ -725,7 +846,11 @@ impl StepContext<'_> {
         } else {
             self.measure::<MAX_TOPICS>(v.state, v.topics, shown + 1, interests, initial, estimate)
         };
-        if v.state.clock >= self.end_seconds {
+        let end = match self.policies.bots.and_then(|b| b.plan(id)) {
+            Some(plan) => plan.end_seconds,
+            None => self.end_seconds,
+        };
+        if v.state.clock >= end {
             v.state.active = false;
         }
         Outcome {
@@ -771,6 +896,10 @@ impl StepContext<'_> {
             in_rabbit_hole: in_hole,
             interest_drift: metrics::total_variation(interests, initial) as f32,
             profile_error: metrics::total_variation(&believed[..k], interests) as f32,
+            window_sensitive: self
+                .policies
+                .youth
+                .map_or(0.0, |y| y.sensitive_share(topic_counts, n as u32)),
         }
     }
 }
@@ -778,7 +907,7 @@ impl StepContext<'_> {
 /// The last `count` entries of a ring buffer into which `written` entries have been written in
 /// order (entry j at j mod length), as at most two contiguous slices.
 #[inline]
-fn last<T>(ring: &[T], written: usize, count: usize) -> [&[T]; 2] {
+pub(super) fn last<T>(ring: &[T], written: usize, count: usize) -> [&[T]; 2] {
     let len = ring.len();
     let count = count.min(written).min(len);
     let end = written % len;

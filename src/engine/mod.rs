@@ -7,11 +7,14 @@
 //! updated between steps, in viewer order, from integer counters.
 
 mod arm;
+mod bots;
 mod exposure;
 mod reduce;
 mod trending;
+mod youth;
 
 pub use arm::{ArmRun, BYTES_PER_VIEWER_FIXED, TraceRecord, Tracer};
+pub use bots::BotRow;
 pub use reduce::Cohort;
 
 use crate::catalog::Catalog;
@@ -62,6 +65,12 @@ pub struct TimeRow {
     pub group_exposure: Vec<f64>,
     /// Each creator group's share of the visible catalog.
     pub group_catalog_share: Vec<f64>,
+    /// Mean over viewers of minutes watched per day started (written with minors' features).
+    pub watch_minutes_per_day: f64,
+    /// Mean over viewers of the share of their impressions that started at night.
+    pub night_share: f64,
+    /// The largest share of sensitive items in any viewer's full window now.
+    pub sensitive_window_max: f64,
 }
 
 /// One row of `users.csv`: a viewer at the end of the run.
@@ -73,6 +82,10 @@ pub struct UserRow {
     pub minor: bool,
     /// Switches to another recommender during the run.
     pub switcher: bool,
+    /// Vulnerable to sensitive content (written with minors' features).
+    pub vulnerable: bool,
+    /// An audit bot (written with minors' features).
+    pub bot: bool,
     pub minutes: f64,
     pub watch_minutes: f64,
     pub impressions: u32,
@@ -107,6 +120,10 @@ pub struct Results {
     pub finals: Vec<TimeRow>,
     /// Per-viewer rows, when asked for.
     pub user_rows: Vec<UserRow>,
+    /// One row per audit bot, arm and replicate.
+    pub bot_rows: Vec<BotRow>,
+    /// The scenario uses minors' features: the day columns are written.
+    pub youth: bool,
     /// Viewer-steps simulated.
     pub viewer_steps: u64,
 }
@@ -146,6 +163,8 @@ pub fn run(scenario: &Scenario, options: &RunOptions, progress: &(dyn Fn(u64) + 
         timeseries: Vec::new(),
         finals: Vec::new(),
         user_rows: Vec::new(),
+        bot_rows: Vec::new(),
+        youth: scenario.youth_features(),
         viewer_steps: 0,
     };
     for replicate in results.replicates.clone() {
@@ -165,6 +184,7 @@ pub fn run(scenario: &Scenario, options: &RunOptions, progress: &(dyn Fn(u64) + 
             if options.per_user {
                 run.user_rows(arm_idx, &mut results.user_rows);
             }
+            run.bot_rows(arm_idx, &mut results.bot_rows);
         }
         let rows = &mut results.timeseries[replicate_start..];
         amplification(rows, scenario.baseline_index());

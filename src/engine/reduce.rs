@@ -18,6 +18,14 @@ pub enum Cohort {
     Coordinated,
     /// Everyone but the coordinated accounts (arms with coordinated sharing).
     Organic,
+    /// Minors (scenarios with minors and adults that use minors' features).
+    Minors,
+    /// Adults (likewise).
+    Adults,
+    /// Viewers vulnerable to sensitive content (when there are any).
+    Vulnerable,
+    /// Audit bots (`[[bots]]`), in no other cohort.
+    Bot,
 }
 
 impl Cohort {
@@ -29,18 +37,43 @@ impl Cohort {
             Cohort::Stayers => "stayers",
             Cohort::Coordinated => "coordinated",
             Cohort::Organic => "organic",
+            Cohort::Minors => "minors",
+            Cohort::Adults => "adults",
+            Cohort::Vulnerable => "vulnerable",
+            Cohort::Bot => "bot",
         }
+    }
+
+    /// The cohorts of a scenario that uses minors' features, by who is in it: `minors` and
+    /// `adults` when it has both, `vulnerable` and `bot` when it has any.
+    pub fn youth(viewers: &[ViewerState]) -> Vec<Cohort> {
+        [Cohort::Minors, Cohort::Adults, Cohort::Vulnerable, Cohort::Bot]
+            .into_iter()
+            .filter(|c| {
+                let any = |c: Cohort| viewers.iter().any(|v| c.contains(v));
+                match c {
+                    Cohort::Minors | Cohort::Adults => any(Cohort::Minors) && any(Cohort::Adults),
+                    _ => any(*c),
+                }
+            })
+            .collect()
     }
 
     /// True if `viewer` belongs to the cohort.
     #[inline]
     pub fn contains(self, viewer: &ViewerState) -> bool {
+        // Bots are reported apart from the population's viewers.
         match self {
+            Cohort::Bot => viewer.bot,
+            _ if viewer.bot => false,
             Cohort::All => true,
             Cohort::Switchers => viewer.switcher,
             Cohort::Stayers => !viewer.switcher,
             Cohort::Coordinated => viewer.coordinated,
             Cohort::Organic => !viewer.coordinated,
+            Cohort::Minors => viewer.minor,
+            Cohort::Adults => !viewer.minor,
+            Cohort::Vulnerable => viewer.vulnerable,
         }
     }
 }
@@ -75,6 +108,9 @@ struct Sums {
     boosted_impressions: u64,
     boosted_trusted: u64,
     stance_moved: u32,
+    watched_per_day: f64,
+    night: f64,
+    window_sensitive_max: f64,
 }
 
 /// Reusable buffers of the reduction.
@@ -143,12 +179,17 @@ impl Reducer {
                 s.boosted_impressions += u64::from(v.boosted);
                 s.boosted_trusted += u64::from(v.boosted_trusted);
                 s.stance_moved += u32::from(f64::from((v.stance - v.stance0).abs()) > self.stance_threshold);
+                s.watched_per_day += f64::from(v.watched) / 60.0 / f64::from(v.days);
+                if v.impressions > 0 {
+                    s.night += f64::from(v.night) / f64::from(v.impressions);
+                }
                 // Feed metrics are defined once the window is full.
                 if v.impressions >= window {
                     s.full += 1;
                     s.top_share += f64::from(m.top_topic_share);
                     s.entropy += f64::from(m.feed_entropy);
                     self.entropies[c].push(f64::from(m.feed_entropy));
+                    s.window_sensitive_max = s.window_sensitive_max.max(f64::from(m.window_sensitive));
                 }
                 if !v.minutes_to_hole.is_nan() {
                     self.hole_minutes[c].push(f64::from(v.minutes_to_hole));
@@ -212,6 +253,13 @@ impl Reducer {
                 exposure_gini: platform.exposure_gini,
                 group_exposure: group_exposure.clone(),
                 group_catalog_share: group_catalog_share.clone(),
+                watch_minutes_per_day: s.watched_per_day / n,
+                night_share: s.night / n,
+                sensitive_window_max: if s.full > 0 {
+                    s.window_sensitive_max
+                } else {
+                    f64::NAN
+                },
             });
         }
     }

@@ -18,21 +18,23 @@ pub struct RunPart {
     pub manifest: Value,
     pub timeseries: Vec<u8>,
     pub users: Option<Vec<u8>>,
+    /// `bots.csv`, in a run with audit bots.
+    pub bots: Option<Vec<u8>>,
 }
 
 impl RunPart {
     /// Reads the run directory `dir`.
     pub fn read(dir: &Path) -> Result<RunPart, MergeError> {
-        let users = dir.join("users.csv");
+        let optional = |file: &str| {
+            let path = dir.join(file);
+            path.is_file().then(|| read(&path)).transpose()
+        };
         Ok(RunPart {
             dir: dir.to_path_buf(),
             manifest: read_json(&dir.join("manifest.json"))?,
             timeseries: read(&dir.join("timeseries.csv"))?,
-            users: if users.is_file() {
-                Some(read(&users)?)
-            } else {
-                None
-            },
+            users: optional("users.csv")?,
+            bots: optional("bots.csv")?,
         })
     }
 
@@ -123,29 +125,31 @@ pub fn merge_runs(parts: &[RunPart], context: &MergeContext, whole: bool) -> Res
         ("summary.csv".to_string(), summary),
     ];
     let mut notes = Vec::new();
-    let with_users: Vec<&RunPart> = parts.iter().filter(|p| p.users.is_some()).collect();
-    if with_users.len() == parts.len() {
-        let users: Vec<(PathBuf, &[u8], &[u32])> = parts
-            .iter()
-            .zip(&shards)
-            .filter_map(|(p, s)| {
-                Some((
-                    p.dir.join("users.csv"),
-                    p.users.as_deref()?,
-                    s.replicates.as_slice(),
-                ))
-            })
-            .collect();
-        let (header, rows) = by_replicate(&users)?;
-        files.push(("users.csv".to_string(), write_csv(&header, &rows)));
-    } else if !with_users.is_empty() {
-        let names: Vec<String> = with_users.iter().map(|p| p.name()).collect();
-        notes.push(format!(
-            "users.csv left out: only {} of the {} parts have it ({})",
-            names.len(),
-            parts.len(),
-            names.join(", ")
-        ));
+    for (file, of) in [
+        (
+            "users.csv",
+            (|p| p.users.as_deref()) as fn(&RunPart) -> Option<&[u8]>,
+        ),
+        ("bots.csv", |p| p.bots.as_deref()),
+    ] {
+        let with: Vec<&RunPart> = parts.iter().filter(|p| of(p).is_some()).collect();
+        if with.len() == parts.len() {
+            let csvs: Vec<(PathBuf, &[u8], &[u32])> = parts
+                .iter()
+                .zip(&shards)
+                .filter_map(|(p, s)| Some((p.dir.join(file), of(p)?, s.replicates.as_slice())))
+                .collect();
+            let (header, rows) = by_replicate(&csvs)?;
+            files.push((file.to_string(), write_csv(&header, &rows)));
+        } else if !with.is_empty() {
+            let names: Vec<String> = with.iter().map(|p| p.name()).collect();
+            notes.push(format!(
+                "{file} left out: only {} of the {} parts have it ({})",
+                names.len(),
+                parts.len(),
+                names.join(", ")
+            ));
+        }
     }
     let mut names: Vec<String> = files.iter().map(|(n, _)| n.clone()).collect();
     names.push("manifest.json".into());

@@ -114,7 +114,7 @@ pub fn explore_or_retrieve(
 }
 
 impl Engagement {
-    /// The ranking without a trace or boosts, the engine's hot path: the same choice as
+    /// The ranking without a trace, boosts or protections, the engine's hot path: the same choice as
     /// [`pick_best`] over the same candidates (and the same random numbers), with the scoring
     /// inlined, and for exhaustive retrieval the [`super::kernel`] over topic blocks.
     #[inline]
@@ -171,7 +171,7 @@ impl Policy for Engagement {
         scratch: &mut Scratch,
         mut trace: Option<&mut Trace>,
     ) -> (ItemIdx, Source) {
-        if trace.is_none() && viewer.boosts.boosts.is_empty() {
+        if trace.is_none() && viewer.boosts.boosts.is_empty() && viewer.allow.is_any() {
             return self.recommend_fast(shared, viewer, rng, scratch);
         }
         begin(&mut trace, self);

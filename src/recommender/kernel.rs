@@ -293,7 +293,7 @@ mod tests {
     use super::{KernelScratch, TopicBlocks, max};
     use crate::boost::BoostView;
     use crate::catalog::{Catalog, ItemIdx};
-    use crate::recommender::{Shared, Source, ViewerView, engagement, no_factors, pick_best};
+    use crate::recommender::{Allow, Shared, Source, ViewerView, engagement, no_factors, pick_best};
     use crate::scenario::Scenario;
     use proptest::prelude::*;
 
@@ -362,6 +362,7 @@ mod tests {
                 window_topics: [&[], &[]],
                 follows: &follows,
                 boosts: BoostView::NONE,
+                allow: Allow::ANY,
             };
             let candidates: Vec<(ItemIdx, Source)> =
                 (0..n_visible as ItemIdx).map(|i| (i, Source::Catalog)).collect();

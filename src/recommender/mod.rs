@@ -22,7 +22,7 @@ pub mod random;
 pub mod retrieval;
 
 use crate::boost::BoostView;
-use crate::catalog::{Catalog, ItemIdx};
+use crate::catalog::{Catalog, Item, ItemIdx};
 use crate::rng::Rng;
 use crate::scenario::{FeedConfig, PolicyConfig, RecommenderConfig};
 use rand::RngExt;
@@ -70,6 +70,43 @@ pub struct ViewerView<'a> {
     pub follows: &'a [u32],
     /// The arm's boosts, as they stand for this viewer now.
     pub boosts: BoostView<'a>,
+    /// The items protections let the policy show this viewer now.
+    pub allow: Allow<'a>,
+}
+
+/// Which items protections (`[arms.protections]`) let a policy show one viewer now: an item
+/// is allowed when it has none of the `forbid` flags and all of the `require` flags.
+#[derive(Debug, Clone, Copy)]
+pub struct Allow<'a> {
+    /// The catalog's items (empty for [`Allow::ANY`]).
+    pub items: &'a [Item],
+    pub forbid: u8,
+    pub require: u8,
+}
+
+impl Allow<'_> {
+    /// Every item.
+    pub const ANY: Allow<'static> = Allow {
+        items: &[],
+        forbid: 0,
+        require: 0,
+    };
+
+    /// True if every item may be shown.
+    #[inline]
+    pub fn is_any(&self) -> bool {
+        self.forbid | self.require == 0
+    }
+
+    /// True if `item` may be shown.
+    #[inline]
+    pub fn allows(&self, item: ItemIdx) -> bool {
+        if self.is_any() {
+            return true;
+        }
+        let flags = self.items[item as usize].flags;
+        flags & self.forbid == 0 && flags & self.require == self.require
+    }
 }
 
 impl ViewerView<'_> {
@@ -118,6 +155,8 @@ pub enum Source {
     Boost,
     /// Exhaustive retrieval: every visible item is a candidate.
     Catalog,
+    /// An allowed item in place of one the arm's protections refused.
+    Protection,
 }
 
 impl Source {
@@ -132,6 +171,7 @@ impl Source {
             Source::Exploration => "exploration",
             Source::Boost => "boost",
             Source::Catalog => "catalog",
+            Source::Protection => "protection",
         }
     }
 }
@@ -287,7 +327,7 @@ pub fn pick_best(
                 hidden_boost,
             });
         }
-        if total > best_score && !viewer.seen_recently(item) {
+        if total > best_score && !viewer.seen_recently(item) && viewer.allow.allows(item) {
             best = Some((item, source));
             best_score = total;
         }
@@ -386,6 +426,7 @@ mod tests {
                 window_topics: [&topics_a, &[]],
                 follows: &follows,
                 boosts: BoostView::NONE,
+                allow: Allow::ANY,
             };
             let b = ViewerView {
                 profile: &profile_b,
@@ -394,6 +435,7 @@ mod tests {
                 window_topics: [&topics_b, &[]],
                 follows: &follows,
                 boosts: BoostView::NONE,
+                allow: Allow::ANY,
             };
             let policies: [Box<dyn Policy>; 2] = [
                 Box::new(chronological::Chronological::new(&ChronologicalConfig::default())),

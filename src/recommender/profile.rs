@@ -13,6 +13,20 @@ pub fn signal(config: &RecommenderConfig, r: &Response) -> f32 {
         - credit(r.skipped, config.skip_penalty)
 }
 
+/// The explicit part of a signal (arms with `protections.explicit_weight`): like and follow
+/// credits, divided by their expectation at a full watch (`like_rate` × `like_weight` +
+/// `follow_rate` × `follow_weight`), so that it is on the scale of a watch fraction. 0 when
+/// no explicit feedback can happen.
+#[inline]
+pub fn explicit_signal(config: &RecommenderConfig, like_rate: f32, follow_rate: f32, r: &Response) -> f32 {
+    let (wl, wf) = (config.like_weight as f32, config.follow_weight as f32);
+    let scale = like_rate * wl + follow_rate * wf;
+    if scale <= 0.0 {
+        return 0.0;
+    }
+    (if r.liked { wl } else { 0.0 } + if r.followed { wf } else { 0.0 }) / scale
+}
+
 /// Moves the estimate of `topic` towards the observed `signal`.
 ///
 /// The learning rate is 1 / (n + n0 + 1) (a running mean that starts from the prior with
@@ -59,6 +73,26 @@ mod tests {
 
     fn check(got: f32, expected: f32) {
         assert!((got - expected).abs() < 1e-6, "got {got}, expected {expected}");
+    }
+
+    #[test]
+    fn explicit_signal_is_on_the_scale_of_a_watch_fraction() {
+        let c = RecommenderConfig::default();
+        let r = |liked, followed| Response {
+            fraction: 0.9,
+            seconds: 9.0,
+            skipped: false,
+            liked,
+            followed,
+            trusted: false,
+            returns: true,
+        };
+        // Like 0.3 and follow 0.3 over their expectation at a full watch, 0.3 × 0.2 + 0.3 × 0.03.
+        check(explicit_signal(&c, 0.2, 0.03, &r(false, false)), 0.0);
+        check(explicit_signal(&c, 0.2, 0.03, &r(true, false)), 0.3 / 0.069);
+        check(explicit_signal(&c, 0.2, 0.03, &r(true, true)), 0.6 / 0.069);
+        // No explicit feedback possible: nothing to learn from.
+        check(explicit_signal(&c, 0.0, 0.0, &r(true, true)), 0.0);
     }
 
     #[test]

@@ -22,12 +22,12 @@ impl fmt::Display for Invalid {
 }
 
 /// Collects the first broken rule.
-struct Checker {
+pub(super) struct Checker {
     first: Option<Invalid>,
 }
 
 impl Checker {
-    fn fail(&mut self, key: impl Into<String>, rule: impl Into<String>, value: impl fmt::Display) {
+    pub(super) fn fail(&mut self, key: impl Into<String>, rule: impl Into<String>, value: impl fmt::Display) {
         if self.first.is_none() {
             self.first = Some(Invalid {
                 key: key.into(),
@@ -38,7 +38,7 @@ impl Checker {
     }
 
     /// `lo <= v <= hi`, and finite.
-    fn range(&mut self, key: &str, v: f64, lo: f64, hi: f64) {
+    pub(super) fn range(&mut self, key: &str, v: f64, lo: f64, hi: f64) {
         if !(v.is_finite() && v >= lo && v <= hi) {
             let rule = if hi == f64::MAX {
                 format!("must be at least {lo}")
@@ -50,13 +50,13 @@ impl Checker {
     }
 
     /// `v > 0`, and finite.
-    fn positive(&mut self, key: &str, v: f64) {
+    pub(super) fn positive(&mut self, key: &str, v: f64) {
         if !(v.is_finite() && v > 0.0) {
             self.fail(key, "must be greater than 0", v);
         }
     }
 
-    fn probability(&mut self, key: &str, v: f64) {
+    pub(super) fn probability(&mut self, key: &str, v: f64) {
         self.range(key, v, 0.0, 1.0);
     }
 
@@ -136,7 +136,7 @@ impl Checker {
         }
     }
 
-    fn count(&mut self, key: &str, v: u64, lo: u64, hi: u64) {
+    pub(super) fn count(&mut self, key: &str, v: u64, lo: u64, hi: u64) {
         if v < lo || v > hi {
             self.fail(key, format!("must be between {lo} and {hi}"), v);
         }
@@ -408,6 +408,7 @@ impl Scenario {
                 c.policy(&format!("arms.{i}.switch.policy"), &s.policy, true);
             }
         }
+        c.youth(self);
         match c.first {
             Some(e) => Err(e),
             None => Ok(()),

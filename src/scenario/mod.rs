@@ -8,6 +8,7 @@ mod boost;
 mod check;
 mod load;
 mod policy;
+mod youth;
 
 pub use boost::{BoostConfig, BoostMode, CoordinatedConfig, TargetConfig};
 pub use check::Invalid;
@@ -16,6 +17,7 @@ pub use policy::{
     Arm, BlendComponent, BlendConfig, CalibratedConfig, ChronologicalConfig, DiversifiedConfig,
     EngagementConfig, PolicyConfig, PopularityConfig, RandomConfig, SwitchConfig,
 };
+pub use youth::{BotConfig, BotRule, DayConfig, ProtectionsConfig, in_hours};
 
 use serde::{Deserialize, Serialize};
 
@@ -34,7 +36,13 @@ pub struct Scenario {
     /// every boost.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub target: Option<TargetConfig>,
+    /// When in the day viewers use the app; see [`Scenario::day_model`].
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub day: Option<DayConfig>,
     pub arms: Vec<Arm>,
+    /// Scripted audit accounts added to the population.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub bots: Vec<BotConfig>,
 }
 
 impl Default for Scenario {
@@ -48,6 +56,7 @@ impl Default for Scenario {
             feed: FeedConfig::default(),
             metrics: MetricsConfig::default(),
             target: None,
+            day: None,
             arms: vec![
                 Arm {
                     name: "engagement".into(),
@@ -55,6 +64,7 @@ impl Default for Scenario {
                     switch: None,
                     boosts: Vec::new(),
                     coordinated: None,
+                    protections: None,
                 },
                 Arm {
                     name: "random".into(),
@@ -62,13 +72,46 @@ impl Default for Scenario {
                     switch: None,
                     boosts: Vec::new(),
                     coordinated: None,
+                    protections: None,
                 },
             ],
+            bots: Vec::new(),
         }
     }
 }
 
 impl Scenario {
+    /// True when the scenario uses what minors, protections and audits need: a `[day]` table,
+    /// `[arms.protections]`, `[[bots]]` or vulnerable viewers. Then time of day is simulated
+    /// and results have the age, vulnerability and bot cohorts and the day columns; without
+    /// them a scenario runs and writes exactly as before these features existed.
+    pub fn youth_features(&self) -> bool {
+        self.day.is_some()
+            || !self.bots.is_empty()
+            || self.arms.iter().any(|a| a.protections.is_some())
+            || self.population.vulnerable_minor_share > 0.0
+            || self.population.vulnerable_adult_share > 0.0
+    }
+
+    /// The time-of-day model: the `[day]` table, or its defaults when the scenario uses the
+    /// features of [`Scenario::youth_features`]; none otherwise.
+    pub fn day_model(&self) -> Option<DayConfig> {
+        match &self.day {
+            Some(d) => Some(d.clone()),
+            None => self.youth_features().then(DayConfig::default),
+        }
+    }
+
+    /// Number of audit bots, after the population's viewers.
+    pub fn n_bots(&self) -> u64 {
+        self.bots.iter().map(|b| u64::from(b.count)).sum()
+    }
+
+    /// Index of the topic named `name`.
+    pub fn topic_index(&self, name: &str) -> Option<usize> {
+        self.catalog.topics.iter().position(|t| t.name == name)
+    }
+
     /// Index of the arm that ratios such as `amplification_ratio` are taken against.
     pub fn baseline_index(&self) -> usize {
         match &self.scenario.baseline {
@@ -263,6 +306,10 @@ pub struct PopulationConfig {
     pub budget_median_minutes: f64,
     /// Log-scale spread of the daily budget.
     pub budget_sigma: f64,
+    /// Share of minors who are vulnerable to sensitive content.
+    pub vulnerable_minor_share: f64,
+    /// Share of adults who are vulnerable to sensitive content.
+    pub vulnerable_adult_share: f64,
 }
 
 impl Default for PopulationConfig {
@@ -278,6 +325,8 @@ impl Default for PopulationConfig {
             confidence_bound: 0.4,
             budget_median_minutes: 180.0,
             budget_sigma: 0.6,
+            vulnerable_minor_share: 0.0,
+            vulnerable_adult_share: 0.0,
         }
     }
 }
@@ -330,6 +379,14 @@ pub struct ViewerConfig {
     pub trust_stance_multiplier: f64,
     /// Seconds spent per impression on swiping and loading, on top of watching.
     pub swipe_seconds: f64,
+    /// Added to the logit of a vulnerable viewer's watch fraction on sensitive items
+    /// (lingering), not to what they would like.
+    pub sensitive_linger: f64,
+    /// Factor on a vulnerable viewer's interest drift towards sensitive topics.
+    pub sensitive_drift: f64,
+    /// Added to the logit behind a vulnerable viewer's likes and follows of sensitive items:
+    /// below 0, they approve of less than they watch.
+    pub sensitive_approval: f64,
 }
 
 impl Default for ViewerConfig {
@@ -357,6 +414,9 @@ impl Default for ViewerConfig {
             stance_rate: 0.05,
             trust_stance_multiplier: 2.0,
             swipe_seconds: 1.0,
+            sensitive_linger: 1.0,
+            sensitive_drift: 3.0,
+            sensitive_approval: -1.0,
         }
     }
 }

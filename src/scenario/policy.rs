@@ -1,6 +1,6 @@
 //! `[[arms]]` and their policies: the closed set of recommender designs a scenario can run.
 
-use super::{BoostConfig, CoordinatedConfig};
+use super::{BoostConfig, CoordinatedConfig, ProtectionsConfig};
 use serde::{Deserialize, Serialize};
 
 /// `[[arms]]`: one recommender design run on the shared population.
@@ -20,6 +20,9 @@ pub struct Arm {
     /// Coordinated accounts that push target items.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub coordinated: Option<CoordinatedConfig>,
+    /// Limits on the feed: sensitive cap, limits for minors, explicit feedback, reset.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub protections: Option<ProtectionsConfig>,
 }
 
 /// `[arms.switch]`: a share of viewers leaves the default for another recommender.

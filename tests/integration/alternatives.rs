@@ -173,23 +173,15 @@ fn switching_reports_switchers_and_stayers() {
     assert_eq!(ts_cohorts, ["all", "stayers", "switchers"]);
 }
 
-/// Runs `explain` and parses its CSV.
+/// Runs `explain` on viewer 7 and parses its CSV.
 fn explain_csv(ws: &Workspace, arm: &str) -> Table {
     let scenario = ws.write("alt.toml", &alternatives_scenario());
-    let output = rabbithole()
-        .args(["explain"])
-        .arg(&scenario)
-        .args(["--arm", arm, "--user", "7", "--steps", "40", "--csv"])
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let path = ws.path(&format!("explain-{arm}.csv"));
-    std::fs::write(&path, &output.stdout).unwrap();
-    Table::read(&path)
+    crate::explain_csv(
+        ws,
+        &scenario,
+        &["--arm", arm, "--user", "7", "--steps", "40"],
+        &format!("explain-{arm}.csv"),
+    )
 }
 
 #[test]
@@ -272,21 +264,9 @@ fn explain_refuses_an_unknown_arm_or_viewer() {
 fn exhaustive_retrieval_ranks_every_visible_item() {
     let ws = Workspace::empty();
     let scenario = ws.write("alt.toml", &alternatives_scenario());
-    let output = rabbithole()
-        .arg("explain")
-        .arg(&scenario)
-        .args(["--arm", "engagement", "--user", "7", "--steps", "10", "--csv"])
-        .args(["--set", "feed.retrieval=exhaustive"])
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let path = ws.path("exhaustive.csv");
-    std::fs::write(&path, &output.stdout).unwrap();
-    let table = Table::read(&path);
+    let args = ["--arm", "engagement", "--user", "7", "--steps", "10"];
+    let set = ["--set", "feed.retrieval=exhaustive"];
+    let table = crate::explain_csv(&ws, &scenario, &[&args[..], &set].concat(), "exhaustive.csv");
     let mut ranked = 0;
     for row in &table.rows {
         if table.text(row, "explored") == "1" {

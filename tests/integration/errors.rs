@@ -318,3 +318,59 @@ fn force_onto_a_regular_file_is_all_or_nothing() {
     }
     assert_eq!(ws.entries(), ["out", "tiny.toml"], "leftovers beside the results");
 }
+
+#[test]
+fn protections_and_bots_name_their_key_and_what_is_allowed() {
+    let ws = Workspace::empty();
+    let arm = |protections: &str| {
+        tiny_scenario(&format!(
+            "[[arms]]\nname = \"p\"\npolicy = {{ kind = \"engagement\" }}\nprotections = {{ {protections} }}\n"
+        ))
+    };
+    let cases: [(String, &[&str]); 6] = [
+        (
+            arm("minor_curfew_start = 25, minor_curfew_end = 6"),
+            &[
+                "arms.0.protections.minor_curfew_start",
+                "hour from 0 to below 24",
+                "25",
+            ],
+        ),
+        (
+            arm("minor_curfew_start = 22"),
+            &[
+                "arms.0.protections.minor_curfew_end",
+                "must be given with minor_curfew_start",
+            ],
+        ),
+        (
+            arm("sensitive_cap = 1.5"),
+            &["arms.0.protections.sensitive_cap", "between 0 and 1"],
+        ),
+        (
+            tiny_scenario(
+                "[[catalog.topics]]\nname = \"a\"\n[[catalog.topics]]\nname = \"b\"\n[[arms]]\nname = \"p\"\npolicy = { kind = \"random\" }\nprotections = { minor_educational_feed = true }\n",
+            ),
+            &["arms.0.protections.minor_educational_feed", "educational = true"],
+        ),
+        (
+            tiny_scenario(&format!(
+                "{ENGAGEMENT_AND_RANDOM}[[bots]]\nname = \"b\"\nrule = \"linger\"\ntopic = \"cooking\"\n"
+            )),
+            &["bots.0.topic", "must name a topic", "comedy", "\"cooking\""],
+        ),
+        (
+            tiny_scenario(&format!(
+                "{ENGAGEMENT_AND_RANDOM}[[bots]]\nname = \"b\"\nrule = \"linger_switch\"\ntopic = \"food\"\n"
+            )),
+            &["bots.0.switch_topic", "is needed by rule"],
+        ),
+    ];
+    for (n, (text, needles)) in cases.iter().enumerate() {
+        let scenario = ws.write(&format!("bad{n}.toml"), text);
+        let mut needles = needles.to_vec();
+        let name = format!("bad{n}.toml");
+        needles.push(&name);
+        assert_refused(&ws, &scenario, &[], &needles);
+    }
+}

@@ -7,9 +7,11 @@
 
 mod alternatives;
 mod ampliganda;
+mod bots;
 mod effects;
 mod errors;
 mod invariants;
+mod minors;
 mod plot;
 mod reproducibility;
 mod run;
@@ -118,6 +120,26 @@ impl Workspace {
 /// The `rabbithole` binary built by cargo for this test crate.
 pub fn rabbithole() -> Command {
     Command::new(env!("CARGO_BIN_EXE_rabbithole"))
+}
+
+/// Runs `rabbithole explain SCENARIO ARGS... --csv`, expects success, saves the output as
+/// `name` in the workspace and parses it.
+pub fn explain_csv(ws: &Workspace, scenario: &Path, args: &[&str], name: &str) -> Table {
+    let output = rabbithole()
+        .arg("explain")
+        .arg(scenario)
+        .args(args)
+        .arg("--csv")
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let path = ws.path(name);
+    std::fs::write(&path, &output.stdout).unwrap();
+    Table::read(&path)
 }
 
 /// A CSV file read as text: the header and the records, addressed by column name.

@@ -30,6 +30,50 @@ fn csv_files_are_byte_identical_whatever_the_thread_count() {
     }
 }
 
+/// Protections, vulnerable minors, the time of day and audit bots keep every file, `bots.csv`
+/// included, byte-identical whatever the thread count.
+#[test]
+fn protections_and_bots_are_byte_identical_whatever_the_thread_count() {
+    let ws = Workspace::empty();
+    let text = tiny_scenario(
+        r#"days = 2
+
+[[arms]]
+name = "engagement"
+policy = { kind = "engagement", exploration = 0.05 }
+
+[[arms]]
+name = "protected"
+policy = { kind = "engagement", exploration = 0.05 }
+protections = { sensitive_cap = 0.1, minor_daily_minutes = 5, minor_curfew_start = 21, minor_curfew_end = 7, minor_educational_feed = true, explicit_weight = 0.5, reset_minute = 5, reset_share = 0.5 }
+
+[[bots]]
+name = "linger"
+rule = "linger_switch"
+topic = "comedy"
+switch_topic = "mental_health"
+switch_minute = 5
+count = 2
+minutes = 15
+minor = true
+
+[[bots]]
+name = "random"
+rule = "random"
+"#,
+    )
+    .replace("users = 200", "users = 200\nvulnerable_minor_share = 0.5");
+    let scenario = ws.write("protected.toml", &text);
+    let one = ws.run_ok(&scenario, "t1", &["--threads", "1", "--per-user"]);
+    let two = ws.run_ok(&scenario, "t2", &["--threads", "2", "--per-user"]);
+    for file in CSV_FILES.iter().chain(&["bots.csv"]) {
+        assert!(
+            read(&one, file) == read(&two, file),
+            "{file} differs between --threads 1 and --threads 2"
+        );
+    }
+}
+
 #[test]
 fn same_seed_gives_identical_files_and_another_seed_does_not() {
     let ws = Workspace::empty();

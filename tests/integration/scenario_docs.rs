@@ -135,7 +135,8 @@ fn minimal(kind: &str) -> Value {
     };
     let text = format!(
         "[[catalog.topics]]\nname = \"a\"\n\n[[catalog.groups]]\nname = \"g\"\nshare = 1.0\n\n\
-         [[arms]]\nname = \"a\"\npolicy = {policy}\n"
+         [[arms]]\nname = \"a\"\npolicy = {policy}\nprotections = {{}}\n\n\
+         [[bots]]\nname = \"b\"\nrule = \"linger\"\n"
     );
     let table: toml::Table = toml::from_str(&text).expect("valid TOML");
     Value::Table(table)
@@ -154,8 +155,13 @@ fn everything() -> Value {
             arm
         })
         .collect();
+    // The optional tables too: `[day]`, a `[[bots]]` element, and `[arms.protections]` (in
+    // every minimal arm).
+    let bot: Scenario = minimal("").try_into().expect("a minimal scenario with a bot");
     let s = Scenario {
         arms,
+        day: Some(scenario::DayConfig::default()),
+        bots: bot.bots,
         ..Scenario::default()
     };
     Value::try_from(&s).expect("a scenario serialises")
@@ -395,7 +401,8 @@ fn every_key_has_a_row_in_its_section() {
 
 #[test]
 fn documented_defaults_are_the_code_defaults() {
-    let defaults = Value::try_from(Scenario::default()).expect("a scenario serialises");
+    // The default scenario, with the defaults of its optional tables (`[day]`) filled in.
+    let defaults = everything();
     let mut wrong = Vec::new();
     for key in all_keys().iter().filter(|k| k.path.len() > 1) {
         let Some(body) = section_of(DOCS, &key.place) else {

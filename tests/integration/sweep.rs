@@ -192,6 +192,39 @@ fn a_run_in_three_shards_merges_to_the_unsharded_run() {
     assert!(manifest.contains("\"parts\""), "{manifest}");
 }
 
+/// Audit bots and protections: `bots.csv` and the cohort rows merge like the rest.
+#[test]
+fn a_run_with_bots_in_two_shards_merges_to_the_unsharded_run() {
+    let ws = Workspace::empty();
+    let text = crate::tiny_scenario(
+        r#"
+[[arms]]
+name = "engagement"
+policy = { kind = "engagement" }
+
+[[arms]]
+name = "capped"
+policy = { kind = "engagement" }
+protections = { sensitive_cap = 0.1, minor_daily_minutes = 10 }
+
+[[bots]]
+name = "linger"
+rule = "linger"
+topic = "gaming"
+count = 2
+minutes = 20
+"#,
+    );
+    let scenario = ws.write("bots.toml", &text);
+    let whole = ws.run_ok(&scenario, "whole", &[]);
+    assert!(whole.join("bots.csv").is_file());
+    for i in 1..=2 {
+        ws.run_ok(&scenario, &format!("shard-{i}"), &["--shard", &format!("{i}/2")]);
+    }
+    let merged = merge_ok(&ws, &["shard-1", "shard-2"]);
+    assert_same_files(&whole, &merged);
+}
+
 #[test]
 fn a_missing_shard_is_named_and_nothing_is_merged() {
     let ws = Workspace::empty();
