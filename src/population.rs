@@ -8,6 +8,7 @@ use crate::scenario::Scenario;
 use rand::RngExt;
 use rand_distr::multi::{Dirichlet, MultiDistribution};
 use rand_distr::{Distribution, Gamma, LogNormal, Normal};
+use rayon::prelude::*;
 
 /// What a viewer is at the start, apart from interests.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -62,38 +63,45 @@ impl Population {
         let n = cfg.users as usize;
         let mut people = Vec::with_capacity(n);
         let mut interests = vec![0f32; n * k];
-        let mut draw = vec![0f64; k];
-        for (id, row) in interests.chunks_exact_mut(k).enumerate() {
-            let mut rng = stream(
-                scenario.scenario.seed,
-                replicate,
-                id as u64,
-                Purpose::Population,
-                0,
-            );
-            dirichlet.sample_to_slice(&mut rng, &mut draw);
-            let sum: f64 = draw.iter().sum();
-            for (x, d) in row.iter_mut().zip(&draw) {
-                *x = if sum > 0.0 {
-                    (d / sum) as f32
-                } else {
-                    1.0 / k as f32
-                };
-            }
-            people.push(Person {
-                stance: stance.sample(&mut rng).clamp(-1.0, 1.0) as f32,
-                susceptibility: if cfg.susceptibility_mean > 0.0 {
-                    susceptibility.sample(&mut rng) as f32
-                } else {
-                    0.0
+        // Each viewer draws from a stream of its own, so viewers are drawn in parallel.
+        interests
+            .par_chunks_mut(k)
+            .enumerate()
+            .map_init(
+                || vec![0f64; k],
+                |draw, (id, row)| {
+                    let mut rng = stream(
+                        scenario.scenario.seed,
+                        replicate,
+                        id as u64,
+                        Purpose::Population,
+                        0,
+                    );
+                    dirichlet.sample_to_slice(&mut rng, draw);
+                    let sum: f64 = draw.iter().sum();
+                    for (x, d) in row.iter_mut().zip(draw.iter()) {
+                        *x = if sum > 0.0 {
+                            (d / sum) as f32
+                        } else {
+                            1.0 / k as f32
+                        };
+                    }
+                    Person {
+                        stance: stance.sample(&mut rng).clamp(-1.0, 1.0) as f32,
+                        susceptibility: if cfg.susceptibility_mean > 0.0 {
+                            susceptibility.sample(&mut rng) as f32
+                        } else {
+                            0.0
+                        },
+                        confidence: cfg.confidence_bound as f32,
+                        budget_seconds: budget.sample(&mut rng) as f32,
+                        minor: rng.random_bool(cfg.minor_share),
+                        vulnerable: false,
+                        bot: false,
+                    }
                 },
-                confidence: cfg.confidence_bound as f32,
-                budget_seconds: budget.sample(&mut rng) as f32,
-                minor: rng.random_bool(cfg.minor_share),
-                vulnerable: false,
-                bot: false,
-            });
-        }
+            )
+            .collect_into_vec(&mut people);
         // Vulnerability comes from a stream of its own, so the draws above stay as they were.
         let vulnerable = [cfg.vulnerable_adult_share, cfg.vulnerable_minor_share];
         if vulnerable.iter().any(|&s| s > 0.0) {
