@@ -4,6 +4,8 @@
 //!   (2,000 viewers, one day of use), replicate 0.
 //! - `engine/100k_viewers/engagement`: the same settings with 100,000 viewers, each capped at
 //!   5 minutes of use (`feed.minutes`).
+//! - `engine/100k_viewers_50k_items/engagement`: the same with 50,000 items in the catalog at the
+//!   start (the "default engine" of issue 8's speed target).
 //! - `engine/policies/{engagement,random,chronological,popularity,diversified,calibrated,blend}`:
 //!   one arm per policy kind of `scenarios/dsa_alternatives.toml` as shipped (the quick start's
 //!   2,000 viewers and day of use, its own seed), replicate 0: what each policy costs.
@@ -32,6 +34,9 @@ use std::time::Duration;
 const REPLICATE: u32 = 0;
 /// Overrides that turn the quick start into the 100k-viewer benchmark.
 const BIG: &[&str] = &["population.users=100000", "feed.minutes=5"];
+/// The default engine of issue 8's target: the 100k-viewer benchmark with a catalog of 50,000
+/// items at the start.
+const DEFAULT_ENGINE: &[&str] = &["population.users=100000", "feed.minutes=5", "catalog.items=50000"];
 /// Overrides for the smoke check outside `cargo bench`.
 const SMOKE: &[&str] = &["population.users=50", "feed.minutes=2"];
 /// The arms of `scenarios/dsa_alternatives.toml` benchmarked: one per policy kind.
@@ -293,6 +298,12 @@ fn main() {
     let big = Bench::new(quickstart(BIG));
     let mut group = arm_group(&mut c, "engine/100k_viewers", 10, 15);
     big.bench_arm(&mut group, "engagement");
+    group.finish();
+    drop(big);
+
+    let default = Bench::new(quickstart(DEFAULT_ENGINE));
+    let mut group = arm_group(&mut c, "engine/100k_viewers_50k_items", 10, 15);
+    default.bench_arm(&mut group, "engagement");
     group.finish();
 
     c.final_summary();
