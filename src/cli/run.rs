@@ -90,7 +90,10 @@ pub(crate) fn run_dir_files(
         files.push(("users.csv", output::users_csv(results)));
     }
     if !results.bot_rows.is_empty() {
-        files.push(("bots.csv", output::bots_csv(results)));
+        let bots = output::bots_csv(results);
+        let summary = output::bot_summary_csv(scenario, &bots).expect("bots.csv as written reads back");
+        files.push(("bots.csv", bots));
+        files.push(("bot_summary.csv", summary));
     }
     // The manifest records the scenario as resolved: the baseline arm is named even when the
     // file left it to default to the first arm.

@@ -4,7 +4,8 @@
 //! Rows of `timeseries.csv` and `users.csv` are regrouped by replicate, in ascending order
 //! as an unsharded run writes them, and copied as they are. `summary.csv` is recomputed from
 //! the final rows as written, the way a run computes it
-//! ([`crate::output::summary_from_written`]), and `sweep.csv` from the merged summaries
+//! ([`crate::output::summary_from_written`]), `bot_summary.csv` from the merged `bots.csv`
+//! ([`crate::output::bot_summary_csv`]), and `sweep.csv` from the merged summaries
 //! ([`crate::sweep::sweep_csv`]), so the CSV files are byte-identical to the unsharded ones.
 //! Only the provenance differs: the manifests list the parts.
 //!

@@ -1,5 +1,5 @@
 //! Merging the shards of one run: rows regrouped by replicate, `summary.csv` recomputed
-//! from the final rows as written.
+//! from the final rows as written and `bot_summary.csv` from the merged `bots.csv`.
 
 use super::check::{differences, shard_problems};
 use super::{MergeContext, MergeError, Merged, Problem, merged_manifest, name, read, read_json, shard_of};
@@ -150,6 +150,14 @@ pub fn merge_runs(parts: &[RunPart], context: &MergeContext, whole: bool) -> Res
                 names.join(", ")
             ));
         }
+    }
+    // `bot_summary.csv` from the merged `bots.csv`, as a run computes it from its own.
+    if let Some((_, bots)) = files.iter().find(|(n, _)| n == "bots.csv") {
+        let summary = output::bot_summary_csv(&scenario, bots).map_err(|message| MergeError::Malformed {
+            path: first.dir.join("bots.csv"),
+            message,
+        })?;
+        files.push(("bot_summary.csv".to_string(), summary));
     }
     let mut names: Vec<String> = files.iter().map(|(n, _)| n.clone()).collect();
     names.push("manifest.json".into());

@@ -94,7 +94,7 @@ fn sweep_ok(ws: &Workspace, scenario: &Path, out: &str, args: &[&str]) -> PathBu
 
 /// Runs `rabbithole merge <ws>/PARTS... --out <ws>/merged --quiet`, expects success and
 /// returns the merged directory.
-fn merge_ok(ws: &Workspace, parts: &[&str]) -> PathBuf {
+pub(crate) fn merge_ok(ws: &Workspace, parts: &[&str]) -> PathBuf {
     let out = ws.path("merged");
     rabbithole()
         .arg("merge")

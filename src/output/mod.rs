@@ -1,6 +1,7 @@
-//! Result files: pure serialisers (`*_csv`, [`manifest_json`]) and the one function that
-//! touches the disk, [`write_run_dir`], which writes into a temporary directory beside the
-//! target and renames it into place, so a run directory is complete or absent.
+//! Result files: pure serialisers (`*_csv`, [`manifest_json`]; the audit bots' files in
+//! `bots.rs`) and the one function that touches the disk, [`write_run_dir`], which writes into
+//! a temporary directory beside the target and renames it into place, so a run directory is
+//! complete or absent.
 
 use crate::engine::{Cohort, Results, TimeRow};
 use crate::metrics;
@@ -8,6 +9,10 @@ use serde::Serialize;
 use std::fmt::Write as _;
 use std::io;
 use std::path::{Path, PathBuf};
+
+mod bots;
+
+pub use bots::{bot_summary_csv, bots_csv};
 
 /// Metrics of a [`TimeRow`] in column order, by name (group columns follow them).
 fn metric_values(r: &TimeRow) -> [(&'static str, f64); 21] {
@@ -214,16 +219,22 @@ pub fn summary_from_written(
             ];
             for &c in &summarised {
                 let values: Vec<f64> = rows.iter().map(|r| r.values[c]).collect();
-                match metrics::mean_interval(&values) {
-                    Some((mean, Some((lo, hi)))) => rec.extend([num(mean), num(lo), num(hi)]),
-                    Some((mean, None)) => rec.extend([num(mean), String::new(), String::new()]),
-                    None => rec.extend([String::new(), String::new(), String::new()]),
-                }
+                rec.extend(mean_interval_cells(&values));
             }
             w.write_record(&rec)?;
         }
         Ok(())
     })
+}
+
+/// The cells `<metric>_mean`, `<metric>_lo`, `<metric>_hi` of `values` over replicates (NaN
+/// left out): empty where there is no value, and the interval empty with one value.
+fn mean_interval_cells(values: &[f64]) -> [String; 3] {
+    match metrics::mean_interval(values) {
+        Some((mean, Some((lo, hi)))) => [num(mean), num(lo), num(hi)],
+        Some((mean, None)) => [num(mean), String::new(), String::new()],
+        None => [String::new(), String::new(), String::new()],
+    }
 }
 
 /// The (arm, cohort) pairs of the final rows, arms in scenario order, cohorts in the order
@@ -300,42 +311,6 @@ pub fn users_csv(results: &Results) -> Vec<u8> {
                 rec.extend([u8::from(u.vulnerable).to_string(), u8::from(u.bot).to_string()]);
             }
             w.write_record(&rec)?;
-        }
-        Ok(())
-    })
-}
-
-/// `bots.csv`: one row per (arm, replicate, audit bot); empty without bots.
-pub fn bots_csv(results: &Results) -> Vec<u8> {
-    to_bytes(|w| {
-        w.write_record([
-            "arm",
-            "replicate",
-            "bot",
-            "name",
-            "rule",
-            "minutes",
-            "impressions",
-            "minutes_to_narrow",
-            "topic_share",
-            "impressions_to_follow_switch",
-            "minutes_to_follow_switch",
-        ])?;
-        for b in &results.bot_rows {
-            w.write_record([
-                results.arm_names[b.arm].clone(),
-                b.replicate.to_string(),
-                b.bot.to_string(),
-                b.name.clone(),
-                b.rule.to_string(),
-                num(b.minutes),
-                b.impressions.to_string(),
-                num(b.minutes_to_narrow),
-                num(b.topic_share),
-                b.impressions_to_follow_switch
-                    .map_or(String::new(), |n| n.to_string()),
-                num(b.minutes_to_follow_switch),
-            ])?;
         }
         Ok(())
     })
