@@ -385,6 +385,19 @@ mod tests {
         ViewerParams::new(&ViewerConfig::default(), 4, 2)
     }
 
+    /// An adult with the given stance, susceptibility 1, confidence bound 0.4 and no budget.
+    fn person(stance: f32) -> crate::population::Person {
+        crate::population::Person {
+            stance,
+            susceptibility: 1.0,
+            confidence: 0.4,
+            budget_seconds: 1e9,
+            minor: false,
+            vulnerable: false,
+            bot: false,
+        }
+    }
+
     fn check(got: f32, expected: f32) {
         assert!((got - expected).abs() < 1e-5, "got {got}, expected {expected}");
     }
@@ -416,15 +429,7 @@ mod tests {
     #[test]
     fn update_moves_interests_and_keeps_the_simplex() {
         let p = params();
-        let person = crate::population::Person {
-            stance: 0.3,
-            susceptibility: 1.0,
-            confidence: 0.4,
-            budget_seconds: 1e9,
-            minor: false,
-            vulnerable: false,
-            bot: false,
-        };
+        let person = person(0.3);
         let mut st = ViewerState::new(&person);
         let mut interests = [0.25f32; 4];
         let mut satiation = [0.0f32; 4];
@@ -480,13 +485,9 @@ mod tests {
     fn vulnerable_viewers_drift_faster_towards_sensitive_topics() {
         let p = params();
         let person = crate::population::Person {
-            stance: 0.0,
-            susceptibility: 1.0,
-            confidence: 0.4,
-            budget_seconds: 1e9,
             minor: true,
             vulnerable: true,
-            bot: false,
+            ..person(0.0)
         };
         let mut st = ViewerState::new(&person);
         let r = Response {
@@ -528,15 +529,7 @@ mod tests {
     #[test]
     fn stance_outside_the_confidence_bound_does_not_move() {
         let p = params();
-        let person = crate::population::Person {
-            stance: -0.5,
-            susceptibility: 1.0,
-            confidence: 0.4,
-            budget_seconds: 1e9,
-            minor: false,
-            vulnerable: false,
-            bot: false,
-        };
+        let person = person(-0.5);
         let mut st = ViewerState::new(&person);
         let r = Response {
             fraction: 1.0,
@@ -562,15 +555,7 @@ mod tests {
     #[test]
     fn boredom_ends_a_session_and_budget_ends_a_day() {
         let p = params();
-        let person = crate::population::Person {
-            stance: 0.0,
-            susceptibility: 1.0,
-            confidence: 0.4,
-            budget_seconds: 1e9,
-            minor: false,
-            vulnerable: false,
-            bot: false,
-        };
+        let person = person(0.0);
         let mut st = ViewerState::new(&person);
         let skip = Response {
             fraction: 0.0,
