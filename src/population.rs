@@ -3,7 +3,7 @@
 //! Each viewer is drawn from its own stream (seed, replicate, viewer id), so a viewer is the
 //! same whatever the number of viewers after it, and every arm starts from the same people.
 
-use crate::rng::{Purpose, stream};
+use crate::rng::{Purpose, once, stream};
 use crate::scenario::Scenario;
 use rand::RngExt;
 use rand_distr::multi::{Dirichlet, MultiDistribution};
@@ -106,14 +106,8 @@ impl Population {
         let vulnerable = [cfg.vulnerable_adult_share, cfg.vulnerable_minor_share];
         if vulnerable.iter().any(|&s| s > 0.0) {
             for (id, person) in people.iter_mut().enumerate() {
-                let mut rng = stream(
-                    scenario.scenario.seed,
-                    replicate,
-                    id as u64,
-                    Purpose::Vulnerable,
-                    0,
-                );
-                person.vulnerable = rng.random::<f64>() < vulnerable[usize::from(person.minor)];
+                person.vulnerable = once(scenario.scenario.seed, replicate, id as u64, Purpose::Vulnerable)
+                    < vulnerable[usize::from(person.minor)];
             }
         }
         // Audit bots follow the viewers; they draw nothing and do not drift.

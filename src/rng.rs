@@ -73,6 +73,15 @@ pub fn stream(seed: u64, replicate: u32, entity: u64, purpose: Purpose, step: u6
     Rng::from_seed(key)
 }
 
+/// A uniform draw in [0, 1) made once per replicate for `entity` (the first number of its
+/// stream with step 0): whether a viewer switches, is a coordinated account, is vulnerable or
+/// asks for a reset, the same in every arm.
+#[inline]
+pub fn once(seed: u64, replicate: u32, entity: u64, purpose: Purpose) -> f64 {
+    use rand::RngExt;
+    stream(seed, replicate, entity, purpose, 0).random::<f64>()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -19,7 +19,7 @@ use crate::metrics::{self, ViewerMetrics};
 use crate::population::Population;
 use crate::recommender::kernel::TopicBlocks;
 use crate::recommender::{self, Allow, Policy, Scratch, Shared, Source, Trace, ViewerView, profile};
-use crate::rng::{Purpose, stream};
+use crate::rng::{Purpose, once, stream};
 use crate::scenario::Scenario;
 use crate::scenario::{BoostMode, Retrieval};
 use crate::viewer::{self, Response, ViewerParams, ViewerState};
@@ -219,28 +219,24 @@ impl<'a> ArmRun<'a> {
         if let Some((_, _, share)) = &switch {
             // The same viewers switch in every arm with the same share (common random numbers).
             for (id, v) in self.viewers.iter_mut().enumerate() {
-                let mut rng = stream(
+                v.switcher = once(
                     self.scenario.scenario.seed,
                     self.replicate,
                     id as u64,
                     Purpose::Switch,
-                    0,
-                );
-                v.switcher = rng.random::<f64>() < *share;
+                ) < *share;
             }
             cohorts.extend([Cohort::Switchers, Cohort::Stayers]);
         }
         if let Some(co) = &config.coordinated {
             // The same viewers are coordinated accounts in every arm with the same share.
             for (id, v) in self.viewers.iter_mut().enumerate() {
-                let mut rng = stream(
+                v.coordinated = once(
                     self.scenario.scenario.seed,
                     self.replicate,
                     id as u64,
                     Purpose::Coordinated,
-                    0,
-                );
-                v.coordinated = rng.random::<f64>() < co.share;
+                ) < co.share;
             }
             cohorts.extend([Cohort::Coordinated, Cohort::Organic]);
         }

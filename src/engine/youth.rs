@@ -5,7 +5,7 @@
 
 use crate::catalog::{Catalog, EDUCATIONAL, ItemIdx, SENSITIVE};
 use crate::recommender::{Allow, profile};
-use crate::rng::{Purpose, stream};
+use crate::rng::{Purpose, once, stream};
 use crate::scenario::{DayConfig, ProtectionsConfig, RecommenderConfig, Scenario, in_hours};
 use crate::viewer::{self, Response, ViewerParams, ViewerState};
 use rand::RngExt;
@@ -112,8 +112,7 @@ impl Protections {
             return;
         };
         for (id, v) in viewers.iter_mut().enumerate() {
-            let mut rng = stream(seed, replicate, id as u64, Purpose::Reset, 0);
-            v.resets = rng.random::<f64>() < share;
+            v.resets = once(seed, replicate, id as u64, Purpose::Reset) < share;
         }
     }
 }
