@@ -23,7 +23,7 @@ use rabbithole::population::Population;
 use rabbithole::recommender::kernel::TopicBlocks;
 use rabbithole::recommender::{Allow, Policy, Scratch, Shared, ViewerView, build, profile};
 use rabbithole::rng::{Purpose, stream};
-use rabbithole::scenario::{self, PolicyConfig, Scenario};
+use rabbithole::scenario::{self, EngagementConfig, PolicyConfig, Scenario};
 use rabbithole::viewer::{self, ViewerParams, ViewerState};
 use rand::RngExt;
 use std::hint::black_box;
@@ -143,11 +143,7 @@ impl Ranking {
 
 /// `engagement` without exploration, so every call ranks.
 fn engagement() -> Box<dyn Policy> {
-    let mut config = PolicyConfig::Engagement(Default::default());
-    if let PolicyConfig::Engagement(c) = &mut config {
-        c.exploration = 0.0;
-    }
-    build(&config)
+    build(&PolicyConfig::Engagement(EngagementConfig { exploration: 0.0 }))
 }
 
 /// One viewer with the quick start's parameters, its per-topic vectors and an item to show.
