@@ -283,7 +283,7 @@ pub fn build(config: &PolicyConfig) -> Box<dyn Policy> {
 pub fn random_visible(shared: &Shared, viewer: &ViewerView, rng: &mut Rng) -> ItemIdx {
     let mut item = 0;
     for _ in 0..4 {
-        item = rng.random_range(0..shared.n_visible) as ItemIdx;
+        item = rng.random_range(0..shared.n_visible as u32);
         if !viewer.seen_recently(item) {
             break;
         }

@@ -36,7 +36,7 @@ impl Popularity {
 
 /// Draws an item of the trending list uniformly.
 fn draw(shared: &Shared, rng: &mut Rng) -> ItemIdx {
-    shared.trending[rng.random_range(0..shared.trending.len())]
+    shared.trending[rng.random_range(0..shared.trending.len() as u32) as usize]
 }
 
 impl Policy for Popularity {

@@ -21,34 +21,90 @@ pub fn retrieve(shared: &Shared, viewer: &ViewerView, rng: &mut Rng, scratch: &m
         return;
     }
 
-    // The strongest estimated topics; ties (a fresh profile) are broken at random.
+    // The strongest estimated topics, strongest first; ties (a fresh profile) are broken by a
+    // tiny random jitter.
     scratch.topics.clear();
+    let want = feed.top_topics as usize;
     for (t, &m) in viewer.profile.iter().enumerate() {
         if shared.topic_visible[t] > 0 {
-            scratch.topics.push((m + 1e-4 * rng.random::<f32>(), t as u16));
+            keep_top(
+                &mut scratch.topics,
+                want,
+                (m + 1e-4 * rng.random::<f32>(), t as u16),
+            );
         }
     }
-    let top = (feed.top_topics as usize).min(scratch.topics.len());
+    let top = scratch.topics.len() as u32;
     if top > 0 {
-        scratch
-            .topics
-            .select_nth_unstable_by(top - 1, |a, b| b.0.total_cmp(&a.0));
         for _ in 0..feed.topic_candidates {
-            let t = scratch.topics[rng.random_range(0..top)].1 as usize;
+            let t = scratch.topics[rng.random_range(0..top) as usize].1 as usize;
             let pool = &catalog.topic_items[t][..shared.topic_visible[t] as usize];
-            scratch
-                .candidates
-                .push((pool[rng.random_range(0..pool.len())], Source::Topic));
+            scratch.candidates.push((
+                pool[rng.random_range(0..pool.len() as u32) as usize],
+                Source::Topic,
+            ));
         }
     }
     if !shared.trending.is_empty() {
         for _ in 0..feed.trending_candidates {
-            let item = shared.trending[rng.random_range(0..shared.trending.len())];
+            let item = shared.trending[rng.random_range(0..shared.trending.len() as u32) as usize];
             scratch.candidates.push((item, Source::Trending));
         }
     }
     for _ in 0..feed.explore_candidates {
-        let item = rng.random_range(0..shared.n_visible) as ItemIdx;
+        let item = rng.random_range(0..shared.n_visible as u32);
         scratch.candidates.push((item, Source::Explore));
+    }
+}
+
+/// Adds `entry` to `top`, which holds at most `want` entries in descending order of their key
+/// (equal keys in the order they came): the first `want` of a stable descending sort of all
+/// entries offered.
+#[inline]
+fn keep_top(top: &mut Vec<(f32, u16)>, want: usize, entry: (f32, u16)) {
+    let beats = |a: &(f32, u16), b: &(f32, u16)| a.0.total_cmp(&b.0).is_gt();
+    if top.len() < want {
+        top.push(entry);
+    } else if want > 0 && beats(&entry, &top[want - 1]) {
+        top[want - 1] = entry;
+    } else {
+        return;
+    }
+    let mut i = top.len() - 1;
+    while i > 0 && beats(&top[i], &top[i - 1]) {
+        top.swap(i, i - 1);
+        i -= 1;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::keep_top;
+    use proptest::prelude::*;
+
+    #[test]
+    fn keeps_the_strongest_in_order() {
+        let mut top = Vec::new();
+        for (t, key) in [0.2f32, 0.9, 0.1, 0.9, 0.5].into_iter().enumerate() {
+            keep_top(&mut top, 3, (key, t as u16));
+        }
+        assert_eq!(top, vec![(0.9, 1), (0.9, 3), (0.5, 4)]);
+    }
+
+    proptest! {
+        /// The list is the first `want` entries of a stable descending sort of all of them.
+        #[test]
+        fn matches_a_stable_sort(keys in proptest::collection::vec(0u8..8, 0..40), want in 0usize..12) {
+            let entries: Vec<(f32, u16)> =
+                keys.iter().enumerate().map(|(t, &k)| (f32::from(k) / 4.0, t as u16)).collect();
+            let mut top = Vec::new();
+            for &e in &entries {
+                keep_top(&mut top, want, e);
+            }
+            let mut sorted = entries.clone();
+            sorted.sort_by(|a, b| b.0.total_cmp(&a.0));
+            sorted.truncate(want);
+            prop_assert_eq!(top, sorted);
+        }
     }
 }
