@@ -21,7 +21,7 @@ use rabbithole::catalog::{Catalog, ItemIdx};
 use rabbithole::metrics;
 use rabbithole::population::Population;
 use rabbithole::recommender::kernel::TopicBlocks;
-use rabbithole::recommender::{Allow, Policy, Scratch, Shared, ViewerView, build, profile};
+use rabbithole::recommender::{Allow, Policy, Ranked, Scratch, Shared, ViewerView, build, profile};
 use rabbithole::rng::{Purpose, stream};
 use rabbithole::scenario::{self, EngagementConfig, PolicyConfig, Scenario};
 use rabbithole::viewer::{self, ViewerParams, ViewerState};
@@ -41,7 +41,7 @@ struct Ranking {
     scenario: Scenario,
     catalog: Catalog,
     topic_visible: Vec<u32>,
-    completion: Vec<f32>,
+    ranked: Vec<Ranked>,
     zeros_f32: Vec<f32>,
     zeros_u32: Vec<u32>,
     blocks: Option<TopicBlocks>,
@@ -75,6 +75,7 @@ impl Ranking {
         let completion: Vec<f32> = (0..catalog.items.len())
             .map(|_| 0.15 + 0.3 * rng.random::<f32>())
             .collect();
+        let ranked = Ranked::all(&catalog, &completion);
         // A profile leaning to three topics, the rest near the prior.
         let profile: Vec<f32> = (0..k)
             .map(|t| match t {
@@ -94,7 +95,7 @@ impl Ranking {
             .collect();
         let mut blocks = exhaustive.then(|| TopicBlocks::new(&catalog));
         if let Some(b) = &mut blocks {
-            b.rebuild(&catalog, &topic_visible, &completion, 0.3);
+            b.rebuild(&catalog, &topic_visible, &ranked, 0.3);
         }
         Ranking {
             zeros_f32: vec![0.0; catalog.items.len()],
@@ -103,7 +104,7 @@ impl Ranking {
             scenario,
             catalog,
             topic_visible,
-            completion,
+            ranked,
             blocks,
             profile,
             recent,
@@ -119,7 +120,7 @@ impl Ranking {
             step: 0,
             n_visible: self.catalog.visible(0),
             topic_visible: &self.topic_visible,
-            completion: &self.completion,
+            ranked: &self.ranked,
             mean_completion: 0.3,
             trend: &self.zeros_f32,
             impressions: &self.zeros_u32,

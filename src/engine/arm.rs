@@ -18,7 +18,7 @@ use crate::catalog::{Catalog, ItemIdx};
 use crate::metrics::{self, ViewerMetrics};
 use crate::population::Population;
 use crate::recommender::kernel::TopicBlocks;
-use crate::recommender::{self, Allow, Policy, Scratch, Shared, Source, Trace, ViewerView, profile};
+use crate::recommender::{self, Allow, Policy, Ranked, Scratch, Shared, Source, Trace, ViewerView, profile};
 use crate::rng::{Purpose, once, stream};
 use crate::scenario::Scenario;
 use crate::scenario::{BoostMode, Retrieval};
@@ -96,7 +96,8 @@ struct Global {
     watched: Vec<f64>,
     trend: Vec<f32>,
     trending: Vec<ItemIdx>,
-    completion: Vec<f32>,
+    /// What ranking reads of every item, its completion rate rewritten between steps.
+    ranked: Vec<Ranked>,
     mean_completion: f32,
     total_impressions: u64,
     total_milli: u64,
@@ -143,7 +144,7 @@ impl<'a> ArmRun<'a> {
             watched: vec![0.0; n_items],
             trend: vec![0.0; n_items],
             trending: Vec::with_capacity(scenario.recommender.trending_pool as usize),
-            completion: vec![0.0; n_items],
+            ranked: Ranked::all(catalog, &vec![scenario.recommender.profile_prior as f32; n_items]),
             mean_completion: scenario.recommender.profile_prior as f32,
             total_impressions: 0,
             total_milli: 0,
@@ -155,7 +156,6 @@ impl<'a> ArmRun<'a> {
             blocks: (scenario.feed.retrieval == Retrieval::Exhaustive).then(|| TopicBlocks::new(catalog)),
         };
         global.reveal(catalog, 0);
-        global.completion.fill(global.mean_completion);
         ArmRun {
             scenario,
             catalog,
@@ -360,14 +360,14 @@ impl<'a> ArmRun<'a> {
         let record = Mutex::new(None);
         let g = &mut self.global;
         if let Some(blocks) = &mut g.blocks {
-            blocks.rebuild(self.catalog, &g.topic_visible, &g.completion, g.mean_completion);
+            blocks.rebuild(self.catalog, &g.topic_visible, &g.ranked, g.mean_completion);
         }
         let shared = Shared {
             catalog: self.catalog,
             step,
             n_visible: self.global.n_visible,
             topic_visible: &self.global.topic_visible,
-            completion: &self.global.completion,
+            ranked: &self.global.ranked,
             mean_completion: self.global.mean_completion,
             trend: &self.global.trend,
             impressions: &self.global.impressions,
@@ -965,12 +965,12 @@ impl Global {
         let mean = f64::from(self.mean_completion);
         let prior = config.item_prior_weight;
         let visible = self.n_visible;
-        for ((c, &watched), &shown) in self.completion[..visible]
+        for ((r, &watched), &shown) in self.ranked[..visible]
             .iter_mut()
             .zip(&self.watched[..visible])
             .zip(&self.impressions[..visible])
         {
-            *c = profile::completion(watched, shown, mean, prior);
+            r.completion = profile::completion(watched, shown, mean, prior);
         }
     }
 

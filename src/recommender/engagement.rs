@@ -32,14 +32,14 @@ impl Engagement {
 /// Predicted watch fraction of `item` for `viewer`.
 #[inline(always)]
 pub fn predicted_fraction(shared: &Shared, viewer: &ViewerView, item: ItemIdx) -> f32 {
-    let it = &shared.catalog.items[item as usize];
-    let quality = shared.completion[item as usize] / shared.mean_completion.max(1e-3);
-    let trust = if viewer.follows(it.creator) {
+    let r = &shared.ranked[item as usize];
+    let quality = r.completion / shared.mean_completion.max(1e-3);
+    let trust = if viewer.follows(r.creator()) {
         shared.config.follow_bonus as f32
     } else {
         1.0
     };
-    (viewer.profile[it.topic as usize] * quality * trust).min(1.0)
+    (viewer.profile[r.topic()] * quality * trust).min(1.0)
 }
 
 /// Names of the factors of predicted watch time, for `explain`.
@@ -57,7 +57,7 @@ pub fn factors(shared: &Shared, viewer: &ViewerView, item: ItemIdx) -> [f32; MAX
     let it = &shared.catalog.items[item as usize];
     [
         viewer.profile[it.topic as usize],
-        shared.completion[item as usize] / shared.mean_completion.max(1e-3),
+        shared.ranked[item as usize].completion / shared.mean_completion.max(1e-3),
         if viewer.follows(it.creator) {
             shared.config.follow_bonus as f32
         } else {
@@ -71,7 +71,7 @@ pub fn factors(shared: &Shared, viewer: &ViewerView, item: ItemIdx) -> [f32; MAX
 /// Predicted watch time of `item` for `viewer`, seconds: the score `engagement` ranks by.
 #[inline(always)]
 pub fn predicted_seconds(shared: &Shared, viewer: &ViewerView, item: ItemIdx) -> f32 {
-    predicted_fraction(shared, viewer, item) * shared.catalog.items[item as usize].duration
+    predicted_fraction(shared, viewer, item) * shared.ranked[item as usize].duration
 }
 
 /// Fills `scores` with each candidate's predicted watch seconds (the base score the

@@ -20,7 +20,7 @@
 //! upload order does. The choice is the same item, bit for bit, as `engagement`'s general path
 //! over [`super::retrieval`]'s exhaustive candidates (a property test below checks it).
 
-use super::{Shared, ViewerView};
+use super::{Ranked, Shared, ViewerView};
 use crate::catalog::{Catalog, ItemIdx};
 
 /// Relative margin on a block's bound, far above the rounding of the products it bounds.
@@ -105,7 +105,7 @@ impl TopicBlocks {
         &mut self,
         catalog: &Catalog,
         topic_visible: &[u32],
-        completion: &[f32],
+        ranked: &[Ranked],
         mean_completion: f32,
     ) {
         self.offsets.clear();
@@ -121,7 +121,7 @@ impl TopicBlocks {
             self.offsets.push(self.items.len() as u32);
             self.sort_buffer.clear();
             for &item in &list[..n as usize] {
-                let r = completion[item as usize] / mean;
+                let r = ranked[item as usize].completion / mean;
                 let d = catalog.items[item as usize].duration;
                 self.items.push(item);
                 self.ratio.push(r);
@@ -293,7 +293,7 @@ mod tests {
     use super::{KernelScratch, TopicBlocks, max};
     use crate::boost::BoostView;
     use crate::catalog::{Catalog, ItemIdx};
-    use crate::recommender::{Allow, Shared, Source, ViewerView, engagement, no_factors, pick_best};
+    use crate::recommender::{Allow, Ranked, Shared, Source, ViewerView, engagement, no_factors, pick_best};
     use crate::scenario::Scenario;
     use proptest::prelude::*;
 
@@ -337,14 +337,15 @@ mod tests {
             for c in &mut completion {
                 *c = if uniform { 0.3 } else { (*c * 4.0).round() / 4.0 };
             }
+            let ranked = Ranked::all(&catalog, &completion);
             let mut blocks = TopicBlocks::new(&catalog);
-            blocks.rebuild(&catalog, &topic_visible, &completion, mean);
+            blocks.rebuild(&catalog, &topic_visible, &ranked, mean);
             let shared = Shared {
                 catalog: &catalog,
                 step,
                 n_visible,
                 topic_visible: &topic_visible,
-                completion: &completion,
+                ranked: &ranked,
                 mean_completion: mean,
                 trend: &vec![0.0; catalog.items.len()],
                 impressions: &vec![0; catalog.items.len()],

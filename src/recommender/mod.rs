@@ -37,8 +37,9 @@ pub struct Shared<'a> {
     pub n_visible: usize,
     /// Items of each topic visible at this step (a prefix of each topic's list).
     pub topic_visible: &'a [u32],
-    /// Smoothed completion rate of every item (see `profile::completion`).
-    pub completion: &'a [f32],
+    /// What ranking reads of every item, with its smoothed completion rate (see
+    /// `profile::completion`) at this step.
+    pub ranked: &'a [Ranked],
     /// Mean completion rate over all impressions so far.
     pub mean_completion: f32,
     /// Decayed engaged views of every item (the trending counter).
@@ -133,6 +134,54 @@ impl ViewerView<'_> {
             }
         }
         n
+    }
+}
+
+/// What ranking by predicted watch time reads of an item, packed in 12 bytes so that scoring a
+/// candidate reads one small record (the catalog's [`Item`] is twice the size): creator and
+/// topic in one word, duration, and the smoothed completion rate, which the engine rewrites
+/// between steps.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Ranked {
+    /// Creator index × 256 + topic index (at most 10⁷ creators and 256 topics).
+    creator_topic: u32,
+    /// Duration in seconds.
+    pub duration: f32,
+    /// Smoothed completion rate.
+    pub completion: f32,
+}
+
+impl Ranked {
+    /// The record of `item` with completion rate `completion`.
+    pub fn new(item: &Item, completion: f32) -> Ranked {
+        debug_assert!(item.creator < 1 << 24 && item.topic < 256);
+        Ranked {
+            creator_topic: item.creator << 8 | u32::from(item.topic),
+            duration: item.duration,
+            completion,
+        }
+    }
+
+    /// The records of every item of `catalog`, with the given completion rates.
+    pub fn all(catalog: &Catalog, completion: &[f32]) -> Vec<Ranked> {
+        catalog
+            .items
+            .iter()
+            .zip(completion)
+            .map(|(item, &c)| Ranked::new(item, c))
+            .collect()
+    }
+
+    /// Creator index.
+    #[inline(always)]
+    pub fn creator(&self) -> u32 {
+        self.creator_topic >> 8
+    }
+
+    /// Topic index.
+    #[inline(always)]
+    pub fn topic(&self) -> usize {
+        (self.creator_topic & 0xff) as usize
     }
 }
 
@@ -399,7 +448,7 @@ mod tests {
             let mut trending: Vec<ItemIdx> = (0..n_visible as ItemIdx).collect();
             trending.sort_by(|a, b| trend[*b as usize].total_cmp(&trend[*a as usize]).then(a.cmp(b)));
             trending.truncate(200);
-            let completion = vec![0.3f32; catalog.items.len()];
+            let ranked = Ranked::all(&catalog, &vec![0.3f32; catalog.items.len()]);
             let mut trend = trend;
             trend.resize(catalog.items.len(), 0.0);
             let shared = Shared {
@@ -407,7 +456,7 @@ mod tests {
                 step,
                 n_visible,
                 topic_visible: &topic_visible,
-                completion: &completion,
+                ranked: &ranked,
                 mean_completion: 0.3,
                 trend: &trend,
                 impressions: &vec![0; catalog.items.len()],
