@@ -134,16 +134,32 @@ impl Engagement {
                 .map(|item| (item, Source::Catalog)),
             None => {
                 retrieval::retrieve(shared, viewer, rng, scratch);
-                let mut best = None;
-                let mut best_score = f32::NEG_INFINITY;
-                for &(item, source) in &scratch.candidates {
-                    let s = predicted_seconds(shared, viewer, item);
-                    if s > best_score && !viewer.seen_recently(item) {
-                        best = Some((item, source));
-                        best_score = s;
+                // Score every candidate first, without a branch on the scores, so that the
+                // candidates' records are read in parallel; then the first highest score, and
+                // only if its item was seen recently the full rule of `pick_best`.
+                let candidates = &scratch.candidates;
+                let scores = &mut scratch.scores;
+                scores.clear();
+                scores.extend(
+                    candidates
+                        .iter()
+                        .map(|&(item, _)| predicted_seconds(shared, viewer, item)),
+                );
+                let max = scores.iter().fold(f32::NEG_INFINITY, |m, &s| m.max(s));
+                match scores.iter().position(|&s| s == max) {
+                    Some(c) if !viewer.seen_recently(candidates[c].0) => Some(candidates[c]),
+                    _ => {
+                        let mut best = None;
+                        let mut best_score = f32::NEG_INFINITY;
+                        for (&(item, source), &s) in candidates.iter().zip(scores.iter()) {
+                            if s > best_score && !viewer.seen_recently(item) {
+                                best = Some((item, source));
+                                best_score = s;
+                            }
+                        }
+                        best
                     }
                 }
-                best
             }
         };
         best.unwrap_or_else(|| (random_visible(shared, viewer, rng), Source::Exploration))
