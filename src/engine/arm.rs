@@ -34,6 +34,9 @@ const NONE: ItemIdx = ItemIdx::MAX;
 /// Largest K the per-step stack buffers hold (the scenario allows at most 256 topics).
 const MAX_TOPICS: usize = 256;
 
+/// Per-item updates between steps run in parallel in chunks of at least this many items.
+const PER_ITEM_CHUNK: usize = 8192;
+
 /// Stack buffers of this many topics serve every K up to it (most scenarios).
 const SMALL_K: usize = 32;
 
@@ -304,14 +307,22 @@ impl<'a> ArmRun<'a> {
             if let (Some(b), Some(log)) = (&bots, &mut self.bot_log) {
                 log.observe(b, &self.viewers, &self.history_topics, self.history);
             }
-            self.global.absorb(
-                self.catalog,
-                &self.outcomes,
-                &self.scenario.recommender,
-                half_life,
-            );
             let last = step + 1 == max_steps || tally.active == 0;
-            if step % every == 0 || last {
+            let report = step % every == 0 || last;
+            // The global update and the viewers' sums for the rows read disjoint state: side by
+            // side, each in its own fixed order.
+            let (global, reducer) = (&mut self.global, &mut self.reducer);
+            let (catalog, outcomes, config) = (self.catalog, &self.outcomes, &self.scenario.recommender);
+            let (viewers, viewer_metrics, window) = (&self.viewers, &self.viewer_metrics, self.window as u32);
+            rayon::join(
+                || global.absorb(catalog, outcomes, config, half_life),
+                || {
+                    if report {
+                        reducer.sum_viewers(viewers, viewer_metrics, window);
+                    }
+                },
+            );
+            if report {
                 let g = &mut self.global;
                 let platform = PlatformView {
                     visible: g.n_visible,
@@ -321,16 +332,7 @@ impl<'a> ArmRun<'a> {
                     group_impressions: &g.group_impressions,
                     group_visible: &g.group_visible,
                 };
-                self.reducer.rows(
-                    &self.viewers,
-                    &self.viewer_metrics,
-                    self.window as u32,
-                    &platform,
-                    arm,
-                    self.replicate,
-                    step,
-                    rows,
-                );
+                self.reducer.rows(&platform, arm, self.replicate, step, rows);
             }
             let done = tally.progress_units(self.viewers.len());
             progress(done.saturating_sub(reported));
@@ -941,9 +943,10 @@ impl Global {
         half_life: f64,
     ) {
         let decay = 0.5f32.powf(1.0 / half_life as f32);
-        for t in &mut self.trend[..self.n_visible] {
-            *t *= decay;
-        }
+        self.trend[..self.n_visible]
+            .par_iter_mut()
+            .with_min_len(PER_ITEM_CHUNK)
+            .for_each(|t| *t *= decay);
         self.trending_rank.decay(decay);
         for o in outcomes.iter().filter(|o| o.item != NONE) {
             let i = o.item as usize;
@@ -965,13 +968,14 @@ impl Global {
         let mean = f64::from(self.mean_completion);
         let prior = config.item_prior_weight;
         let visible = self.n_visible;
-        for ((r, &watched), &shown) in self.ranked[..visible]
-            .iter_mut()
+        self.ranked[..visible]
+            .par_iter_mut()
             .zip(&self.watched[..visible])
             .zip(&self.impressions[..visible])
-        {
-            r.completion = profile::completion(watched, shown, mean, prior);
-        }
+            .with_min_len(PER_ITEM_CHUNK)
+            .for_each(|((r, &watched), &shown)| {
+                r.completion = profile::completion(watched, shown, mean, prior);
+            });
     }
 
     /// Rebuilds the trending list: the most-watched visible items, by decayed count.

@@ -140,19 +140,10 @@ impl Reducer {
         }
     }
 
-    /// Appends one row per cohort after `step`.
-    #[allow(clippy::too_many_arguments)]
-    pub fn rows(
-        &mut self,
-        viewers: &[ViewerState],
-        viewer_metrics: &[ViewerMetrics],
-        window: u32,
-        platform: &PlatformView,
-        arm: usize,
-        replicate: u32,
-        step: u32,
-        out: &mut Vec<TimeRow>,
-    ) {
+    /// The viewer half of a step's rows: sums every cohort's per-viewer figures, in viewer
+    /// order. [`Reducer::rows`] then adds the platform's figures and writes the rows; the
+    /// engine runs this beside the global update, which it does not read.
+    pub fn sum_viewers(&mut self, viewers: &[ViewerState], viewer_metrics: &[ViewerMetrics], window: u32) {
         self.sums.fill(Sums::default());
         self.entropies.iter_mut().for_each(Vec::clear);
         self.hole_minutes.iter_mut().for_each(Vec::clear);
@@ -196,7 +187,17 @@ impl Reducer {
                 }
             }
         }
+    }
 
+    /// Appends one row per cohort after `step`, from the sums of [`Reducer::sum_viewers`].
+    pub fn rows(
+        &mut self,
+        platform: &PlatformView,
+        arm: usize,
+        replicate: u32,
+        step: u32,
+        out: &mut Vec<TimeRow>,
+    ) {
         let visible = platform.visible;
         let total = platform.total_impressions.max(1) as f64;
         let group_exposure: Vec<f64> = platform
