@@ -94,9 +94,8 @@ struct Global {
     topic_visible: Vec<u32>,
     impressions: Vec<u32>,
     watched_milli: Vec<u64>,
-    /// `watched_milli` / 1000 as `f64`, kept beside it so the completion rates of all visible
-    /// items are recomputed every step without integer conversions.
-    watched: Vec<f64>,
+    /// Each item's creator group, beside the counters (the catalog's items are larger).
+    group: Vec<u8>,
     trend: Vec<f32>,
     trending: Vec<ItemIdx>,
     /// What ranking reads of every item, its completion rate rewritten between steps.
@@ -144,7 +143,7 @@ impl<'a> ArmRun<'a> {
             topic_visible: vec![0; k],
             impressions: vec![0; n_items],
             watched_milli: vec![0; n_items],
-            watched: vec![0.0; n_items],
+            group: catalog.items.iter().map(|item| item.group).collect(),
             trend: vec![0.0; n_items],
             trending: Vec::with_capacity(scenario.recommender.trending_pool as usize),
             ranked: Ranked::all(catalog, &vec![scenario.recommender.profile_prior as f32; n_items]),
@@ -312,10 +311,10 @@ impl<'a> ArmRun<'a> {
             // The global update and the viewers' sums for the rows read disjoint state: side by
             // side, each in its own fixed order.
             let (global, reducer) = (&mut self.global, &mut self.reducer);
-            let (catalog, outcomes, config) = (self.catalog, &self.outcomes, &self.scenario.recommender);
+            let (outcomes, config) = (&self.outcomes, &self.scenario.recommender);
             let (viewers, viewer_metrics, window) = (&self.viewers, &self.viewer_metrics, self.window as u32);
             rayon::join(
-                || global.absorb(catalog, outcomes, config, half_life),
+                || global.absorb(outcomes, config, half_life),
                 || {
                     if report {
                         reducer.sum_viewers(viewers, viewer_metrics, window);
@@ -935,13 +934,7 @@ impl Global {
 
     /// Adds a step's outcomes to the item statistics, in viewer order. The trending counter
     /// decays with `half_life` steps and counts engaged views (watch fractions).
-    fn absorb(
-        &mut self,
-        catalog: &Catalog,
-        outcomes: &[Outcome],
-        config: &crate::scenario::RecommenderConfig,
-        half_life: f64,
-    ) {
+    fn absorb(&mut self, outcomes: &[Outcome], config: &crate::scenario::RecommenderConfig, half_life: f64) {
         let decay = 0.5f32.powf(1.0 / half_life as f32);
         self.trend[..self.n_visible]
             .par_iter_mut()
@@ -956,11 +949,10 @@ impl Global {
             self.exposure.add(self.impressions[i]);
             self.impressions[i] += 1;
             self.watched_milli[i] += u64::from(o.milli);
-            self.watched[i] = self.watched_milli[i] as f64 / 1000.0;
             self.trend[i] += o.milli as f32 / 1000.0 + if o.shared { 1.0 } else { 0.0 };
             self.total_impressions += 1;
             self.total_milli += u64::from(o.milli);
-            self.group_impressions[catalog.items[i].group as usize] += 1;
+            self.group_impressions[self.group[i] as usize] += 1;
         }
         if self.total_impressions > 0 {
             self.mean_completion = (self.total_milli as f64 / 1000.0 / self.total_impressions as f64) as f32;
@@ -970,11 +962,11 @@ impl Global {
         let visible = self.n_visible;
         self.ranked[..visible]
             .par_iter_mut()
-            .zip(&self.watched[..visible])
+            .zip(&self.watched_milli[..visible])
             .zip(&self.impressions[..visible])
             .with_min_len(PER_ITEM_CHUNK)
-            .for_each(|((r, &watched), &shown)| {
-                r.completion = profile::completion(watched, shown, mean, prior);
+            .for_each(|((r, &milli), &shown)| {
+                r.completion = profile::completion(milli as f64 / 1000.0, shown, mean, prior);
             });
     }
 
