@@ -34,6 +34,49 @@ const NONE: ItemIdx = ItemIdx::MAX;
 /// Largest K the per-step stack buffers hold (the scenario allows at most 256 topics).
 const MAX_TOPICS: usize = 256;
 
+/// How many viewers ahead the step asks the cache for a viewer's state.
+const AHEAD: usize = 4;
+
+/// One per-viewer array of the step, for prefetching: its address and bytes per viewer.
+#[derive(Clone, Copy)]
+struct Ahead {
+    addr: usize,
+    stride: usize,
+}
+
+impl Ahead {
+    fn of<T>(array: &[T], per_viewer: usize) -> Ahead {
+        Ahead {
+            addr: array.as_ptr() as usize,
+            stride: per_viewer * std::mem::size_of::<T>(),
+        }
+    }
+
+    /// Asks the cache for the lines of viewer `id`'s part of the array.
+    #[inline(always)]
+    fn fetch(&self, id: usize) {
+        let start = self.addr + id * self.stride;
+        let mut line = start & !63;
+        while line < start + self.stride {
+            prefetch(line);
+            line += 64;
+        }
+    }
+}
+
+/// A hint to bring the cache line at `addr` into the cache ahead of its use.
+#[inline(always)]
+fn prefetch(addr: usize) {
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: a prefetch reads nothing architecturally and never faults, at any address.
+    unsafe {
+        use std::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
+        _mm_prefetch::<_MM_HINT_T0>(addr as *const i8);
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = addr;
+}
+
 /// Per-item updates between steps run in parallel in chunks of at least this many items.
 const PER_ITEM_CHUNK: usize = 8192;
 
@@ -399,6 +442,14 @@ impl<'a> ArmRun<'a> {
         let k5 = 5 * self.k;
         let slot_stride = self.history + self.follow_cap;
         let days = self.scenario.feed.days;
+        // Where the viewers' arrays are, to ask for a viewer's lines a few viewers ahead.
+        let n = self.viewers.len();
+        let ahead = [
+            Ahead::of(&self.viewers, 1),
+            Ahead::of(&self.floats, k5),
+            Ahead::of(&self.slots, slot_stride),
+            Ahead::of(&self.history_topics, self.history),
+        ];
         let tally = self
             .viewers
             .par_iter_mut()
@@ -410,6 +461,11 @@ impl<'a> ArmRun<'a> {
             .enumerate()
             .with_min_len(64)
             .map(|(id, (((((state, floats), slots), topics), outcome), vm))| {
+                if id + AHEAD < n {
+                    for a in &ahead {
+                        a.fetch(id + AHEAD);
+                    }
+                }
                 if !state.active {
                     // What `step_viewer` would do, without taking the scratch buffers.
                     outcome.item = NONE;
