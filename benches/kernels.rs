@@ -75,7 +75,7 @@ impl Ranking {
         let completion: Vec<f32> = (0..catalog.items.len())
             .map(|_| 0.15 + 0.3 * rng.random::<f32>())
             .collect();
-        let ranked = Ranked::all(&catalog, &completion);
+        let ranked = Ranked::all(&catalog, &completion, 0.3);
         // A profile leaning to three topics, the rest near the prior.
         let profile: Vec<f32> = (0..k)
             .map(|t| match t {
@@ -95,7 +95,7 @@ impl Ranking {
             .collect();
         let mut blocks = exhaustive.then(|| TopicBlocks::new(&catalog));
         if let Some(b) = &mut blocks {
-            b.rebuild(&catalog, &topic_visible, &ranked, 0.3);
+            b.rebuild(&catalog, &topic_visible, &ranked);
         }
         Ranking {
             zeros_f32: vec![0.0; catalog.items.len()],
@@ -121,7 +121,6 @@ impl Ranking {
             n_visible: self.catalog.visible(0),
             topic_visible: &self.topic_visible,
             ranked: &self.ranked,
-            mean_completion: 0.3,
             trend: &self.zeros_f32,
             impressions: &self.zeros_u32,
             trending: &[],

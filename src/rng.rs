@@ -60,17 +60,39 @@ fn mix(mut z: u64) -> u64 {
 /// draws made once.
 #[inline]
 pub fn stream(seed: u64, replicate: u32, entity: u64, purpose: Purpose, step: u64) -> Rng {
-    const GOLDEN: u64 = 0x9e37_79b9_7f4a_7c15;
-    let mut h = mix(seed ^ GOLDEN);
-    h = mix(h ^ u64::from(replicate).wrapping_mul(GOLDEN));
-    h = mix(h ^ (purpose as u64).wrapping_mul(0xd1b5_4a32_d192_ed03));
-    h = mix(h ^ entity);
-    let lo = mix(h ^ step);
-    let hi = mix(lo ^ GOLDEN);
-    let mut key = [0u8; 16];
-    key[..8].copy_from_slice(&lo.to_le_bytes());
-    key[8..].copy_from_slice(&hi.to_le_bytes());
-    Rng::from_seed(key)
+    Streams::new(seed, replicate, purpose).at(entity, step)
+}
+
+const GOLDEN: u64 = 0x9e37_79b9_7f4a_7c15;
+
+/// The streams of one purpose in one replicate, with the part of the key they share mixed
+/// once: the engine asks for two or three streams per viewer and step.
+#[derive(Debug, Clone, Copy)]
+pub struct Streams {
+    h: u64,
+}
+
+impl Streams {
+    /// The streams for `(seed, replicate, purpose)`.
+    #[inline]
+    pub fn new(seed: u64, replicate: u32, purpose: Purpose) -> Streams {
+        let mut h = mix(seed ^ GOLDEN);
+        h = mix(h ^ u64::from(replicate).wrapping_mul(GOLDEN));
+        h = mix(h ^ (purpose as u64).wrapping_mul(0xd1b5_4a32_d192_ed03));
+        Streams { h }
+    }
+
+    /// The stream of `entity` at `step`: the same as [`stream`] with the rest of the key.
+    #[inline]
+    pub fn at(&self, entity: u64, step: u64) -> Rng {
+        let h = mix(self.h ^ entity);
+        let lo = mix(h ^ step);
+        let hi = mix(lo ^ GOLDEN);
+        let mut key = [0u8; 16];
+        key[..8].copy_from_slice(&lo.to_le_bytes());
+        key[8..].copy_from_slice(&hi.to_le_bytes());
+        Rng::from_seed(key)
+    }
 }
 
 /// A uniform draw in [0, 1) made once per replicate for `entity` (the first number of its

@@ -19,7 +19,7 @@ use crate::metrics::{self, ViewerMetrics};
 use crate::population::Population;
 use crate::recommender::kernel::TopicBlocks;
 use crate::recommender::{self, Allow, Policy, Ranked, Scratch, Shared, Source, Trace, ViewerView, profile};
-use crate::rng::{Purpose, once, stream};
+use crate::rng::{Purpose, Streams, once};
 use crate::scenario::Scenario;
 use crate::scenario::{BoostMode, Retrieval};
 use crate::viewer::{self, Response, ViewerParams, ViewerState};
@@ -144,6 +144,8 @@ struct Global {
     /// What ranking reads of every item, its completion rate rewritten between steps.
     ranked: Vec<Ranked>,
     mean_completion: f32,
+    /// The completion rate of an item not yet updated (`recommender.profile_prior`).
+    prior_completion: f32,
     total_impressions: u64,
     total_milli: u64,
     covered: u64,
@@ -189,8 +191,9 @@ impl<'a> ArmRun<'a> {
             group: catalog.items.iter().map(|item| item.group).collect(),
             trend: vec![0.0; n_items],
             trending: Vec::with_capacity(scenario.recommender.trending_pool as usize),
-            ranked: Ranked::all(catalog, &vec![scenario.recommender.profile_prior as f32; n_items]),
-            mean_completion: scenario.recommender.profile_prior as f32,
+            ranked: Ranked::all(catalog, &vec![prior; n_items], prior),
+            mean_completion: prior,
+            prior_completion: prior,
             total_impressions: 0,
             total_milli: 0,
             covered: 0,
@@ -404,7 +407,7 @@ impl<'a> ArmRun<'a> {
         let record = Mutex::new(None);
         let g = &mut self.global;
         if let Some(blocks) = &mut g.blocks {
-            blocks.rebuild(self.catalog, &g.topic_visible, &g.ranked, g.mean_completion);
+            blocks.rebuild(self.catalog, &g.topic_visible, &g.ranked);
         }
         let shared = Shared {
             catalog: self.catalog,
@@ -412,7 +415,6 @@ impl<'a> ArmRun<'a> {
             n_visible: self.global.n_visible,
             topic_visible: &self.global.topic_visible,
             ranked: &self.global.ranked,
-            mean_completion: self.global.mean_completion,
             trend: &self.global.trend,
             impressions: &self.global.impressions,
             trending: &self.global.trending,
@@ -427,7 +429,6 @@ impl<'a> ArmRun<'a> {
             record: &record,
             params: &self.params,
             scenario: self.scenario,
-            replicate: self.replicate,
             step,
             k: self.k,
             window: self.window,
@@ -438,6 +439,14 @@ impl<'a> ArmRun<'a> {
                 .feed
                 .minutes
                 .map_or(f32::INFINITY, |m| (m * 60.0) as f32),
+            streams: {
+                let streams = |purpose| Streams::new(self.scenario.scenario.seed, self.replicate, purpose);
+                StepStreams {
+                    boost: streams(Purpose::Boost),
+                    recommend: streams(Purpose::Recommend),
+                    response: streams(Purpose::Response),
+                }
+            },
         };
         let k5 = 5 * self.k;
         let slot_stride = self.history + self.follow_cap;
@@ -654,13 +663,20 @@ struct StepContext<'s> {
     record: &'s Mutex<Option<TraceRecord>>,
     params: &'s ViewerParams,
     scenario: &'s Scenario,
-    replicate: u32,
     step: u32,
     k: usize,
     window: usize,
     history: usize,
     no_repeat: usize,
     end_seconds: f32,
+    streams: StepStreams,
+}
+
+/// The random streams a viewer's step draws from, by purpose.
+struct StepStreams {
+    boost: Streams,
+    recommend: Streams,
+    response: Streams,
 }
 
 impl StepContext<'_> {
@@ -682,7 +698,6 @@ impl StepContext<'_> {
             };
         }
         let k = self.k;
-        let seed = self.scenario.scenario.seed;
         let (interests, rest) = v.floats.split_at_mut(k);
         let (initial, rest) = rest.split_at_mut(k);
         let (satiation, rest) = rest.split_at_mut(k);
@@ -750,13 +765,7 @@ impl StepContext<'_> {
             // A `slots` boost may take the slot before the policy ranks; its draws come from a
             // stream of their own, so the policy's draws stay aligned with other arms.
             if !self.policies.boosts.is_empty() {
-                let mut rng = stream(
-                    seed,
-                    self.replicate,
-                    u64::from(id),
-                    Purpose::Boost,
-                    u64::from(self.step),
-                );
+                let mut rng = self.streams.boost.at(u64::from(id), u64::from(self.step));
                 for (b, &r) in self.policies.boosts.iter().zip(&ramps) {
                     if b.mode == BoostMode::Slots
                         && r > 0.0
@@ -777,13 +786,7 @@ impl StepContext<'_> {
             let chosen = match slot {
                 Some((item, _)) => (item, Source::Boost),
                 None => {
-                    let mut rng = stream(
-                        seed,
-                        self.replicate,
-                        u64::from(id),
-                        Purpose::Recommend,
-                        u64::from(self.step),
-                    );
+                    let mut rng = self.streams.recommend.at(u64::from(id), u64::from(self.step));
                     policy.recommend(self.shared, &view, &mut rng, scratch, trace.as_mut())
                 }
             };
@@ -815,13 +818,7 @@ impl StepContext<'_> {
         };
         let item = &self.shared.catalog.items[item_idx as usize];
         let trusted = viewer::follows_creator(follows, n_follows, item.creator);
-        let mut rng = stream(
-            seed,
-            self.replicate,
-            u64::from(id),
-            Purpose::Response,
-            u64::from(self.step),
-        );
+        let mut rng = self.streams.response.at(u64::from(id), u64::from(self.step));
         let lingers = v.state.vulnerable && item.sensitive();
         let mut response = viewer::respond(
             self.params,
@@ -983,6 +980,8 @@ impl Global {
             }
             self.group_visible[item.group as usize] += 1;
             self.topic_visible[item.topic as usize] += 1;
+            // Until its first update an item's completion rate is the prior.
+            self.ranked[self.n_visible].ratio = Ranked::ratio(self.prior_completion, self.mean_completion);
             self.n_visible += 1;
         }
         debug_assert_eq!(self.n_visible, catalog.visible(step));
@@ -1013,7 +1012,8 @@ impl Global {
         if self.total_impressions > 0 {
             self.mean_completion = (self.total_milli as f64 / 1000.0 / self.total_impressions as f64) as f32;
         }
-        let mean = f64::from(self.mean_completion);
+        let mean_f32 = self.mean_completion;
+        let mean = f64::from(mean_f32);
         let prior = config.item_prior_weight;
         let visible = self.n_visible;
         self.ranked[..visible]
@@ -1022,7 +1022,8 @@ impl Global {
             .zip(&self.impressions[..visible])
             .with_min_len(PER_ITEM_CHUNK)
             .for_each(|((r, &milli), &shown)| {
-                r.completion = profile::completion(milli as f64 / 1000.0, shown, mean, prior);
+                let completion = profile::completion(milli as f64 / 1000.0, shown, mean, prior);
+                r.ratio = Ranked::ratio(completion, mean_f32);
             });
     }
 

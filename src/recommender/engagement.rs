@@ -33,13 +33,12 @@ impl Engagement {
 #[inline(always)]
 pub fn predicted_fraction(shared: &Shared, viewer: &ViewerView, item: ItemIdx) -> f32 {
     let r = &shared.ranked[item as usize];
-    let quality = r.completion / shared.mean_completion.max(1e-3);
     let trust = if viewer.follows(r.creator()) {
         shared.config.follow_bonus as f32
     } else {
         1.0
     };
-    (viewer.profile[r.topic()] * quality * trust).min(1.0)
+    (viewer.profile[r.topic()] * r.ratio * trust).min(1.0)
 }
 
 /// Names of the factors of predicted watch time, for `explain`.
@@ -57,7 +56,7 @@ pub fn factors(shared: &Shared, viewer: &ViewerView, item: ItemIdx) -> [f32; MAX
     let it = &shared.catalog.items[item as usize];
     [
         viewer.profile[it.topic as usize],
-        shared.ranked[item as usize].completion / shared.mean_completion.max(1e-3),
+        shared.ranked[item as usize].ratio,
         if viewer.follows(it.creator) {
             shared.config.follow_bonus as f32
         } else {

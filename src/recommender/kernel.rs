@@ -100,14 +100,8 @@ impl TopicBlocks {
     }
 
     /// Lays out the visible items (`topic_visible` per topic) with this step's completion
-    /// rates.
-    pub fn rebuild(
-        &mut self,
-        catalog: &Catalog,
-        topic_visible: &[u32],
-        ranked: &[Ranked],
-        mean_completion: f32,
-    ) {
+    /// ratios.
+    pub fn rebuild(&mut self, catalog: &Catalog, topic_visible: &[u32], ranked: &[Ranked]) {
         self.offsets.clear();
         self.items.clear();
         self.ratio.clear();
@@ -116,12 +110,11 @@ impl TopicBlocks {
         self.prefix_ratio_duration.clear();
         self.suffix_duration.clear();
         self.envelope.clear();
-        let mean = mean_completion.max(1e-3);
         for (list, &n) in catalog.topic_items.iter().zip(topic_visible) {
             self.offsets.push(self.items.len() as u32);
             self.sort_buffer.clear();
             for &item in &list[..n as usize] {
-                let r = ranked[item as usize].completion / mean;
+                let r = ranked[item as usize].ratio;
                 let d = catalog.items[item as usize].duration;
                 self.items.push(item);
                 self.ratio.push(r);
@@ -337,16 +330,15 @@ mod tests {
             for c in &mut completion {
                 *c = if uniform { 0.3 } else { (*c * 4.0).round() / 4.0 };
             }
-            let ranked = Ranked::all(&catalog, &completion);
+            let ranked = Ranked::all(&catalog, &completion, mean);
             let mut blocks = TopicBlocks::new(&catalog);
-            blocks.rebuild(&catalog, &topic_visible, &ranked, mean);
+            blocks.rebuild(&catalog, &topic_visible, &ranked);
             let shared = Shared {
                 catalog: &catalog,
                 step,
                 n_visible,
                 topic_visible: &topic_visible,
                 ranked: &ranked,
-                mean_completion: mean,
                 trend: &vec![0.0; catalog.items.len()],
                 impressions: &vec![0; catalog.items.len()],
                 trending: &[],

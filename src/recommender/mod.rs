@@ -37,11 +37,8 @@ pub struct Shared<'a> {
     pub n_visible: usize,
     /// Items of each topic visible at this step (a prefix of each topic's list).
     pub topic_visible: &'a [u32],
-    /// What ranking reads of every item, with its smoothed completion rate (see
-    /// `profile::completion`) at this step.
+    /// What ranking reads of every item, with its completion ratio at this step.
     pub ranked: &'a [Ranked],
-    /// Mean completion rate over all impressions so far.
-    pub mean_completion: f32,
     /// Decayed engaged views of every item (the trending counter).
     pub trend: &'a [f32],
     /// Impressions of every item so far.
@@ -139,36 +136,44 @@ impl ViewerView<'_> {
 
 /// What ranking by predicted watch time reads of an item, packed in 12 bytes so that scoring a
 /// candidate reads one small record (the catalog's [`Item`] is twice the size): creator and
-/// topic in one word, duration, and the smoothed completion rate, which the engine rewrites
-/// between steps.
+/// topic in one word, duration, and the completion ratio c_i / c̄, which the engine rewrites
+/// between steps (one division per item and step instead of one per candidate).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Ranked {
     /// Creator index × 256 + topic index (at most 10⁷ creators and 256 topics).
     creator_topic: u32,
     /// Duration in seconds.
     pub duration: f32,
-    /// Smoothed completion rate.
-    pub completion: f32,
+    /// Completion ratio: the smoothed completion rate over the mean completion rate
+    /// (`profile::completion`, at least 10⁻³).
+    pub ratio: f32,
 }
 
 impl Ranked {
-    /// The record of `item` with completion rate `completion`.
-    pub fn new(item: &Item, completion: f32) -> Ranked {
+    /// The record of `item` with completion rate `completion` when the mean is `mean`.
+    pub fn new(item: &Item, completion: f32, mean: f32) -> Ranked {
         debug_assert!(item.creator < 1 << 24 && item.topic < 256);
         Ranked {
             creator_topic: item.creator << 8 | u32::from(item.topic),
             duration: item.duration,
-            completion,
+            ratio: Ranked::ratio(completion, mean),
         }
     }
 
-    /// The records of every item of `catalog`, with the given completion rates.
-    pub fn all(catalog: &Catalog, completion: &[f32]) -> Vec<Ranked> {
+    /// The completion ratio of an item with completion rate `completion` when the mean
+    /// completion rate is `mean`.
+    #[inline]
+    pub fn ratio(completion: f32, mean: f32) -> f32 {
+        completion / mean.max(1e-3)
+    }
+
+    /// The records of every item of `catalog`, with the given completion rates and mean.
+    pub fn all(catalog: &Catalog, completion: &[f32], mean: f32) -> Vec<Ranked> {
         catalog
             .items
             .iter()
             .zip(completion)
-            .map(|(item, &c)| Ranked::new(item, c))
+            .map(|(item, &c)| Ranked::new(item, c, mean))
             .collect()
     }
 
@@ -448,7 +453,7 @@ mod tests {
             let mut trending: Vec<ItemIdx> = (0..n_visible as ItemIdx).collect();
             trending.sort_by(|a, b| trend[*b as usize].total_cmp(&trend[*a as usize]).then(a.cmp(b)));
             trending.truncate(200);
-            let ranked = Ranked::all(&catalog, &vec![0.3f32; catalog.items.len()]);
+            let ranked = Ranked::all(&catalog, &vec![0.3f32; catalog.items.len()], 0.3);
             let mut trend = trend;
             trend.resize(catalog.items.len(), 0.0);
             let shared = Shared {
@@ -457,7 +462,6 @@ mod tests {
                 n_visible,
                 topic_visible: &topic_visible,
                 ranked: &ranked,
-                mean_completion: 0.3,
                 trend: &trend,
                 impressions: &vec![0; catalog.items.len()],
                 trending: &trending,
