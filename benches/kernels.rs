@@ -161,6 +161,7 @@ struct OneViewer {
     catalog: Catalog,
     window: usize,
     threshold: f64,
+    entropy: metrics::EntropyTable,
 }
 
 impl OneViewer {
@@ -185,6 +186,7 @@ impl OneViewer {
                 .collect(),
             window: scenario.metrics.window as usize,
             threshold: scenario.metrics.rabbit_hole_threshold,
+            entropy: metrics::EntropyTable::new(scenario.metrics.window, catalog.n_topics()),
             catalog,
         }
     }
@@ -230,7 +232,7 @@ impl OneViewer {
         let mut believed = [0f32; 32];
         profile::estimated_interests(&self.estimate, &mut believed[..k]);
         metrics::ViewerMetrics {
-            feed_entropy: metrics::feed_entropy(&topic_counts[..k], n, k) as f32,
+            feed_entropy: self.entropy.entropy(&topic_counts[..k], n) as f32,
             top_topic_share: top as f32,
             in_rabbit_hole: top >= self.threshold,
             interest_drift: metrics::total_variation(&self.interests, &self.initial) as f32,

@@ -9,16 +9,62 @@ pub fn feed_entropy(counts: &[u32], n: u32, n_topics: usize) -> f64 {
     if n == 0 || n_topics < 2 {
         return 0.0;
     }
-    let n = f64::from(n);
     let h: f64 = counts
         .iter()
         .filter(|&&c| c > 0)
-        .map(|&c| {
-            let p = f64::from(c) / n;
-            -p * p.ln()
-        })
+        .map(|&c| entropy_term(c, n))
         .sum();
     h / (n_topics as f64).ln()
+}
+
+/// The term −p ln p of [`feed_entropy`] for a topic seen `c` times in `n` impressions.
+#[inline]
+fn entropy_term(c: u32, n: u32) -> f64 {
+    let p = f64::from(c) / f64::from(n);
+    -p * p.ln()
+}
+
+/// [`feed_entropy`] over K topics for windows of at most `max_n` impressions, with its terms
+/// tabulated: the same `f64` values summed in the same order, so the same result, without a
+/// logarithm per topic and viewer-step.
+#[derive(Debug, Clone)]
+pub struct EntropyTable {
+    /// `terms[n (max_n + 1) + c]` = −p ln p, p = c / n.
+    terms: Vec<f64>,
+    max_n: u32,
+    n_topics: usize,
+    ln_k: f64,
+}
+
+impl EntropyTable {
+    /// The table for windows of up to `max_n` impressions over `n_topics` topics.
+    pub fn new(max_n: u32, n_topics: usize) -> EntropyTable {
+        let side = max_n as usize + 1;
+        let mut terms = vec![0.0; side * side];
+        for n in 1..=max_n {
+            for c in 1..=n {
+                terms[n as usize * side + c as usize] = entropy_term(c, n);
+            }
+        }
+        EntropyTable {
+            terms,
+            max_n,
+            n_topics,
+            ln_k: (n_topics as f64).ln(),
+        }
+    }
+
+    /// [`feed_entropy`]`(counts, n, n_topics)`, for `n` up to `max_n`.
+    #[inline]
+    pub fn entropy(&self, counts: &[u32], n: u32) -> f64 {
+        if n == 0 || self.n_topics < 2 {
+            return 0.0;
+        }
+        assert!(n <= self.max_n, "window of {n} beyond the table's {}", self.max_n);
+        let row = &self.terms[n as usize * (self.max_n as usize + 1)..][..=n as usize];
+        let h: f64 = counts.iter().filter(|&&c| c > 0).map(|&c| row[c as usize]).sum();
+        h / self.ln_k
+    }
 }
 
 /// Share of the window taken by its most frequent topic; 0 for an empty window.
@@ -120,6 +166,30 @@ mod tests {
 
     fn check(got: f64, expected: f64) {
         assert!((got - expected).abs() < 1e-9, "got {got}, expected {expected}");
+    }
+
+    #[test]
+    fn entropy_table_gives_feed_entropy() {
+        for k in [1, 2, 3, 9, 20] {
+            let table = EntropyTable::new(12, k);
+            // Every split of n ≤ 12 impressions over three of the k topics, zeros included.
+            for n in 0..=12u32 {
+                for a in 0..=n {
+                    for b in 0..=n - a {
+                        let mut counts = vec![0; k.max(3)];
+                        counts[0] = a;
+                        counts[1] = b;
+                        counts[2] = n - a - b;
+                        let counts = &counts[..k.max(3)];
+                        assert_eq!(
+                            table.entropy(counts, n).to_bits(),
+                            feed_entropy(counts, n, k).to_bits(),
+                            "k {k} counts {counts:?}"
+                        );
+                    }
+                }
+            }
+        }
     }
 
     #[test]

@@ -15,7 +15,7 @@ use super::youth::{Protections, Youth};
 use super::{PROGRESS_UNITS, TimeRow, UserRow};
 use crate::boost::{Boost, BoostView, MAX_BOOSTS, TargetSet};
 use crate::catalog::{Catalog, ItemIdx};
-use crate::metrics::{self, ViewerMetrics};
+use crate::metrics::{self, EntropyTable, ViewerMetrics};
 use crate::population::Population;
 use crate::recommender::kernel::TopicBlocks;
 use crate::recommender::{self, Allow, Policy, Ranked, Scratch, Shared, Source, Trace, ViewerView, profile};
@@ -124,6 +124,8 @@ pub struct ArmRun<'a> {
     history_topics: Vec<u16>,
     outcomes: Vec<Outcome>,
     viewer_metrics: Vec<ViewerMetrics>,
+    /// `feed_entropy` for windows up to W.
+    entropy: EntropyTable,
     global: Global,
     reducer: Reducer,
     /// The audit bots, after the viewers (none without `[[bots]]`), and what their feeds did.
@@ -227,6 +229,7 @@ impl<'a> ArmRun<'a> {
                 n
             ],
             viewer_metrics: vec![ViewerMetrics::default(); n],
+            entropy: EntropyTable::new(window as u32, k),
             global,
             reducer: Reducer::new(vec![Cohort::All], n, scenario.metrics.stance_threshold),
             bots: (!scenario.bots.is_empty()).then(|| {
@@ -439,6 +442,7 @@ impl<'a> ArmRun<'a> {
                 .feed
                 .minutes
                 .map_or(f32::INFINITY, |m| (m * 60.0) as f32),
+            entropy: &self.entropy,
             streams: {
                 let streams = |purpose| Streams::new(self.scenario.scenario.seed, self.replicate, purpose);
                 StepStreams {
@@ -670,6 +674,7 @@ struct StepContext<'s> {
     no_repeat: usize,
     end_seconds: f32,
     streams: StepStreams,
+    entropy: &'s EntropyTable,
 }
 
 /// The random streams a viewer's step draws from, by purpose.
@@ -941,7 +946,7 @@ impl StepContext<'_> {
         let mut believed = [0f32; N];
         profile::estimated_interests(estimate, &mut believed[..k]);
         ViewerMetrics {
-            feed_entropy: metrics::feed_entropy(topic_counts, n as u32, k) as f32,
+            feed_entropy: self.entropy.entropy(topic_counts, n as u32) as f32,
             top_topic_share: top as f32,
             in_rabbit_hole: in_hole,
             interest_drift: metrics::total_variation(interests, initial) as f32,
