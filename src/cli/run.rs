@@ -249,10 +249,18 @@ pub(crate) fn validate(args: ValidateArgs) -> Result<(), Failure> {
     let users = u64::from(scenario.population.users) + scenario.n_bots();
     let items = catalog.items.len() as u64;
     // Per item: the catalog entry and its places in the per-topic and per-creator lists; the
-    // platform's statistics (impressions, watched in thousandths and as f64, likes, trend,
-    // completion); the trending selection's key and the sorted impression counts.
-    let per_item =
-        std::mem::size_of::<rabbithole::catalog::Item>() as u64 + 4 + 4 + 4 + 8 + 8 + 4 + 4 + 4 + 8 + 4;
+    // platform's statistics (impressions, watched in thousandths, group, trend) and the
+    // record ranking reads; the trending selection's key and the sorted impression counts.
+    let per_item = std::mem::size_of::<rabbithole::catalog::Item>() as u64
+        + 4
+        + 4
+        + 4
+        + 8
+        + 1
+        + 4
+        + std::mem::size_of::<rabbithole::recommender::Ranked>() as u64
+        + 8
+        + 4;
     let bytes = users * per_viewer as u64 + items * per_item;
     println!(
         "{}: valid. {} arms, {} replicates, {} viewers{}, {} topics, {} items at the start ({} with arrivals), {} day(s) of use each",
