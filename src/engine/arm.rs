@@ -193,7 +193,11 @@ impl<'a> ArmRun<'a> {
             group: catalog.items.iter().map(|item| item.group).collect(),
             trend: vec![0.0; n_items],
             trending: Vec::with_capacity(scenario.recommender.trending_pool as usize),
-            ranked: Ranked::all(catalog, &vec![prior; n_items], prior),
+            ranked: catalog
+                .items
+                .iter()
+                .map(|item| Ranked::new(item, prior, prior))
+                .collect(),
             mean_completion: prior,
             prior_completion: prior,
             total_impressions: 0,

@@ -6,8 +6,8 @@
 //! probability `exploration` the impression is a uniformly random item instead.
 
 use super::{
-    MAX_FACTORS, Policy, Scratch, Shared, Source, Trace, ViewerView, begin, pick_best, random_visible,
-    retrieval,
+    MAX_FACTORS, Policy, Scratch, Shared, Source, Trace, ViewerView, begin, no_factors, pick_best,
+    random_visible, retrieval,
 };
 use crate::catalog::ItemIdx;
 use crate::rng::Rng;
@@ -114,8 +114,9 @@ pub fn explore_or_retrieve(
 
 impl Engagement {
     /// The ranking without a trace, boosts or protections, the engine's hot path: the same choice as
-    /// [`pick_best`] over the same candidates (and the same random numbers), with the scoring
-    /// inlined, and for exhaustive retrieval the [`super::kernel`] over topic blocks.
+    /// [`pick_best`] over the same candidates (and the same random numbers). Retrieved candidates
+    /// are scored first and the first highest score taken, with [`pick_best`] over those scores
+    /// when its item was seen recently; exhaustive retrieval uses the [`super::kernel`].
     #[inline]
     fn recommend_fast(
         &self,
@@ -135,7 +136,7 @@ impl Engagement {
                 retrieval::retrieve(shared, viewer, rng, scratch);
                 // Score every candidate first, without a branch on the scores, so that the
                 // candidates' records are read in parallel; then the first highest score, and
-                // only if its item was seen recently the full rule of `pick_best`.
+                // only if its item was seen recently the full rule, `pick_best` over the scores.
                 let candidates = &scratch.candidates;
                 let scores = &mut scratch.scores;
                 scores.clear();
@@ -147,17 +148,10 @@ impl Engagement {
                 let max = scores.iter().fold(f32::NEG_INFINITY, |m, &s| m.max(s));
                 match scores.iter().position(|&s| s == max) {
                     Some(c) if !viewer.seen_recently(candidates[c].0) => Some(candidates[c]),
-                    _ => {
-                        let mut best = None;
-                        let mut best_score = f32::NEG_INFINITY;
-                        for (&(item, source), &s) in candidates.iter().zip(scores.iter()) {
-                            if s > best_score && !viewer.seen_recently(item) {
-                                best = Some((item, source));
-                                best_score = s;
-                            }
-                        }
-                        best
-                    }
+                    _ => pick_best(candidates, viewer, None, no_factors, |c, _| {
+                        let s = scores[c];
+                        (s, [s, 0.0, 0.0, 0.0], s)
+                    }),
                 }
             }
         };
