@@ -381,6 +381,19 @@ mod tests {
         }
     }
 
+    /// An 18-second item watched to the end, neither liked nor followed.
+    fn watched_whole() -> Response {
+        Response {
+            fraction: 1.0,
+            seconds: 18.0,
+            skipped: false,
+            liked: false,
+            followed: false,
+            trusted: false,
+            returns: true,
+        }
+    }
+
     fn params() -> ViewerParams {
         ViewerParams::new(&ViewerConfig::default(), 4, 2)
     }
@@ -435,13 +448,9 @@ mod tests {
         let mut satiation = [0.0f32; 4];
         let mut follows = [0u32; 2];
         let r = Response {
-            fraction: 1.0,
-            seconds: 18.0,
-            skipped: false,
             liked: true,
             followed: true,
-            trusted: false,
-            returns: true,
+            ..watched_whole()
         };
         let it = item(2, 0.5, 18.0);
         update(&p, &mut st, &mut interests, &mut satiation, &mut follows, &it, &r);
@@ -490,15 +499,7 @@ mod tests {
             ..person(0.0)
         };
         let mut st = ViewerState::new(&person);
-        let r = Response {
-            fraction: 1.0,
-            seconds: 18.0,
-            skipped: false,
-            liked: false,
-            followed: false,
-            trusted: false,
-            returns: true,
-        };
+        let r = watched_whole();
         let mut sensitive = item(2, 0.5, 18.0);
         sensitive.flags = crate::catalog::SENSITIVE;
         let mut interests = [0.25f32; 4];
@@ -531,15 +532,7 @@ mod tests {
         let p = params();
         let person = person(-0.5);
         let mut st = ViewerState::new(&person);
-        let r = Response {
-            fraction: 1.0,
-            seconds: 18.0,
-            skipped: false,
-            liked: false,
-            followed: false,
-            trusted: false,
-            returns: true,
-        };
+        let r = watched_whole();
         update(
             &p,
             &mut st,

@@ -496,41 +496,20 @@ mod tests {
         let p = ViewerParams::new(&s.viewer, s.n_topics(), s.feed.days);
         let k = s.n_topics();
         let (mut estimate, mut counts) = (vec![0.9; k], vec![4.0; k]);
+        let before = |v: &mut ViewerState, estimate: &mut Vec<f32>, counts: &mut Vec<f32>| {
+            y.before(&p, &s.recommender, 0, v, &mut vec![0.0; k], estimate, counts)
+        };
         let mut v = minor();
         v.resets = true;
         v.clock = 599.0;
-        y.before(
-            &p,
-            &s.recommender,
-            0,
-            &mut v,
-            &mut vec![0.0; k],
-            &mut estimate,
-            &mut counts,
-        );
+        before(&mut v, &mut estimate, &mut counts);
         assert_eq!(estimate[0], 0.9);
         v.clock = 600.0;
-        y.before(
-            &p,
-            &s.recommender,
-            0,
-            &mut v,
-            &mut vec![0.0; k],
-            &mut estimate,
-            &mut counts,
-        );
+        before(&mut v, &mut estimate, &mut counts);
         assert_eq!((estimate[0], counts[0]), (0.3, 0.0));
         assert!(v.reset_done);
         estimate[0] = 0.8;
-        y.before(
-            &p,
-            &s.recommender,
-            0,
-            &mut v,
-            &mut vec![0.0; k],
-            &mut estimate,
-            &mut counts,
-        );
+        before(&mut v, &mut estimate, &mut counts);
         assert_eq!(estimate[0], 0.8);
     }
 
