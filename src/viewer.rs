@@ -499,32 +499,25 @@ mod tests {
             ..person(0.0)
         };
         let mut st = ViewerState::new(&person);
-        let r = watched_whole();
+        // Topic 2's interest after watching an item of it to the end, from an even 0.25.
+        let mut drift = |it: &Item| {
+            let mut interests = [0.25f32; 4];
+            update(
+                &p,
+                &mut st,
+                &mut interests,
+                &mut [0.0; 4],
+                &mut [],
+                it,
+                &watched_whole(),
+            );
+            interests[2]
+        };
         let mut sensitive = item(2, 0.5, 18.0);
         sensitive.flags = crate::catalog::SENSITIVE;
-        let mut interests = [0.25f32; 4];
-        update(
-            &p,
-            &mut st,
-            &mut interests,
-            &mut [0.0; 4],
-            &mut [],
-            &sensitive,
-            &r,
-        );
         // η = drift_rate × sensitive_drift = 0.03.
-        check(interests[2], 0.25 * 0.97 + 0.03);
-        let mut interests = [0.25f32; 4];
-        update(
-            &p,
-            &mut st,
-            &mut interests,
-            &mut [0.0; 4],
-            &mut [],
-            &item(2, 0.5, 18.0),
-            &r,
-        );
-        check(interests[2], 0.25 * 0.99 + 0.01);
+        check(drift(&sensitive), 0.25 * 0.97 + 0.03);
+        check(drift(&item(2, 0.5, 18.0)), 0.25 * 0.99 + 0.01);
     }
 
     #[test]
