@@ -8,28 +8,23 @@
 //! loop reuses per-thread scratch buffers and allocates nothing.
 
 use super::bots::{BotLog, BotRow, Bots};
-use super::exposure::Exposure;
-use super::reduce::{Cohort, PlatformView, Reducer};
-use super::trending::TrendingRank;
+use super::platform::{Global, NONE, Outcome};
+use super::reduce::{Cohort, Reducer};
 use super::youth::{Protections, Youth};
 use super::{PROGRESS_UNITS, TimeRow, UserRow};
 use crate::boost::{Boost, BoostView, MAX_BOOSTS, TargetSet};
 use crate::catalog::{Catalog, ItemIdx};
 use crate::metrics::{self, EntropyTable, ViewerMetrics};
 use crate::population::Population;
-use crate::recommender::kernel::TopicBlocks;
-use crate::recommender::{self, Allow, Policy, Ranked, Scratch, Shared, Source, Trace, ViewerView, profile};
+use crate::recommender::{self, Allow, Policy, Scratch, Shared, Source, Trace, ViewerView, profile};
 use crate::rng::{Purpose, Streams, once};
+use crate::scenario::BoostMode;
 use crate::scenario::Scenario;
-use crate::scenario::{BoostMode, Retrieval};
 use crate::viewer::{self, Response, ViewerParams, ViewerState};
 use rand::RngExt;
 use rayon::prelude::*;
 use std::cell::RefCell;
 use std::sync::Mutex;
-
-/// Marks "no impression this step" in [`Outcome::item`].
-const NONE: ItemIdx = ItemIdx::MAX;
 
 /// Largest K the per-step stack buffers hold (the scenario allows at most 256 topics).
 const MAX_TOPICS: usize = 256;
@@ -77,9 +72,6 @@ fn prefetch(addr: usize) {
     let _ = addr;
 }
 
-/// Per-item updates between steps run in parallel in chunks of at least this many items.
-const PER_ITEM_CHUNK: usize = 8192;
-
 /// Stack buffers of this many topics serve every K up to it (most scenarios).
 const SMALL_K: usize = 32;
 
@@ -90,17 +82,6 @@ pub const BYTES_PER_VIEWER_FIXED: usize = std::mem::size_of::<ViewerState>()
 
 thread_local! {
     static SCRATCH: RefCell<Scratch> = RefCell::new(Scratch::default());
-}
-
-/// What one viewer did at a step, for the global update.
-#[derive(Debug, Clone, Copy, PartialEq)]
-struct Outcome {
-    item: ItemIdx,
-    /// Watch fraction in thousandths: integer, so sums are exact in any order.
-    milli: u32,
-    liked: bool,
-    /// A coordinated account shared the item (one more engaged view for trending).
-    shared: bool,
 }
 
 /// The state of one arm of one replicate.
@@ -133,34 +114,6 @@ pub struct ArmRun<'a> {
     bot_log: Option<BotLog>,
 }
 
-/// The platform's global state, updated between steps.
-struct Global {
-    n_visible: usize,
-    topic_visible: Vec<u32>,
-    impressions: Vec<u32>,
-    watched_milli: Vec<u64>,
-    /// Each item's creator group, beside the counters (the catalog's items are larger).
-    group: Vec<u8>,
-    trend: Vec<f32>,
-    trending: Vec<ItemIdx>,
-    /// What ranking reads of every item, its completion rate rewritten between steps.
-    ranked: Vec<Ranked>,
-    mean_completion: f32,
-    /// The completion rate of an item not yet updated (`recommender.profile_prior`).
-    prior_completion: f32,
-    total_impressions: u64,
-    total_milli: u64,
-    covered: u64,
-    group_impressions: Vec<u64>,
-    group_visible: Vec<u64>,
-    /// The visible items' impression counts, sorted, for `exposure_gini`.
-    exposure: Exposure,
-    /// Selects the trending list.
-    trending_rank: TrendingRank,
-    /// With exhaustive retrieval, the visible items by topic for the ranking kernel.
-    blocks: Option<TopicBlocks>,
-}
-
 impl<'a> ArmRun<'a> {
     /// The arm at step 0: every viewer as drawn, an empty profile, no impressions.
     pub fn new(
@@ -184,32 +137,7 @@ impl<'a> ArmRun<'a> {
             block[k..2 * k].copy_from_slice(interests);
             block[3 * k..4 * k].fill(prior);
         }
-        let n_items = catalog.items.len();
-        let mut global = Global {
-            n_visible: 0,
-            topic_visible: vec![0; k],
-            impressions: vec![0; n_items],
-            watched_milli: vec![0; n_items],
-            group: catalog.items.iter().map(|item| item.group).collect(),
-            trend: vec![0.0; n_items],
-            trending: Vec::with_capacity(scenario.recommender.trending_pool as usize),
-            ranked: catalog
-                .items
-                .iter()
-                .map(|item| Ranked::new(item, prior, prior))
-                .collect(),
-            mean_completion: prior,
-            prior_completion: prior,
-            total_impressions: 0,
-            total_milli: 0,
-            covered: 0,
-            group_impressions: vec![0; catalog.group_names.len()],
-            group_visible: vec![0; catalog.group_names.len()],
-            exposure: Exposure::new(),
-            trending_rank: TrendingRank::new(n_items),
-            blocks: (scenario.feed.retrieval == Retrieval::Exhaustive).then(|| TopicBlocks::new(catalog)),
-        };
-        global.reveal(catalog, 0);
+        let global = Global::new(scenario, catalog);
         ArmRun {
             scenario,
             catalog,
@@ -223,15 +151,7 @@ impl<'a> ArmRun<'a> {
             floats,
             slots: vec![0; n * (history + follow_cap)],
             history_topics: vec![0; n * history],
-            outcomes: vec![
-                Outcome {
-                    item: NONE,
-                    milli: 0,
-                    liked: false,
-                    shared: false,
-                };
-                n
-            ],
+            outcomes: vec![Outcome::NOTHING; n],
             viewer_metrics: vec![ViewerMetrics::default(); n],
             entropy: EntropyTable::new(window as u32, k),
             global,
@@ -375,16 +295,8 @@ impl<'a> ArmRun<'a> {
                 },
             );
             if report {
-                let g = &mut self.global;
-                let platform = PlatformView {
-                    visible: g.n_visible,
-                    exposure_gini: g.exposure.gini(g.n_visible),
-                    covered: g.covered,
-                    total_impressions: g.total_impressions,
-                    group_impressions: &g.group_impressions,
-                    group_visible: &g.group_visible,
-                };
-                self.reducer.rows(&platform, arm, self.replicate, step, rows);
+                self.reducer
+                    .rows(&self.global.view(), arm, self.replicate, step, rows);
             }
             let done = tally.progress_units(self.viewers.len());
             progress(done.saturating_sub(reported));
@@ -699,12 +611,7 @@ impl StepContext<'_> {
         scratch: &mut Scratch,
     ) -> Outcome {
         if !v.state.active {
-            return Outcome {
-                item: NONE,
-                milli: 0,
-                liked: false,
-                shared: false,
-            };
+            return Outcome::NOTHING;
         }
         let k = self.k;
         let (interests, rest) = v.floats.split_at_mut(k);
@@ -726,12 +633,7 @@ impl StepContext<'_> {
                 counts,
             )
         {
-            return Outcome {
-                item: NONE,
-                milli: 0,
-                liked: false,
-                shared: false,
-            };
+            return Outcome::NOTHING;
         }
 
         let switched = match self.policies.switch {
@@ -818,12 +720,7 @@ impl StepContext<'_> {
             // Nothing the protections allow is visible: the feed is empty, the day is over.
             let y = youth.expect("only protections refuse items");
             y.nothing_to_show(self.params, id, v.state, satiation);
-            return Outcome {
-                item: NONE,
-                milli: 0,
-                liked: false,
-                shared: false,
-            };
+            return Outcome::NOTHING;
         };
         let item = &self.shared.catalog.items[item_idx as usize];
         let trusted = viewer::follows_creator(follows, n_follows, item.creator);
@@ -974,75 +871,6 @@ pub(super) fn last<T>(ring: &[T], written: usize, count: usize) -> [&[T]; 2] {
         [&ring[end - count..end], &[]]
     } else {
         [&ring[..end], &ring[len - (count - end)..]]
-    }
-}
-
-impl Global {
-    /// Makes the items uploaded by `step` visible.
-    ///
-    /// Items are in upload order, so these are the ones after the visible prefix (the counts
-    /// are those of [`Catalog::visible`] and [`Catalog::visible_in_topic`]).
-    fn reveal(&mut self, catalog: &Catalog, step: u32) {
-        for item in &catalog.items[self.n_visible..] {
-            if item.upload_step > step as i32 {
-                break;
-            }
-            self.group_visible[item.group as usize] += 1;
-            self.topic_visible[item.topic as usize] += 1;
-            // Until its first update an item's completion rate is the prior.
-            self.ranked[self.n_visible].ratio = Ranked::ratio(self.prior_completion, self.mean_completion);
-            self.n_visible += 1;
-        }
-        debug_assert_eq!(self.n_visible, catalog.visible(step));
-    }
-
-    /// Adds a step's outcomes to the item statistics, in viewer order. The trending counter
-    /// decays with `half_life` steps and counts engaged views (watch fractions).
-    fn absorb(&mut self, outcomes: &[Outcome], config: &crate::scenario::RecommenderConfig, half_life: f64) {
-        let decay = 0.5f32.powf(1.0 / half_life as f32);
-        self.trend[..self.n_visible]
-            .par_iter_mut()
-            .with_min_len(PER_ITEM_CHUNK)
-            .for_each(|t| *t *= decay);
-        self.trending_rank.decay(decay);
-        for o in outcomes.iter().filter(|o| o.item != NONE) {
-            let i = o.item as usize;
-            if self.impressions[i] == 0 {
-                self.covered += 1;
-            }
-            self.exposure.add(self.impressions[i]);
-            self.impressions[i] += 1;
-            self.watched_milli[i] += u64::from(o.milli);
-            self.trend[i] += o.milli as f32 / 1000.0 + if o.shared { 1.0 } else { 0.0 };
-            self.total_impressions += 1;
-            self.total_milli += u64::from(o.milli);
-            self.group_impressions[self.group[i] as usize] += 1;
-        }
-        if self.total_impressions > 0 {
-            self.mean_completion = (self.total_milli as f64 / 1000.0 / self.total_impressions as f64) as f32;
-        }
-        let mean_f32 = self.mean_completion;
-        let mean = f64::from(mean_f32);
-        let prior = config.item_prior_weight;
-        let visible = self.n_visible;
-        self.ranked[..visible]
-            .par_iter_mut()
-            .zip(&self.watched_milli[..visible])
-            .zip(&self.impressions[..visible])
-            .with_min_len(PER_ITEM_CHUNK)
-            .for_each(|((r, &milli), &shown)| {
-                let completion = profile::completion(milli as f64 / 1000.0, shown, mean, prior);
-                r.ratio = Ranked::ratio(completion, mean_f32);
-            });
-    }
-
-    /// Rebuilds the trending list: the most-watched visible items, by decayed count.
-    fn rank_trending(&mut self, config: &crate::scenario::RecommenderConfig) {
-        self.trending_rank.rank(
-            &self.trend[..self.n_visible],
-            config.trending_pool as usize,
-            &mut self.trending,
-        );
     }
 }
 

@@ -9,6 +9,7 @@
 mod arm;
 mod bots;
 mod exposure;
+mod platform;
 mod reduce;
 mod trending;
 mod youth;

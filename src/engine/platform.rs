@@ -1,0 +1,187 @@
+//! The platform's global state between steps: what every viewer's recommendation reads of the
+//! items (visibility, impressions, completion rates, trending) and how a step's outcomes update
+//! it. Updates run in viewer order from integer counters, so they are the same for any thread
+//! count.
+
+use super::exposure::Exposure;
+use super::reduce::PlatformView;
+use super::trending::TrendingRank;
+use crate::catalog::{Catalog, ItemIdx};
+use crate::recommender::kernel::TopicBlocks;
+use crate::recommender::{Ranked, profile};
+use crate::scenario::{Retrieval, Scenario};
+use rayon::prelude::*;
+
+/// Marks "no impression this step" in [`Outcome::item`].
+pub(super) const NONE: ItemIdx = ItemIdx::MAX;
+
+/// Per-item updates between steps run in parallel in chunks of at least this many items.
+const PER_ITEM_CHUNK: usize = 8192;
+
+/// What one viewer did at a step, for the global update.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(super) struct Outcome {
+    pub item: ItemIdx,
+    /// Watch fraction in thousandths: integer, so sums are exact in any order.
+    pub milli: u32,
+    pub liked: bool,
+    /// A coordinated account shared the item (one more engaged view for trending).
+    pub shared: bool,
+}
+
+impl Outcome {
+    /// No impression.
+    pub const NOTHING: Outcome = Outcome {
+        item: NONE,
+        milli: 0,
+        liked: false,
+        shared: false,
+    };
+}
+
+/// The platform's global state, updated between steps.
+pub(super) struct Global {
+    pub n_visible: usize,
+    pub topic_visible: Vec<u32>,
+    pub impressions: Vec<u32>,
+    pub watched_milli: Vec<u64>,
+    /// Each item's creator group, beside the counters (the catalog's items are larger).
+    pub group: Vec<u8>,
+    pub trend: Vec<f32>,
+    pub trending: Vec<ItemIdx>,
+    /// What ranking reads of every item, its completion rate rewritten between steps.
+    pub ranked: Vec<Ranked>,
+    pub mean_completion: f32,
+    /// The completion rate of an item not yet updated (`recommender.profile_prior`).
+    pub prior_completion: f32,
+    pub total_impressions: u64,
+    pub total_milli: u64,
+    pub covered: u64,
+    pub group_impressions: Vec<u64>,
+    pub group_visible: Vec<u64>,
+    /// The visible items' impression counts, sorted, for `exposure_gini`.
+    pub exposure: Exposure,
+    /// Selects the trending list.
+    pub trending_rank: TrendingRank,
+    /// With exhaustive retrieval, the visible items by topic for the ranking kernel.
+    pub blocks: Option<TopicBlocks>,
+}
+
+impl Global {
+    /// The platform before step 0: no impressions, the items uploaded by step 0 visible.
+    pub fn new(scenario: &Scenario, catalog: &Catalog) -> Global {
+        let n_items = catalog.items.len();
+        let prior = scenario.recommender.profile_prior as f32;
+        let k = catalog.n_topics();
+        let mut global = Global {
+            n_visible: 0,
+            topic_visible: vec![0; k],
+            impressions: vec![0; n_items],
+            watched_milli: vec![0; n_items],
+            group: catalog.items.iter().map(|item| item.group).collect(),
+            trend: vec![0.0; n_items],
+            trending: Vec::with_capacity(scenario.recommender.trending_pool as usize),
+            ranked: catalog
+                .items
+                .iter()
+                .map(|item| Ranked::new(item, prior, prior))
+                .collect(),
+            mean_completion: prior,
+            prior_completion: prior,
+            total_impressions: 0,
+            total_milli: 0,
+            covered: 0,
+            group_impressions: vec![0; catalog.group_names.len()],
+            group_visible: vec![0; catalog.group_names.len()],
+            exposure: Exposure::new(),
+            trending_rank: TrendingRank::new(n_items),
+            blocks: (scenario.feed.retrieval == Retrieval::Exhaustive).then(|| TopicBlocks::new(catalog)),
+        };
+        global.reveal(catalog, 0);
+        global
+    }
+
+    /// The platform-wide figures every cohort's row shares.
+    pub fn view(&mut self) -> PlatformView<'_> {
+        PlatformView {
+            visible: self.n_visible,
+            exposure_gini: self.exposure.gini(self.n_visible),
+            covered: self.covered,
+            total_impressions: self.total_impressions,
+            group_impressions: &self.group_impressions,
+            group_visible: &self.group_visible,
+        }
+    }
+
+    /// Makes the items uploaded by `step` visible.
+    ///
+    /// Items are in upload order, so these are the ones after the visible prefix (the counts
+    /// are those of [`Catalog::visible`] and [`Catalog::visible_in_topic`]).
+    pub fn reveal(&mut self, catalog: &Catalog, step: u32) {
+        for item in &catalog.items[self.n_visible..] {
+            if item.upload_step > step as i32 {
+                break;
+            }
+            self.group_visible[item.group as usize] += 1;
+            self.topic_visible[item.topic as usize] += 1;
+            // Until its first update an item's completion rate is the prior.
+            self.ranked[self.n_visible].ratio = Ranked::ratio(self.prior_completion, self.mean_completion);
+            self.n_visible += 1;
+        }
+        debug_assert_eq!(self.n_visible, catalog.visible(step));
+    }
+
+    /// Adds a step's outcomes to the item statistics, in viewer order. The trending counter
+    /// decays with `half_life` steps and counts engaged views (watch fractions).
+    pub fn absorb(
+        &mut self,
+        outcomes: &[Outcome],
+        config: &crate::scenario::RecommenderConfig,
+        half_life: f64,
+    ) {
+        let decay = 0.5f32.powf(1.0 / half_life as f32);
+        self.trend[..self.n_visible]
+            .par_iter_mut()
+            .with_min_len(PER_ITEM_CHUNK)
+            .for_each(|t| *t *= decay);
+        self.trending_rank.decay(decay);
+        for o in outcomes.iter().filter(|o| o.item != NONE) {
+            let i = o.item as usize;
+            if self.impressions[i] == 0 {
+                self.covered += 1;
+            }
+            self.exposure.add(self.impressions[i]);
+            self.impressions[i] += 1;
+            self.watched_milli[i] += u64::from(o.milli);
+            self.trend[i] += o.milli as f32 / 1000.0 + if o.shared { 1.0 } else { 0.0 };
+            self.total_impressions += 1;
+            self.total_milli += u64::from(o.milli);
+            self.group_impressions[self.group[i] as usize] += 1;
+        }
+        if self.total_impressions > 0 {
+            self.mean_completion = (self.total_milli as f64 / 1000.0 / self.total_impressions as f64) as f32;
+        }
+        let mean_f32 = self.mean_completion;
+        let mean = f64::from(mean_f32);
+        let prior = config.item_prior_weight;
+        let visible = self.n_visible;
+        self.ranked[..visible]
+            .par_iter_mut()
+            .zip(&self.watched_milli[..visible])
+            .zip(&self.impressions[..visible])
+            .with_min_len(PER_ITEM_CHUNK)
+            .for_each(|((r, &milli), &shown)| {
+                let completion = profile::completion(milli as f64 / 1000.0, shown, mean, prior);
+                r.ratio = Ranked::ratio(completion, mean_f32);
+            });
+    }
+
+    /// Rebuilds the trending list: the most-watched visible items, by decayed count.
+    pub fn rank_trending(&mut self, config: &crate::scenario::RecommenderConfig) {
+        self.trending_rank.rank(
+            &self.trend[..self.n_visible],
+            config.trending_pool as usize,
+            &mut self.trending,
+        );
+    }
+}
