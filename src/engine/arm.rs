@@ -10,24 +10,21 @@
 use super::bots::{BotLog, BotRow, Bots};
 use super::platform::{Global, NONE, Outcome};
 use super::reduce::{Cohort, Reducer};
+use super::step::{Policies, StepContext, StepStreams, Viewer};
+use super::trace::Tracer;
 use super::youth::{Protections, Youth};
 use super::{PROGRESS_UNITS, TimeRow, UserRow};
-use crate::boost::{Boost, BoostView, MAX_BOOSTS, TargetSet};
-use crate::catalog::{Catalog, ItemIdx};
-use crate::metrics::{self, EntropyTable, ViewerMetrics};
+use crate::boost::{Boost, TargetSet};
+use crate::catalog::Catalog;
+use crate::metrics::{EntropyTable, ViewerMetrics};
 use crate::population::Population;
-use crate::recommender::{self, Allow, Policy, Scratch, Shared, Source, Trace, ViewerView, profile};
+use crate::recommender::{self, Policy, Scratch};
 use crate::rng::{Purpose, Streams, once};
-use crate::scenario::BoostMode;
 use crate::scenario::Scenario;
-use crate::viewer::{self, Response, ViewerParams, ViewerState};
-use rand::RngExt;
+use crate::viewer::{ViewerParams, ViewerState};
 use rayon::prelude::*;
 use std::cell::RefCell;
 use std::sync::Mutex;
-
-/// Largest K the per-step stack buffers hold (the scenario allows at most 256 topics).
-const MAX_TOPICS: usize = 256;
 
 /// How many viewers ahead the step asks the cache for a viewer's state.
 const AHEAD: usize = 4;
@@ -71,9 +68,6 @@ fn prefetch(addr: usize) {
     #[cfg(not(target_arch = "x86_64"))]
     let _ = addr;
 }
-
-/// Stack buffers of this many topics serve every K up to it (most scenarios).
-const SMALL_K: usize = 32;
 
 /// Bytes of per-viewer state that do not depend on K, W or the follow capacity.
 pub const BYTES_PER_VIEWER_FIXED: usize = std::mem::size_of::<ViewerState>()
@@ -179,54 +173,48 @@ impl<'a> ArmRun<'a> {
         arm: usize,
         rows: &mut Vec<TimeRow>,
         progress: &(dyn Fn(u64) + Sync),
-        mut tracer: Option<&mut Tracer>,
+        tracer: Option<&mut Tracer>,
     ) -> u64 {
+        let plan = ArmPlan::new(self.scenario, self.catalog, arm, self.replicate);
+        // Taken out of `self` while the steps borrow it; put back at the end.
+        let bots = self.bots.take();
+        self.bot_log = bots.as_ref().map(|b| BotLog::new(b, self.window));
+        self.mark_viewers(arm, &plan);
+        let policies = Policies {
+            default: plan.policy.as_ref(),
+            switch: plan.switch.as_ref().map(|(p, at, _)| (p.as_ref(), *at)),
+            boosts: &plan.boosts,
+            measured: plan.measured.as_ref(),
+            youth: plan.youth.as_ref(),
+            bots: bots.as_ref(),
+        };
+        let viewer_steps = self.steps(arm, &policies, plan.half_life, rows, progress, tracer);
+        self.bots = bots;
+        viewer_steps
+    }
+
+    /// Marks who in this arm switches, is a coordinated account or asks for a reset (the
+    /// same viewers in every arm with the same share: common random numbers), places first
+    /// days, and sets up the reduction for the arm's cohorts.
+    fn mark_viewers(&mut self, arm: usize, plan: &ArmPlan) {
         let config = &self.scenario.arms[arm];
-        let policy = recommender::build(&config.policy);
-        let switch = config.switch.as_ref().map(|s| {
-            (
-                recommender::build(&s.policy),
-                (s.at_minute * 60.0) as f32,
-                s.share,
-            )
-        });
+        let (seed, replicate) = (self.scenario.scenario.seed, self.replicate);
         let mut cohorts = vec![Cohort::All];
-        if let Some((_, _, share)) = &switch {
-            // The same viewers switch in every arm with the same share (common random numbers).
+        if let Some((_, _, share)) = &plan.switch {
             for (id, v) in self.viewers.iter_mut().enumerate() {
-                v.switcher = once(
-                    self.scenario.scenario.seed,
-                    self.replicate,
-                    id as u64,
-                    Purpose::Switch,
-                ) < *share;
+                v.switcher = once(seed, replicate, id as u64, Purpose::Switch) < *share;
             }
             cohorts.extend([Cohort::Switchers, Cohort::Stayers]);
         }
         if let Some(co) = &config.coordinated {
-            // The same viewers are coordinated accounts in every arm with the same share.
             for (id, v) in self.viewers.iter_mut().enumerate() {
-                v.coordinated = once(
-                    self.scenario.scenario.seed,
-                    self.replicate,
-                    id as u64,
-                    Purpose::Coordinated,
-                ) < co.share;
+                v.coordinated = once(seed, replicate, id as u64, Purpose::Coordinated) < co.share;
             }
             cohorts.extend([Cohort::Coordinated, Cohort::Organic]);
         }
-        let youth = Youth::new(self.scenario, arm, self.replicate);
-        // Taken out of `self` while the step borrows it; put back at the end.
-        let bots = self.bots.take();
-        self.bot_log = bots.as_ref().map(|b| BotLog::new(b, self.window));
-        if let Some(y) = &youth {
+        if let Some(y) = &plan.youth {
             y.place_first_days(&mut self.viewers);
-            Protections::mark_resets(
-                config.protections.as_ref(),
-                &mut self.viewers,
-                self.scenario.scenario.seed,
-                self.replicate,
-            );
+            Protections::mark_resets(config.protections.as_ref(), &mut self.viewers, seed, replicate);
             cohorts.extend(Cohort::youth(&self.viewers));
         }
         self.reducer = Reducer::new(
@@ -234,38 +222,19 @@ impl<'a> ArmRun<'a> {
             self.viewers.len(),
             self.scenario.metrics.stance_threshold,
         );
-        let boosts: Vec<Boost> = config
-            .boosts
-            .iter()
-            .map(|b| {
-                Boost::new(
-                    b,
-                    self.scenario.target.as_ref(),
-                    self.scenario,
-                    self.catalog,
-                    self.replicate,
-                )
-            })
-            .collect();
-        let measured = self
-            .scenario
-            .target
-            .as_ref()
-            .map(|t| TargetSet::new(t, self.scenario, self.catalog, self.replicate));
-        let half_life = config
-            .policy
-            .trending_half_life()
-            .or_else(|| config.switch.as_ref().and_then(|s| s.policy.trending_half_life()))
-            .unwrap_or(self.scenario.recommender.trending_half_life);
-        let policies = Policies {
-            default: policy.as_ref(),
-            switch: switch.as_ref().map(|(p, at, _)| (p.as_ref(), *at)),
-            boosts: &boosts,
-            measured: measured.as_ref(),
-            youth: youth.as_ref(),
-            bots: bots.as_ref(),
-        };
+    }
 
+    /// The step loop: a step for every viewer, then the platform's update and, every
+    /// `metrics.every` steps and at the end, the rows. Returns the viewer-steps done.
+    fn steps(
+        &mut self,
+        arm: usize,
+        policies: &Policies,
+        half_life: f64,
+        rows: &mut Vec<TimeRow>,
+        progress: &(dyn Fn(u64) + Sync),
+        mut tracer: Option<&mut Tracer>,
+    ) -> u64 {
         let max_steps = match &tracer {
             Some(t) => self.scenario.feed.max_steps.min(t.steps),
             None => self.scenario.feed.max_steps,
@@ -274,26 +243,14 @@ impl<'a> ArmRun<'a> {
         let mut reported = 0;
         let mut viewer_steps = 0;
         for step in 0..max_steps {
-            let tally = self.step(&policies, step, tracer.as_deref_mut());
+            let tally = self.step(policies, step, tracer.as_deref_mut());
             viewer_steps += tally.shown;
-            if let (Some(b), Some(log)) = (&bots, &mut self.bot_log) {
+            if let (Some(b), Some(log)) = (policies.bots, &mut self.bot_log) {
                 log.observe(b, &self.viewers, &self.history_topics, self.history);
             }
             let last = step + 1 == max_steps || tally.active == 0;
             let report = step % every == 0 || last;
-            // The global update and the viewers' sums for the rows read disjoint state: side by
-            // side, each in its own fixed order.
-            let (global, reducer) = (&mut self.global, &mut self.reducer);
-            let (outcomes, config) = (&self.outcomes, &self.scenario.recommender);
-            let (viewers, viewer_metrics, window) = (&self.viewers, &self.viewer_metrics, self.window as u32);
-            rayon::join(
-                || global.absorb(outcomes, config, half_life),
-                || {
-                    if report {
-                        reducer.sum_viewers(viewers, viewer_metrics, window);
-                    }
-                },
-            );
+            self.between_steps(report, half_life);
             if report {
                 self.reducer
                     .rows(&self.global.view(), arm, self.replicate, step, rows);
@@ -308,8 +265,24 @@ impl<'a> ArmRun<'a> {
             self.global.rank_trending(&self.scenario.recommender);
         }
         progress(PROGRESS_UNITS - reported);
-        self.bots = bots;
         viewer_steps
+    }
+
+    /// The platform absorbs the step's outcomes while, on a report step, the viewers' sums
+    /// for the rows are taken: they read disjoint state, so they run side by side, each in
+    /// its own fixed order.
+    fn between_steps(&mut self, report: bool, half_life: f64) {
+        let (global, reducer) = (&mut self.global, &mut self.reducer);
+        let (outcomes, config) = (&self.outcomes, &self.scenario.recommender);
+        let (viewers, viewer_metrics, window) = (&self.viewers, &self.viewer_metrics, self.window as u32);
+        rayon::join(
+            || global.absorb(outcomes, config, half_life),
+            || {
+                if report {
+                    reducer.sum_viewers(viewers, viewer_metrics, window);
+                }
+            },
+        );
     }
 
     /// Appends one row per audit bot, at the end of the run.
@@ -322,36 +295,22 @@ impl<'a> ArmRun<'a> {
     /// One impression for every active viewer, in parallel. Returns what the loop needs to
     /// know of the step, counted in the same pass.
     fn step(&mut self, policies: &Policies, step: u32, tracer: Option<&mut Tracer>) -> Tally {
-        let traced = tracer.as_ref().map(|t| t.viewer);
         let record = Mutex::new(None);
         let g = &mut self.global;
         if let Some(blocks) = &mut g.blocks {
             blocks.rebuild(self.catalog, &g.topic_visible, &g.ranked);
         }
-        let shared = Shared {
-            catalog: self.catalog,
-            step,
-            n_visible: self.global.n_visible,
-            topic_visible: &self.global.topic_visible,
-            ranked: &self.global.ranked,
-            trend: &self.global.trend,
-            impressions: &self.global.impressions,
-            trending: &self.global.trending,
-            config: &self.scenario.recommender,
-            feed: &self.scenario.feed,
-            blocks: self.global.blocks.as_ref(),
-        };
+        let shared = g.shared(self.catalog, self.scenario, step);
         let ctx = StepContext {
             shared: &shared,
             policies,
-            traced,
+            traced: tracer.as_ref().map(|t| t.viewer),
             record: &record,
             params: &self.params,
             scenario: self.scenario,
             step,
             k: self.k,
             window: self.window,
-            history: self.history,
             no_repeat: self.scenario.feed.no_repeat as usize,
             end_seconds: self
                 .scenario
@@ -368,23 +327,23 @@ impl<'a> ArmRun<'a> {
                 }
             },
         };
-        let k5 = 5 * self.k;
-        let slot_stride = self.history + self.follow_cap;
+        let (k, history) = (self.k, self.history);
+        let slot_stride = history + self.follow_cap;
         let days = self.scenario.feed.days;
         // Where the viewers' arrays are, to ask for a viewer's lines a few viewers ahead.
         let n = self.viewers.len();
         let ahead = [
             Ahead::of(&self.viewers, 1),
-            Ahead::of(&self.floats, k5),
+            Ahead::of(&self.floats, 5 * k),
             Ahead::of(&self.slots, slot_stride),
-            Ahead::of(&self.history_topics, self.history),
+            Ahead::of(&self.history_topics, history),
         ];
         let tally = self
             .viewers
             .par_iter_mut()
-            .zip(self.floats.par_chunks_mut(k5))
+            .zip(self.floats.par_chunks_mut(5 * k))
             .zip(self.slots.par_chunks_mut(slot_stride))
-            .zip(self.history_topics.par_chunks_mut(self.history))
+            .zip(self.history_topics.par_chunks_mut(history))
             .zip(self.outcomes.par_iter_mut())
             .zip(self.viewer_metrics.par_iter_mut())
             .enumerate()
@@ -397,18 +356,12 @@ impl<'a> ArmRun<'a> {
                 }
                 if !state.active {
                     // What `step_viewer` would do, without taking the scratch buffers.
-                    outcome.item = NONE;
+                    *outcome = Outcome::NOTHING;
                     return Tally::idle();
                 }
                 SCRATCH.with(|scratch| {
-                    let mut scratch = scratch.borrow_mut();
-                    let mut v = ViewerSlices {
-                        state: &mut *state,
-                        floats,
-                        slots,
-                        topics,
-                    };
-                    *outcome = ctx.step_viewer(id as u32, &mut v, vm, &mut scratch);
+                    let mut v = Viewer::split(state, floats, slots, topics, k, history);
+                    *outcome = ctx.step_viewer(id as u32, &mut v, vm, &mut scratch.borrow_mut());
                 });
                 Tally::stepped(state, *outcome, days)
             })
@@ -470,6 +423,49 @@ impl<'a> ArmRun<'a> {
     }
 }
 
+/// What an arm runs with, built once from its configuration.
+struct ArmPlan {
+    policy: Box<dyn Policy>,
+    /// The policy switchers move to, the second of use they move at, and their share.
+    switch: Option<(Box<dyn Policy>, f32, f64)>,
+    boosts: Vec<Boost>,
+    /// The target `boosted_share` measures.
+    measured: Option<TargetSet>,
+    /// The day model and the arm's protections (scenarios that use them).
+    youth: Option<Youth>,
+    /// Half-life of the trending counter, in steps.
+    half_life: f64,
+}
+
+impl ArmPlan {
+    fn new(scenario: &Scenario, catalog: &Catalog, arm: usize, replicate: u32) -> ArmPlan {
+        let config = &scenario.arms[arm];
+        let target = scenario.target.as_ref();
+        ArmPlan {
+            policy: recommender::build(&config.policy),
+            switch: config.switch.as_ref().map(|s| {
+                (
+                    recommender::build(&s.policy),
+                    (s.at_minute * 60.0) as f32,
+                    s.share,
+                )
+            }),
+            boosts: config
+                .boosts
+                .iter()
+                .map(|b| Boost::new(b, target, scenario, catalog, replicate))
+                .collect(),
+            measured: target.map(|t| TargetSet::new(t, scenario, catalog, replicate)),
+            youth: Youth::new(scenario, arm, replicate),
+            half_life: config
+                .policy
+                .trending_half_life()
+                .or_else(|| config.switch.as_ref().and_then(|s| s.policy.trending_half_life()))
+                .unwrap_or(scenario.recommender.trending_half_life),
+        }
+    }
+}
+
 /// What a step leaves for the step loop, counted per viewer in the parallel pass: integers,
 /// so the sums are the same in any order.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
@@ -527,356 +523,9 @@ impl Tally {
     }
 }
 
-/// One viewer's mutable state, borrowed from the arm's flat arrays.
-struct ViewerSlices<'v> {
-    state: &'v mut ViewerState,
-    floats: &'v mut [f32],
-    slots: &'v mut [u32],
-    topics: &'v mut [u16],
-}
-
-/// The policies of an arm: the default, and the one switchers move to at a minute of use;
-/// its boosts, and the target set that `boosted_share` measures.
-struct Policies<'p> {
-    default: &'p dyn Policy,
-    switch: Option<(&'p dyn Policy, f32)>,
-    boosts: &'p [Boost],
-    measured: Option<&'p TargetSet>,
-    /// The day model and the arm's protections (scenarios that use them).
-    youth: Option<&'p Youth>,
-    bots: Option<&'p Bots>,
-}
-
-/// One impression of the traced viewer, for `explain`.
-#[derive(Debug, Clone)]
-pub struct TraceRecord {
-    pub step: u32,
-    /// Minutes of use before the impression.
-    pub minute: f64,
-    pub item: ItemIdx,
-    pub source: Source,
-    /// What the policy ranked and how.
-    pub trace: Trace,
-    pub response: Response,
-    /// The viewer had switched to the arm's other recommender.
-    pub switched: bool,
-    /// The slot was filled by a `slots` boost: its name and whether it is disclosed.
-    pub slot: Option<(String, bool)>,
-}
-
-/// Records one viewer's recommendations for `explain`.
-#[derive(Debug, Clone)]
-pub struct Tracer {
-    /// The viewer traced.
-    pub viewer: u32,
-    /// Steps to run.
-    pub steps: u32,
-    /// One record per impression of the viewer.
-    pub records: Vec<TraceRecord>,
-}
-
-/// Read-only inputs of one step, shared by all threads.
-struct StepContext<'s> {
-    shared: &'s Shared<'s>,
-    policies: &'s Policies<'s>,
-    traced: Option<u32>,
-    record: &'s Mutex<Option<TraceRecord>>,
-    params: &'s ViewerParams,
-    scenario: &'s Scenario,
-    step: u32,
-    k: usize,
-    window: usize,
-    history: usize,
-    no_repeat: usize,
-    end_seconds: f32,
-    streams: StepStreams,
-    entropy: &'s EntropyTable,
-}
-
-/// The random streams a viewer's step draws from, by purpose.
-struct StepStreams {
-    boost: Streams,
-    recommend: Streams,
-    response: Streams,
-}
-
-impl StepContext<'_> {
-    /// Recommend, respond, update and measure one viewer.
-    #[inline]
-    fn step_viewer(
-        &self,
-        id: u32,
-        v: &mut ViewerSlices,
-        vm: &mut ViewerMetrics,
-        scratch: &mut Scratch,
-    ) -> Outcome {
-        if !v.state.active {
-            return Outcome::NOTHING;
-        }
-        let k = self.k;
-        let (interests, rest) = v.floats.split_at_mut(k);
-        let (initial, rest) = rest.split_at_mut(k);
-        let (satiation, rest) = rest.split_at_mut(k);
-        let (estimate, counts) = rest.split_at_mut(k);
-        let (ring, follows) = v.slots.split_at_mut(self.history);
-        let shown = v.state.impressions as usize;
-        let n_follows = v.state.n_follows;
-        let youth = self.policies.youth;
-        if let Some(y) = youth
-            && !y.before(
-                self.params,
-                self.shared.config,
-                id,
-                v.state,
-                satiation,
-                estimate,
-                counts,
-            )
-        {
-            return Outcome::NOTHING;
-        }
-
-        let switched = match self.policies.switch {
-            Some((_, at)) => v.state.switcher && v.state.clock >= at,
-            None => false,
-        };
-        let policy = match self.policies.switch {
-            Some((switch, _)) if switched => switch,
-            _ => self.policies.default,
-        };
-        let mut trace = (self.traced == Some(id)).then(Trace::default);
-        let minute = f64::from(v.state.clock) / 60.0;
-        let mut ramps = [0.0; MAX_BOOSTS];
-        for (r, b) in ramps.iter_mut().zip(self.policies.boosts) {
-            *r = b.ramp(v.state.clock);
-        }
-        let mut slot = None;
-        let chosen = {
-            let view = ViewerView {
-                profile: estimate,
-                counts,
-                recent: last(ring, shown, self.no_repeat),
-                window_topics: last(v.topics, shown, self.window),
-                follows: &follows[..n_follows as usize],
-                boosts: BoostView {
-                    boosts: self.policies.boosts,
-                    ramps,
-                    items: &self.shared.catalog.items,
-                    impressions: self.shared.impressions,
-                },
-                allow: match youth {
-                    Some(y) => y.allow(
-                        &self.shared.catalog.items,
-                        v.state.minor,
-                        last(v.topics, shown, self.window.saturating_sub(1)),
-                    ),
-                    None => Allow::ANY,
-                },
-            };
-            // A `slots` boost may take the slot before the policy ranks; its draws come from a
-            // stream of their own, so the policy's draws stay aligned with other arms.
-            if !self.policies.boosts.is_empty() {
-                let mut rng = self.streams.boost.at(u64::from(id), u64::from(self.step));
-                for (b, &r) in self.policies.boosts.iter().zip(&ramps) {
-                    if b.mode == BoostMode::Slots
-                        && r > 0.0
-                        && rng.random::<f32>() < b.strength * r
-                        && let Some(item) = b.slot_item(
-                            self.shared.catalog,
-                            self.step,
-                            view.follows,
-                            |i| view.seen_recently(i),
-                            &mut rng,
-                        )
-                    {
-                        slot = Some((item, b));
-                        break;
-                    }
-                }
-            }
-            let chosen = match slot {
-                Some((item, _)) => (item, Source::Boost),
-                None => {
-                    let mut rng = self.streams.recommend.at(u64::from(id), u64::from(self.step));
-                    policy.recommend(self.shared, &view, &mut rng, scratch, trace.as_mut())
-                }
-            };
-            match youth {
-                // A recommendation the protections refuse is replaced by an allowed item.
-                Some(y) if !view.allow.allows(chosen.0) => y
-                    .replacement(
-                        self.shared.catalog,
-                        self.shared.topic_visible,
-                        &view.allow,
-                        id,
-                        self.step,
-                        |i| view.seen_recently(i),
-                    )
-                    .map(|i| (i, Source::Protection)),
-                _ => Some(chosen),
-            }
-        };
-        let Some((item_idx, source)) = chosen else {
-            // Nothing the protections allow is visible: the feed is empty, the day is over.
-            let y = youth.expect("only protections refuse items");
-            y.nothing_to_show(self.params, id, v.state, satiation);
-            return Outcome::NOTHING;
-        };
-        let item = &self.shared.catalog.items[item_idx as usize];
-        let trusted = viewer::follows_creator(follows, n_follows, item.creator);
-        let mut rng = self.streams.response.at(u64::from(id), u64::from(self.step));
-        let lingers = v.state.vulnerable && item.sensitive();
-        let mut response = viewer::respond(
-            self.params,
-            interests,
-            satiation,
-            trusted,
-            lingers,
-            item,
-            &mut rng,
-        );
-        if let Some(plan) = self.policies.bots.and_then(|b| b.plan(id)) {
-            plan.respond(self.params, v.state.clock, item, &mut response, &mut rng);
-        }
-        if let Some(y) = youth {
-            y.cut_at_limit(self.params, v.state, item.duration, &mut response);
-            if y.day.as_ref().is_some_and(|d| d.at_night(v.state)) {
-                v.state.night += 1;
-            }
-        }
-        let in_target = self.policies.measured.is_some_and(|t| t.contains(item_idx));
-        // Coordinated accounts watch target items to the end, like and share them.
-        let shared_by_account = v.state.coordinated && in_target;
-        if shared_by_account {
-            response.fraction = 1.0;
-            response.seconds = item.duration;
-            response.skipped = false;
-            response.liked = true;
-        }
-        if in_target {
-            v.state.boosted += 1;
-            v.state.boosted_trusted += u32::from(trusted);
-        }
-        if let Some(mut trace) = trace {
-            if let Some((_, b)) = slot {
-                // A hidden slot is passed off as the policy's own choice.
-                trace.candidates.clear();
-                trace.policy = if b.disclosed { "boost" } else { policy.name() };
-            }
-            *self.record.lock().expect("no panics while tracing") = Some(TraceRecord {
-                step: self.step,
-                minute,
-                item: item_idx,
-                source,
-                trace,
-                response,
-                switched,
-                slot: slot.map(|(_, b)| (b.name.clone(), b.disclosed)),
-            });
-        }
-
-        let pos = shown % self.history;
-        ring[pos] = item_idx;
-        v.topics[pos] = item.topic;
-        let (days_before, sessions_before) = (v.state.days, v.state.sessions);
-        viewer::update(
-            self.params,
-            v.state,
-            interests,
-            satiation,
-            follows,
-            item,
-            &response,
-        );
-        let signal = match youth {
-            Some(y) => {
-                y.after(id, v.state, days_before, sessions_before);
-                y.signal(self.shared.config, self.params, &response)
-            }
-            None => profile::signal(self.shared.config, &response),
-        };
-        profile::observe(self.shared.config, estimate, counts, item.topic as usize, signal);
-
-        *vm = if k <= SMALL_K {
-            self.measure::<SMALL_K>(v.state, v.topics, shown + 1, interests, initial, estimate)
-        } else {
-            self.measure::<MAX_TOPICS>(v.state, v.topics, shown + 1, interests, initial, estimate)
-        };
-        let end = match self.policies.bots.and_then(|b| b.plan(id)) {
-            Some(plan) => plan.end_seconds,
-            None => self.end_seconds,
-        };
-        if v.state.clock >= end {
-            v.state.active = false;
-        }
-        Outcome {
-            item: item_idx,
-            milli: (response.fraction * 1000.0).round() as u32,
-            liked: response.liked,
-            shared: shared_by_account,
-        }
-    }
-
-    /// The metrics of the window and of the viewer after `shown` impressions (noting the first
-    /// minute in a rabbit hole). `N` ≥ K is the length of the per-topic buffers on the stack:
-    /// small when K is, as zeroing 256 entries twice would cost more than the counting.
-    #[inline]
-    fn measure<const N: usize>(
-        &self,
-        state: &mut ViewerState,
-        topics: &[u16],
-        shown: usize,
-        interests: &[f32],
-        initial: &[f32],
-        estimate: &[f32],
-    ) -> ViewerMetrics {
-        let k = self.k;
-        let n = shown.min(self.window);
-        let mut topic_counts = [0u32; N];
-        for part in last(topics, shown, self.window) {
-            for &t in part {
-                topic_counts[t as usize] += 1;
-            }
-        }
-        let topic_counts = &topic_counts[..k];
-        let top = metrics::top_topic_share(topic_counts, n as u32);
-        let in_hole = n == self.window && top >= self.scenario.metrics.rabbit_hole_threshold;
-        if in_hole && state.minutes_to_hole.is_nan() {
-            state.minutes_to_hole = state.clock / 60.0;
-        }
-        let mut believed = [0f32; N];
-        profile::estimated_interests(estimate, &mut believed[..k]);
-        ViewerMetrics {
-            feed_entropy: self.entropy.entropy(topic_counts, n as u32) as f32,
-            top_topic_share: top as f32,
-            in_rabbit_hole: in_hole,
-            interest_drift: metrics::total_variation(interests, initial) as f32,
-            profile_error: metrics::total_variation(&believed[..k], interests) as f32,
-            window_sensitive: self
-                .policies
-                .youth
-                .map_or(0.0, |y| y.sensitive_share(topic_counts, n as u32)),
-        }
-    }
-}
-
-/// The last `count` entries of a ring buffer into which `written` entries have been written in
-/// order (entry j at j mod length), as at most two contiguous slices.
-#[inline]
-pub(super) fn last<T>(ring: &[T], written: usize, count: usize) -> [&[T]; 2] {
-    let len = ring.len();
-    let count = count.min(written).min(len);
-    let end = written % len;
-    if count <= end {
-        [&ring[end - count..end], &[]]
-    } else {
-        [&ring[..end], &ring[len - (count - end)..]]
-    }
-}
-
 #[cfg(test)]
 mod tests {
-    use super::{PROGRESS_UNITS, Tally, last};
+    use super::{PROGRESS_UNITS, Tally};
 
     #[test]
     fn progress_counts_viewer_days() {
@@ -890,25 +539,5 @@ mod tests {
             .fold(Tally::default(), Tally::add);
         assert_eq!(tally.progress_units(4), PROGRESS_UNITS * 5 / 8);
         assert_eq!(Tally::idle().progress_units(1), PROGRESS_UNITS);
-    }
-
-    #[test]
-    fn last_entries_of_a_ring() {
-        let ring = [10, 11, 12, 13];
-        let check = |written, count, a: &[i32], b: &[i32]| {
-            assert_eq!(
-                last(&ring, written, count),
-                [a, b],
-                "written {written}, count {count}"
-            );
-        };
-        // Three written: 10, 11, 12 at positions 0..3.
-        check(3, 2, &[11, 12], &[]);
-        check(3, 9, &[10, 11, 12], &[]);
-        // Six written: positions 0, 1 hold entries 4 and 5; 2, 3 hold entries 2 and 3.
-        check(6, 3, &[10, 11], &[13]);
-        check(6, 4, &[10, 11], &[12, 13]);
-        check(8, 2, &[], &[12, 13]);
-        check(6, 0, &[], &[]);
     }
 }

@@ -3,7 +3,7 @@
 //! step: the minutes until its feed narrows to its topics and, after a switch, the impressions
 //! until the feed follows it (`docs/model.md` §8d).
 
-use super::arm::last;
+use super::step::last;
 use crate::rng::Rng;
 use crate::scenario::{BotRule, Scenario};
 use crate::viewer::{Response, ViewerParams, ViewerState};

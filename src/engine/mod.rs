@@ -11,12 +11,15 @@ mod bots;
 mod exposure;
 mod platform;
 mod reduce;
+mod step;
+mod trace;
 mod trending;
 mod youth;
 
-pub use arm::{ArmRun, BYTES_PER_VIEWER_FIXED, TraceRecord, Tracer};
+pub use arm::{ArmRun, BYTES_PER_VIEWER_FIXED};
 pub use bots::BotRow;
 pub use reduce::Cohort;
+pub use trace::{TraceRecord, Tracer, trace};
 
 use crate::catalog::Catalog;
 use crate::population::Population;
@@ -225,21 +228,4 @@ fn amplification(rows: &mut [TimeRow], baseline: usize) {
             _ => f64::NAN,
         };
     }
-}
-
-/// Runs arm `arm` of `replicate` for `steps` steps and records every recommendation made to
-/// `viewer`, with what lies behind it. The other arms are not needed: with common random
-/// numbers, an arm runs the same alone as beside others.
-pub fn trace(scenario: &Scenario, arm: usize, replicate: u32, viewer: u32, steps: u32) -> Vec<TraceRecord> {
-    let catalog = Catalog::generate(scenario, replicate);
-    let population = Population::generate(scenario, replicate);
-    let mut run = ArmRun::new(scenario, &catalog, &population, replicate);
-    let mut tracer = Tracer {
-        viewer,
-        steps,
-        records: Vec::new(),
-    };
-    let mut rows = Vec::new();
-    run.run(arm, &mut rows, &|_| {}, Some(&mut tracer));
-    tracer.records
 }

@@ -8,7 +8,7 @@ use super::reduce::PlatformView;
 use super::trending::TrendingRank;
 use crate::catalog::{Catalog, ItemIdx};
 use crate::recommender::kernel::TopicBlocks;
-use crate::recommender::{Ranked, profile};
+use crate::recommender::{Ranked, Shared, profile};
 use crate::scenario::{Retrieval, Scenario};
 use rayon::prelude::*;
 
@@ -110,6 +110,23 @@ impl Global {
             total_impressions: self.total_impressions,
             group_impressions: &self.group_impressions,
             group_visible: &self.group_visible,
+        }
+    }
+
+    /// What every viewer's recommendation reads of the platform during `step`.
+    pub fn shared<'a>(&'a self, catalog: &'a Catalog, scenario: &'a Scenario, step: u32) -> Shared<'a> {
+        Shared {
+            catalog,
+            step,
+            n_visible: self.n_visible,
+            topic_visible: &self.topic_visible,
+            ranked: &self.ranked,
+            trend: &self.trend,
+            impressions: &self.impressions,
+            trending: &self.trending,
+            config: &scenario.recommender,
+            feed: &scenario.feed,
+            blocks: self.blocks.as_ref(),
         }
     }
 
