@@ -1,11 +1,12 @@
-//! One viewer's step, as named phases run in a fixed order (`docs/model.md` §9, "One step"):
+//! One viewer's step, as named phases run in a fixed order (`docs/model.md` §8e):
 //!
 //! 1. **admit**: the protections before the impression (a profile reset; a minor's curfew or
 //!    daily limit may end the day);
 //! 2. **pick**: the policy for this viewer (after a switch, the other one), a `slots` boost,
 //!    the policy's recommendation, and the protections' replacement of a refused item;
 //! 3. **respond**: the viewer model, then the overrides in this order: an audit bot's script,
-//!    the hard caps (a minor's daily limit), a coordinated account's sharing;
+//!    a coordinated account's sharing, and last the hard caps (a minor's daily limit), so no
+//!    override can undo a cap;
 //! 4. **record**: the traced viewer's impression, for `explain`;
 //! 5. **learn**: the history ring, the viewer's update, the day model, the platform's profile;
 //! 6. **measure**: the impression's counters and the window's metrics;
@@ -326,11 +327,6 @@ impl StepContext<'_> {
         if let Some(plan) = p.bots.and_then(|b| b.plan(id)) {
             plan.respond(self.params, v.state.clock, item, &mut response, &mut rng);
         }
-        let mut at_night = false;
-        if let Some(y) = p.youth {
-            y.cut_at_limit(self.params, v.state, item.duration, &mut response);
-            at_night = y.day.as_ref().is_some_and(|d| d.at_night(v.state));
-        }
         let in_target = p.measured.is_some_and(|t| t.contains(item_idx));
         // Coordinated accounts watch target items to the end, like and share them.
         let shared = v.state.coordinated && in_target;
@@ -339,6 +335,12 @@ impl StepContext<'_> {
             response.seconds = item.duration;
             response.skipped = false;
             response.liked = true;
+        }
+        let mut at_night = false;
+        if let Some(y) = p.youth {
+            // Last: a cap holds whatever came before it.
+            y.cut_at_limit(self.params, v.state, item.duration, &mut response);
+            at_night = y.day.as_ref().is_some_and(|d| d.at_night(v.state));
         }
         let seen = Seen {
             trusted,

@@ -112,6 +112,46 @@ protections = {{ minor_daily_minutes = {limit} }}
     assert!(max(&minutes) > limit - 0.05, "{}", max(&minutes));
 }
 
+/// Regression (issue 13): a coordinated account's sharing set a minor's watch fraction back to
+/// 1 after the daily limit had cut it, so coordinated minors went past the limit (199 of 200,
+/// up to 4.87 minutes against 2). The limit is the last override of a response.
+#[test]
+fn a_coordinated_minor_stays_within_the_daily_limit() {
+    let ws = Workspace::empty();
+    let limit = 2.0;
+    let text = minors_scenario(
+        "days = 1",
+        &format!(
+            r#"protections = {{ minor_daily_minutes = {limit} }}
+coordinated = {{ share = 1.0 }}
+
+[target]
+stance_min = -1.0
+stance_max = 1.0
+"#
+        ),
+    );
+    let out = ws.run_ok(&ws.write("coordinated.toml", &text), "out", &["--per-user"]);
+    let users = Table::read(&out.join("users.csv"));
+    let minutes: Vec<f64> = users
+        .rows
+        .iter()
+        .filter(|r| users.text(r, "minor") == "1")
+        .map(|r| users.num(r, "minutes").unwrap())
+        .collect();
+    assert!(minutes.len() > 50, "{} minors", minutes.len());
+    assert!(
+        max(&minutes) <= limit + 1e-3,
+        "a coordinated minor used {} minutes",
+        max(&minutes)
+    );
+    assert!(
+        max(&minutes) > limit - 0.05,
+        "the limit did not bind: {}",
+        max(&minutes)
+    );
+}
+
 #[test]
 fn the_sensitive_cap_holds_in_every_window() {
     let ws = Workspace::empty();
