@@ -9,10 +9,10 @@
 
 use super::bots::{BotLog, BotRow, Bots};
 use super::platform::{Global, NONE, Outcome};
+use super::protections::Protections;
 use super::reduce::{Cohort, Reducer};
 use super::step::{Policies, StepContext, StepStreams, Viewer};
 use super::trace::Tracer;
-use super::youth::{Protections, Youth};
 use super::{PROGRESS_UNITS, TimeRow, UserRow};
 use crate::boost::{Boost, TargetSet};
 use crate::catalog::Catalog;
@@ -185,7 +185,7 @@ impl<'a> ArmRun<'a> {
             switch: plan.switch.as_ref().map(|(p, at, _)| (p.as_ref(), *at)),
             boosts: &plan.boosts,
             measured: plan.measured.as_ref(),
-            youth: plan.youth.as_ref(),
+            protections: plan.protections.as_ref(),
             bots: bots.as_ref(),
         };
         let viewer_steps = self.steps(arm, &policies, plan.half_life, rows, progress, tracer);
@@ -212,7 +212,7 @@ impl<'a> ArmRun<'a> {
             }
             cohorts.extend([Cohort::Coordinated, Cohort::Organic]);
         }
-        if let Some(y) = &plan.youth {
+        if let Some(y) = &plan.protections {
             y.place_first_days(&mut self.viewers);
             Protections::mark_resets(config.protections.as_ref(), &mut self.viewers, seed, replicate);
             cohorts.extend(Cohort::youth(&self.viewers));
@@ -432,7 +432,7 @@ struct ArmPlan {
     /// The target `boosted_share` measures.
     measured: Option<TargetSet>,
     /// The day model and the arm's protections (scenarios that use them).
-    youth: Option<Youth>,
+    protections: Option<Protections>,
     /// Half-life of the trending counter, in steps.
     half_life: f64,
 }
@@ -456,7 +456,7 @@ impl ArmPlan {
                 .map(|b| Boost::new(b, target, scenario, catalog, replicate))
                 .collect(),
             measured: target.map(|t| TargetSet::new(t, scenario, catalog, replicate)),
-            youth: Youth::new(scenario, arm, replicate),
+            protections: Protections::new(scenario, arm, replicate),
             half_life: config
                 .policy
                 .trending_half_life()

@@ -8,13 +8,14 @@
 
 mod arm;
 mod bots;
+mod day;
 mod exposure;
 mod platform;
+mod protections;
 mod reduce;
 mod step;
 mod trace;
 mod trending;
-mod youth;
 
 pub use arm::{ArmRun, BYTES_PER_VIEWER_FIXED};
 pub use bots::BotRow;

@@ -18,8 +18,8 @@
 
 use super::bots::Bots;
 use super::platform::Outcome;
+use super::protections::Protections;
 use super::trace::TraceRecord;
-use super::youth::Youth;
 use crate::boost::{Boost, BoostView, MAX_BOOSTS, TargetSet};
 use crate::catalog::{Item, ItemIdx};
 use crate::metrics::{self, EntropyTable, ViewerMetrics};
@@ -95,7 +95,7 @@ pub(super) struct Policies<'p> {
     pub boosts: &'p [Boost],
     pub measured: Option<&'p TargetSet>,
     /// The day model and the arm's protections (scenarios that use them).
-    pub youth: Option<&'p Youth>,
+    pub protections: Option<&'p Protections>,
     pub bots: Option<&'p Bots>,
 }
 
@@ -165,7 +165,7 @@ impl StepContext<'_> {
         let mut trace = (self.traced == Some(id)).then(Trace::default);
         let Some(pick) = self.pick(id, v, scratch, trace.as_mut()) else {
             // Nothing the protections allow is visible: the feed is empty, the day is over.
-            let y = self.policies.youth.expect("only protections refuse items");
+            let y = self.policies.protections.expect("only protections refuse items");
             y.nothing_to_show(self.params, id, v.state, v.satiation);
             return Outcome::NOTHING;
         };
@@ -183,7 +183,7 @@ impl StepContext<'_> {
     /// may see nothing now.
     #[inline]
     fn admit(&self, id: u32, v: &mut Viewer) -> bool {
-        match self.policies.youth {
+        match self.policies.protections {
             Some(y) => y.before(
                 self.params,
                 self.shared.config,
@@ -230,7 +230,7 @@ impl StepContext<'_> {
                 policy.recommend(self.shared, &view, &mut rng, scratch, trace)
             }
         };
-        let (item, source) = match p.youth {
+        let (item, source) = match p.protections {
             // A recommendation the protections refuse is replaced by an allowed item.
             Some(y) if !view.allow.allows(item) => (
                 y.replacement(
@@ -274,7 +274,7 @@ impl StepContext<'_> {
                 items: &self.shared.catalog.items,
                 impressions: self.shared.impressions,
             },
-            allow: match self.policies.youth {
+            allow: match self.policies.protections {
                 Some(y) => y.allow(
                     &self.shared.catalog.items,
                     v.state.minor,
@@ -337,7 +337,7 @@ impl StepContext<'_> {
             response.liked = true;
         }
         let mut at_night = false;
-        if let Some(y) = p.youth {
+        if let Some(y) = p.protections {
             // Last: a cap holds whatever came before it.
             y.cut_at_limit(self.params, v.state, item.duration, &mut response);
             at_night = y.day.as_ref().is_some_and(|d| d.at_night(v.state));
@@ -390,7 +390,7 @@ impl StepContext<'_> {
             item,
             response,
         );
-        let signal = match self.policies.youth {
+        let signal = match self.policies.protections {
             Some(y) => {
                 y.after(id, v.state, days_before, sessions_before);
                 y.signal(self.shared.config, self.params, response)
@@ -470,7 +470,7 @@ impl StepContext<'_> {
             profile_error: metrics::total_variation(&believed[..k], v.interests) as f32,
             window_sensitive: self
                 .policies
-                .youth
+                .protections
                 .map_or(0.0, |y| y.sensitive_share(topic_counts, n as u32)),
         }
     }

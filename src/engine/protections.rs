@@ -1,74 +1,20 @@
-//! Minors, protections and the time of day in the step loop: where in the day a viewer's use
-//! falls, and what an arm's `[arms.protections]` do before, during and after an impression
-//! (`docs/model.md` §8c). Nothing here runs for a scenario without these features, so such a
-//! scenario computes exactly what it computed before they existed.
+//! An arm's protections in the step loop (`docs/model.md` §8c): what `[arms.rules]`
+//! do before, during and after an impression (a profile reset, a minor's curfew and daily
+//! limit, the sensitive cap, the educational feed, explicit feedback), with the day model
+//! they and the day's sessions read. Nothing here runs for a scenario without the features of
+//! §8c, so such a scenario computes exactly what it computed before they existed.
 
+use super::day::DayModel;
 use crate::catalog::{Catalog, EDUCATIONAL, ItemIdx, SENSITIVE};
 use crate::recommender::{Allow, profile};
 use crate::rng::{Purpose, once, stream};
-use crate::scenario::{DayConfig, ProtectionsConfig, RecommenderConfig, Scenario, in_hours};
+use crate::scenario::{ProtectionsConfig, RecommenderConfig, Scenario, in_hours};
 use crate::viewer::{self, Response, ViewerParams, ViewerState};
 use rand::RngExt;
 
-const DAY_SECONDS: f32 = 86_400.0;
-
-/// When in the day viewers use the app.
-#[derive(Debug, Clone)]
-pub(super) struct DayModel {
-    /// Cumulative start-hour weights: adults, then minors.
-    cdf: [Vec<f64>; 2],
-    /// Seconds between two sessions of a day.
-    gap: f32,
-    /// The night, for `night_share`: start and end hours.
-    night: (f64, f64),
-}
-
-impl DayModel {
-    pub fn new(cfg: &DayConfig) -> DayModel {
-        let cumulative = |w: &[f64]| {
-            w.iter()
-                .scan(0.0, |sum, &x| {
-                    *sum += x;
-                    Some(*sum)
-                })
-                .collect()
-        };
-        DayModel {
-            cdf: [
-                cumulative(&cfg.adult_start_hours),
-                cumulative(&cfg.minor_start_hours),
-            ],
-            gap: (cfg.session_gap_minutes * 60.0) as f32,
-            night: (cfg.night_start_hour, cfg.night_end_hour),
-        }
-    }
-
-    /// Seconds after midnight at which day `day` (from 1) of viewer `id` starts: an hour drawn
-    /// by the weights of the viewer's age group, and a uniform moment within it.
-    pub fn start(&self, seed: u64, replicate: u32, id: u32, day: u16, minor: bool) -> f32 {
-        let mut rng = stream(seed, replicate, u64::from(id), Purpose::Daytime, u64::from(day));
-        let cdf = &self.cdf[usize::from(minor)];
-        let u = rng.random::<f64>() * cdf[cdf.len() - 1];
-        let hour = cdf.partition_point(|&c| c <= u).min(cdf.len() - 1);
-        ((hour as f64 + rng.random::<f64>()) * 3600.0) as f32
-    }
-
-    /// The viewer's hour of the day now, 0 to below 24.
-    #[inline]
-    pub fn hour(state: &ViewerState) -> f64 {
-        (f64::from(state.day_start) + f64::from(state.day_used)).rem_euclid(86_400.0) / 3600.0
-    }
-
-    /// True if the viewer's next impression starts at night.
-    #[inline]
-    pub fn at_night(&self, state: &ViewerState) -> bool {
-        in_hours(Self::hour(state), self.night.0, self.night.1)
-    }
-}
-
-/// An arm's protections, compiled.
+/// The rules of an arm's `[arms.protections]`, compiled.
 #[derive(Debug, Clone, Default)]
-pub(super) struct Protections {
+pub(super) struct Rules {
     /// Most sensitive items in a window of W impressions.
     cap: Option<u32>,
     /// Minors' most seconds of use per day.
@@ -83,12 +29,12 @@ pub(super) struct Protections {
     reset: Option<f32>,
 }
 
-impl Protections {
-    pub fn new(cfg: Option<&ProtectionsConfig>, window: usize) -> Protections {
+impl Rules {
+    pub fn new(cfg: Option<&ProtectionsConfig>, window: usize) -> Rules {
         let Some(cfg) = cfg else {
-            return Protections::default();
+            return Rules::default();
         };
-        Protections {
+        Rules {
             cap: cfg
                 .sensitive_cap
                 .map(|c| (c * window as f64 + 1e-9).floor() as u32),
@@ -102,12 +48,7 @@ impl Protections {
 
     /// Marks the viewers who ask for a reset (the same viewers in every arm with the same
     /// share).
-    pub fn mark_resets(
-        cfg: Option<&ProtectionsConfig>,
-        viewers: &mut [ViewerState],
-        seed: u64,
-        replicate: u32,
-    ) {
+    fn mark_resets(cfg: Option<&ProtectionsConfig>, viewers: &mut [ViewerState], seed: u64, replicate: u32) {
         let Some(share) = cfg.filter(|c| c.reset_minute.is_some()).map(|c| c.reset_share) else {
             return;
         };
@@ -117,20 +58,32 @@ impl Protections {
     }
 }
 
-/// What the step loop needs of the day model and an arm's protections.
+/// An arm's protections in the step, with the day model they read (a scenario with `[day]`
+/// and no protections has empty rules and a day model).
 #[derive(Debug, Clone)]
-pub(super) struct Youth {
+pub(super) struct Protections {
     pub day: Option<DayModel>,
-    pub protections: Protections,
+    pub rules: Rules,
     /// Each topic's item flags (sensitive, educational).
     topic_flags: Vec<u8>,
     seed: u64,
     replicate: u32,
 }
 
-impl Youth {
+impl Protections {
+    /// Marks the viewers who ask for a reset under `cfg` (the same viewers in every arm with
+    /// the same share).
+    pub fn mark_resets(
+        cfg: Option<&ProtectionsConfig>,
+        viewers: &mut [ViewerState],
+        seed: u64,
+        replicate: u32,
+    ) {
+        Rules::mark_resets(cfg, viewers, seed, replicate);
+    }
+
     /// For arm `arm` of the scenario; none when the scenario does not use these features.
-    pub fn new(scenario: &Scenario, arm: usize, replicate: u32) -> Option<Youth> {
+    pub fn new(scenario: &Scenario, arm: usize, replicate: u32) -> Option<Protections> {
         if !scenario.youth_features() {
             return None;
         }
@@ -140,9 +93,9 @@ impl Youth {
             .iter()
             .map(|t| if t.sensitive { SENSITIVE } else { 0 } | if t.educational { EDUCATIONAL } else { 0 })
             .collect();
-        Some(Youth {
+        Some(Protections {
             day: scenario.day_model().map(|d| DayModel::new(&d)),
-            protections: Protections::new(
+            rules: Rules::new(
                 scenario.arms[arm].protections.as_ref(),
                 scenario.metrics.window as usize,
             ),
@@ -175,7 +128,7 @@ impl Youth {
         estimate: &mut [f32],
         counts: &mut [f32],
     ) -> bool {
-        let p = &self.protections;
+        let p = &self.rules;
         if let Some(at) = p.reset
             && state.resets
             && !state.reset_done
@@ -242,7 +195,7 @@ impl Youth {
         minor: bool,
         recent_topics: [&[u16]; 2],
     ) -> Allow<'a> {
-        let p = &self.protections;
+        let p = &self.rules;
         let mut allow = Allow {
             items,
             forbid: 0,
@@ -332,7 +285,7 @@ impl Youth {
     /// A minor's watching cut at the daily limit: the app closes when it is reached.
     #[inline]
     pub fn cut_at_limit(&self, params: &ViewerParams, state: &ViewerState, duration: f32, r: &mut Response) {
-        if let Some(limit) = self.protections.limit
+        if let Some(limit) = self.rules.limit
             && state.minor
         {
             let left = (limit - state.day_used - params.swipe_seconds).max(0.0);
@@ -349,7 +302,7 @@ impl Youth {
     #[inline]
     pub fn signal(&self, config: &RecommenderConfig, params: &ViewerParams, r: &Response) -> f32 {
         let watched = profile::signal(config, r);
-        let w = self.protections.explicit;
+        let w = self.rules.explicit;
         if w == 0.0 {
             return watched;
         }
@@ -364,7 +317,7 @@ impl Youth {
             if state.days != days_before {
                 state.day_start = day.start(self.seed, self.replicate, id, state.days, state.minor);
             } else if state.sessions != sessions_before {
-                state.day_start = (state.day_start + day.gap) % DAY_SECONDS;
+                state.day_start = day.next_session(state.day_start);
             }
         }
     }
@@ -395,8 +348,8 @@ mod tests {
         })
     }
 
-    /// Runs [`Youth::before`] for a minor; returns whether it may see an impression.
-    fn before(s: &Scenario, y: &Youth, v: &mut ViewerState) -> bool {
+    /// Runs [`Protections::before`] for a minor; returns whether it may see an impression.
+    fn before(s: &Scenario, y: &Protections, v: &mut ViewerState) -> bool {
         let p = ViewerParams::new(&s.viewer, s.n_topics(), s.feed.days);
         let k = s.n_topics();
         y.before(
@@ -411,28 +364,13 @@ mod tests {
     }
 
     #[test]
-    fn a_day_starts_within_an_hour_of_positive_weight() {
-        let mut hours = vec![0.0; 24];
-        hours[7] = 1.0;
-        let day = DayConfig {
-            minor_start_hours: hours,
-            ..DayConfig::default()
-        };
-        let model = DayModel::new(&day);
-        for id in 0..50 {
-            let start = model.start(1, 0, id, 1, true);
-            assert!((7.0 * 3600.0..8.0 * 3600.0).contains(&start), "{start}");
-        }
-    }
-
-    #[test]
     fn the_curfew_ends_a_minors_day_and_moves_a_start_past_it() {
         let s = scenario(ProtectionsConfig {
             minor_curfew_start: Some(22.0),
             minor_curfew_end: Some(6.0),
             ..ProtectionsConfig::default()
         });
-        let y = Youth::new(&s, 0, 0).expect("protections use the day model");
+        let y = Protections::new(&s, 0, 0).expect("protections use the day model");
         // In use since 21:00, now 22:30: the day ends and the next one starts outside it.
         let mut v = minor();
         v.day_start = 21.0 * 3600.0;
@@ -459,7 +397,7 @@ mod tests {
             minor_daily_minutes: Some(40.0),
             ..ProtectionsConfig::default()
         });
-        let y = Youth::new(&s, 0, 0).unwrap();
+        let y = Protections::new(&s, 0, 0).unwrap();
         let p = ViewerParams::new(&s.viewer, s.n_topics(), s.feed.days);
         let mut v = minor();
         v.day_used = 2390.0;
@@ -492,7 +430,7 @@ mod tests {
             reset_share: 1.0,
             ..ProtectionsConfig::default()
         });
-        let y = Youth::new(&s, 0, 0).unwrap();
+        let y = Protections::new(&s, 0, 0).unwrap();
         let p = ViewerParams::new(&s.viewer, s.n_topics(), s.feed.days);
         let k = s.n_topics();
         let (mut estimate, mut counts) = (vec![0.9; k], vec![4.0; k]);
@@ -516,7 +454,7 @@ mod tests {
     #[test]
     fn the_cap_counts_whole_items_of_the_window() {
         let cap = |c: f64| {
-            let p = Protections::new(
+            let p = Rules::new(
                 Some(&ProtectionsConfig {
                     sensitive_cap: Some(c),
                     ..ProtectionsConfig::default()
