@@ -507,6 +507,41 @@ mod tests {
         );
     }
 
+    /// The sections are checked in the file's order (the vulnerable shares, with the rest of
+    /// `youth`, last): with mistakes in every section from the k-th on, the k-th is reported.
+    #[test]
+    fn first_mistake_in_file_order_is_reported() {
+        // The key a mistake is reported under, and how to make it.
+        type Mistake = (&'static str, fn(&mut Scenario));
+        let mistakes: [Mistake; 12] = [
+            ("scenario.replicates", |s| s.scenario.replicates = 0),
+            ("catalog.items", |s| s.catalog.items = 0),
+            ("catalog.topics.0.share", |s| s.catalog.topics[0].share = 0.0),
+            ("catalog.groups.0.share", |s| s.catalog.groups[0].share = 0.0),
+            ("population.users", |s| s.population.users = 0),
+            ("viewer.drift_rate", |s| s.viewer.drift_rate = 2.0),
+            ("recommender.trending_pool", |s| s.recommender.trending_pool = 0),
+            ("feed.top_topics", |s| s.feed.top_topics = 999),
+            ("metrics.window", |s| s.metrics.window = 0),
+            ("arms.0.name", |s| s.arms[0].name = String::new()),
+            ("arms.1.policy.exploration", |s| {
+                s.arms[1].policy =
+                    PolicyConfig::Engagement(super::super::EngagementConfig { exploration: 2.0 })
+            }),
+            ("population.vulnerable_minor_share", |s| {
+                s.population.vulnerable_minor_share = 2.0
+            }),
+        ];
+        for (first, (key, _)) in mistakes.iter().enumerate() {
+            let mut s = Scenario::default();
+            for (_, make) in &mistakes[first..] {
+                make(&mut s);
+            }
+            let err = s.validate().expect_err("scenario should be refused");
+            assert_eq!(&err.key, key, "{err}");
+        }
+    }
+
     #[test]
     fn message_names_rule_and_value() {
         let mut s = Scenario::default();
