@@ -5,12 +5,13 @@
 
 use super::run::{Provenance, charts, check_out, cut_short, run_dir_files, thread_pool, write_dir};
 use super::{Failure, SweepArgs, progress_bar};
+use indicatif::ProgressBar;
 use rabbithole::engine::{self, RunOptions};
 use rabbithole::output;
 use rabbithole::scenario::{self, Scenario, ScenarioError};
 use rabbithole::shard::ShardRecord;
 use rabbithole::sweep::{self, Grid, PointRecord, SweepManifest, SweepShardRecord};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::{Instant, SystemTime};
 
 /// A point that does not load, blamed on its `--grid` value where the value is the fault.
@@ -29,9 +30,25 @@ fn now() -> String {
     humantime::format_rfc3339_seconds(SystemTime::now()).to_string()
 }
 
-pub(crate) fn sweep(args: SweepArgs) -> Result<(), Failure> {
-    let started = Instant::now();
-    let start_time = now();
+/// The sweep as planned, before anything runs: every point loaded and validated, and the
+/// replicates of each point that this shard runs.
+struct Plan {
+    grid: Grid,
+    /// The scenario with `--set` but no grid values, recorded in `sweep.json`.
+    base: Scenario,
+    points: Vec<Vec<usize>>,
+    scenarios: Vec<Scenario>,
+    /// Each point's directory name and grid values.
+    records: Vec<PointRecord>,
+    /// (point, replicate) units in the whole sweep, over every shard.
+    n_units: u64,
+    /// The replicates of each point this shard runs (all of them without `--shard`).
+    mine: Vec<Vec<u32>>,
+}
+
+/// Parses the grid and loads every point; a bad point or a `--shard` with more shards than
+/// units is refused here, before the sweep directory is touched.
+fn plan(args: &SweepArgs) -> Result<Plan, Failure> {
     let grid = Grid::parse(&args.grid).map_err(|e| Failure::Input(e.to_string()))?;
     let base = scenario::load(&args.scenario, &args.set).map_err(|e| Failure::Input(e.to_string()))?;
     let points = grid.points();
@@ -56,22 +73,6 @@ pub(crate) fn sweep(args: SweepArgs) -> Result<(), Failure> {
         )));
     }
     let mine = sweep::shard_replicates(&replicates, args.shard);
-    let out = args.out.clone().unwrap_or_else(|| {
-        let mut name = format!("{}-sweep", base.scenario.name);
-        if let Some(shard) = args.shard {
-            name.push_str(&format!(".shard-{}-of-{}", shard.index(), shard.count()));
-        }
-        Path::new("results").join(name)
-    });
-    check_out(&out, args.force)?;
-    let (pool, threads) = thread_pool(args.threads)?;
-
-    let units: u64 = scenarios
-        .iter()
-        .zip(&mine)
-        .map(|(s, r)| r.len() as u64 * s.arms.len() as u64 * engine::PROGRESS_UNITS)
-        .sum();
-    let bar = progress_bar(units, args.quiet);
     let records: Vec<PointRecord> = points
         .iter()
         .zip(&dirs)
@@ -84,33 +85,81 @@ pub(crate) fn sweep(args: SweepArgs) -> Result<(), Failure> {
                 .collect(),
         })
         .collect();
-    let mut files: Vec<(String, Vec<u8>)> = Vec::new();
-    let mut summaries: Vec<(&PointRecord, Vec<u8>)> = Vec::new();
-    let mut warnings = Vec::new();
-    let mut tables = String::new();
-    for ((scenario, record), reps) in scenarios.iter().zip(&records).zip(&mine) {
-        if reps.is_empty() {
-            continue;
+    Ok(Plan {
+        grid,
+        base,
+        points,
+        scenarios,
+        records,
+        n_units,
+        mine,
+    })
+}
+
+/// `--out`, or `results/<name>-sweep` with the shard in the name.
+fn out_dir(args: &SweepArgs, base: &Scenario) -> PathBuf {
+    args.out.clone().unwrap_or_else(|| {
+        let mut name = format!("{}-sweep", base.scenario.name);
+        if let Some(shard) = args.shard {
+            name.push_str(&format!(".shard-{}-of-{}", shard.index(), shard.count()));
         }
-        bar.set_message(record.dir.clone());
+        Path::new("results").join(name)
+    })
+}
+
+/// What the points run so far leave for the sweep directory and the terminal.
+#[derive(Default)]
+struct Outputs<'a> {
+    /// Every file of the sweep directory, with its path inside it.
+    files: Vec<(String, Vec<u8>)>,
+    /// Each point's `summary.csv`, for `sweep.csv`.
+    summaries: Vec<(&'a PointRecord, Vec<u8>)>,
+    warnings: Vec<String>,
+    /// Each point's headline table, printed at the end.
+    tables: String,
+}
+
+/// What every point runs with.
+struct Runner<'a> {
+    args: &'a SweepArgs,
+    pool: &'a rayon::ThreadPool,
+    threads: usize,
+    bar: &'a ProgressBar,
+}
+
+impl Runner<'_> {
+    /// Runs the replicates `reps` of one point and files its run directory under `record.dir`.
+    fn point<'a>(
+        &self,
+        scenario: &Scenario,
+        record: &'a PointRecord,
+        reps: &[u32],
+        outputs: &mut Outputs<'a>,
+    ) -> Result<(), Failure> {
+        let args = self.args;
+        self.bar.set_message(record.dir.clone());
         let point_started = Instant::now();
         let point_start_time = now();
         let options = RunOptions {
             per_user: args.per_user,
-            replicates: args.shard.is_some().then(|| reps.clone()),
+            replicates: args.shard.is_some().then(|| reps.to_vec()),
         };
-        let results = pool.install(|| engine::run(scenario, &options, &|n| bar.inc(n)));
+        let results = self
+            .pool
+            .install(|| engine::run(scenario, &options, &|n| self.bar.inc(n)));
         if let Some(warning) = cut_short(scenario, &results) {
-            warnings.push(format!("{}: {warning}", record.dir));
+            outputs.warnings.push(format!("{}: {warning}", record.dir));
         }
-        tables.push_str(&format!("{}\n{}", record.dir, output::headline_table(&results)));
+        outputs
+            .tables
+            .push_str(&format!("{}\n{}", record.dir, output::headline_table(&results)));
         let provenance = Provenance {
             scenario_file: args.scenario.clone(),
-            threads,
+            threads: self.threads,
             start_time: point_start_time,
             wall_seconds: point_started.elapsed().as_secs_f64(),
             per_user: args.per_user,
-            shard: args.shard.map(|shard| ShardRecord::new(shard, reps.clone())),
+            shard: args.shard.map(|shard| ShardRecord::new(shard, reps.to_vec())),
         };
         let mut point_files = run_dir_files(scenario, &results, provenance);
         if !args.no_plot {
@@ -118,18 +167,80 @@ pub(crate) fn sweep(args: SweepArgs) -> Result<(), Failure> {
         }
         for (name, bytes) in point_files {
             if name == "summary.csv" {
-                summaries.push((record, bytes.clone()));
+                outputs.summaries.push((record, bytes.clone()));
             }
-            files.push((format!("{}/{name}", record.dir), bytes));
+            outputs.files.push((format!("{}/{name}", record.dir), bytes));
+        }
+        Ok(())
+    }
+}
+
+pub(crate) fn sweep(args: SweepArgs) -> Result<(), Failure> {
+    let started = Instant::now();
+    let start_time = now();
+    let plan = plan(&args)?;
+    let out = out_dir(&args, &plan.base);
+    check_out(&out, args.force)?;
+    let (pool, threads) = thread_pool(args.threads)?;
+
+    let units: u64 = plan
+        .scenarios
+        .iter()
+        .zip(&plan.mine)
+        .map(|(s, r)| r.len() as u64 * s.arms.len() as u64 * engine::PROGRESS_UNITS)
+        .sum();
+    let bar = progress_bar(units, args.quiet);
+    let runner = Runner {
+        args: &args,
+        pool: &pool,
+        threads,
+        bar: &bar,
+    };
+    let mut outputs = Outputs::default();
+    for ((scenario, record), reps) in plan.scenarios.iter().zip(&plan.records).zip(&plan.mine) {
+        if !reps.is_empty() {
+            runner.point(scenario, record, reps, &mut outputs)?;
         }
     }
     bar.finish_and_clear();
 
+    let n_points = outputs.summaries.len();
+    let mut files = outputs.files;
+    files.extend(sweep_files(
+        &args,
+        &plan,
+        &outputs.summaries,
+        threads,
+        start_time,
+        started,
+    ));
+    write_dir(&out, files, args.force)?;
+    for warning in outputs.warnings {
+        eprintln!("warning: {warning}");
+    }
+    if !args.quiet {
+        print!("{}", outputs.tables);
+        report(&args, &plan, n_points, started, &out);
+    }
+    Ok(())
+}
+
+/// `sweep.csv` (not for a shard) and `sweep.json`, which lists the files and point
+/// directories written.
+fn sweep_files(
+    args: &SweepArgs,
+    plan: &Plan,
+    summaries: &[(&PointRecord, Vec<u8>)],
+    threads: usize,
+    start_time: String,
+    started: Instant,
+) -> Vec<(String, Vec<u8>)> {
+    let mut files = Vec::new();
     let mut names = Vec::new();
     // A shard's summaries cover only its replicates: sweep.csv comes with the merge.
     if args.shard.is_none() {
         let table: Vec<(&PointRecord, &[u8])> = summaries.iter().map(|(p, b)| (*p, b.as_slice())).collect();
-        let keys: Vec<String> = grid.axes.iter().map(|a| a.key.clone()).collect();
+        let keys: Vec<String> = plan.grid.axes.iter().map(|a| a.key.clone()).collect();
         let csv = sweep::sweep_csv(&keys, &table).expect("summaries written by this run parse");
         files.push(("sweep.csv".to_string(), csv));
         names.push("sweep.csv".to_string());
@@ -145,36 +256,33 @@ pub(crate) fn sweep(args: SweepArgs) -> Result<(), Failure> {
         start_time,
         wall_seconds: started.elapsed().as_secs_f64(),
         command_line: std::env::args().collect(),
-        grid: grid.axes.clone(),
-        points: records.clone(),
+        grid: plan.grid.axes.clone(),
+        points: plan.records.clone(),
         shard: args.shard.map(|s| SweepShardRecord {
             index: s.index(),
             count: s.count(),
         }),
         files: names,
-        scenario: base,
+        scenario: plan.base.clone(),
     };
     files.push(("sweep.json".to_string(), output::json_file(&manifest)));
-    let n_points = summaries.len();
-    write_dir(&out, files, args.force)?;
-    for warning in warnings {
-        eprintln!("warning: {warning}");
-    }
-    if !args.quiet {
-        print!("{tables}");
-        let of = match args.shard {
-            Some(shard) => format!(
-                " (shard {shard}: {} of {n_units} units)",
-                mine.iter().map(Vec::len).sum::<usize>()
-            ),
-            None => String::new(),
-        };
-        println!(
-            "{n_points} of {} points in {:.1} s{of}; results in {}",
-            points.len(),
-            started.elapsed().as_secs_f64(),
-            out.display()
-        );
-    }
-    Ok(())
+    files
+}
+
+/// The closing line: points run, time taken, and for a shard its share of the units.
+fn report(args: &SweepArgs, plan: &Plan, n_points: usize, started: Instant, out: &Path) {
+    let of = match args.shard {
+        Some(shard) => format!(
+            " (shard {shard}: {} of {} units)",
+            plan.mine.iter().map(Vec::len).sum::<usize>(),
+            plan.n_units
+        ),
+        None => String::new(),
+    };
+    println!(
+        "{n_points} of {} points in {:.1} s{of}; results in {}",
+        plan.points.len(),
+        started.elapsed().as_secs_f64(),
+        out.display()
+    );
 }

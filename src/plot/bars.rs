@@ -5,6 +5,7 @@
 
 use super::data::{ALL, Estimate, Run};
 use super::style::{self, Area, Frame, Swatch, arm_colour, font};
+use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 
 /// One bar: an arm's estimate, in the unit of the chart.
@@ -29,6 +30,9 @@ pub struct YAxis<'a> {
     pub rule: Option<f64>,
 }
 
+/// The chart bars are drawn on: clusters at 0.5, 1.5, … on x, the chart's unit on y.
+type BarChart<'a, 'b> = ChartContext<'a, SVGBackend<'b>, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
+
 /// Draws `clusters` in `area`; `x_desc` names what the clusters are.
 pub fn draw(area: &Area<'_>, clusters: &[Cluster], x_desc: &str, y: &YAxis<'_>) {
     let top = clusters
@@ -43,6 +47,48 @@ pub fn draw(area: &Area<'_>, clusters: &[Cluster], x_desc: &str, y: &YAxis<'_>) 
     let stagger = clusters
         .iter()
         .any(|c| f64::from(style::text_width(&c.label, 14.0)) > slot - 6.0);
+    let mut chart = bar_axes(area, n, top, stagger, x_desc, y);
+    let base = area.get_base_pixel();
+    for (i, cluster) in clusters.iter().enumerate() {
+        // Bars are as wide in every cluster, and centred in theirs.
+        let slot = 0.76 / widest;
+        let left = i as f64 + 0.5 - slot * cluster.bars.len() as f64 / 2.0;
+        for (j, bar) in cluster.bars.iter().enumerate() {
+            let x0 = left + j as f64 * slot + 0.08 * slot;
+            let x1 = left + (j + 1) as f64 * slot - 0.08 * slot;
+            draw_bar(&chart, area, (x0, x1), bar, y);
+        }
+        let (px, py) = chart.backend_coord(&(i as f64 + 0.5, 0.0));
+        let row = if stagger { 18 * (i as i32 % 2) } else { 0 };
+        style::draw_centred(
+            area,
+            &cluster.label,
+            (px - base.0, py + 8 + row - base.1),
+            &font(14.0),
+        );
+    }
+    if let Some(r) = y.rule {
+        chart
+            .draw_series(DashedLineSeries::new(
+                vec![(0.0, r), (n, r)],
+                8,
+                5,
+                style::INK.stroke_width(1),
+            ))
+            .expect(style::DRAW);
+    }
+}
+
+/// The axes of a bar chart with `n` clusters and values up to `top`: no x ticks (the
+/// clusters are labelled by `draw`), and room for two rows of labels when they `stagger`.
+fn bar_axes<'a, 'b>(
+    area: &'a Area<'b>,
+    n: f64,
+    top: f64,
+    stagger: bool,
+    x_desc: &str,
+    y: &YAxis<'_>,
+) -> BarChart<'a, 'b> {
     let mut chart = ChartBuilder::on(area)
         .margin_left(12)
         .margin_right(28)
@@ -67,76 +113,59 @@ pub fn draw(area: &Area<'_>, clusters: &[Cluster], x_desc: &str, y: &YAxis<'_>) 
         .axis_style(style::MUTED)
         .draw()
         .expect(style::DRAW);
-    let base = area.get_base_pixel();
-    for (i, cluster) in clusters.iter().enumerate() {
-        // Bars are as wide in every cluster, and centred in theirs.
-        let slot = 0.76 / widest;
-        let left = i as f64 + 0.5 - slot * cluster.bars.len() as f64 / 2.0;
-        for (j, bar) in cluster.bars.iter().enumerate() {
-            let x0 = left + j as f64 * slot + 0.08 * slot;
-            let x1 = left + (j + 1) as f64 * slot - 0.08 * slot;
-            let mid = (x0 + x1) / 2.0;
-            let e = bar.estimate;
-            chart
-                .plotting_area()
-                .draw(&Rectangle::new(
-                    [(x0, 0.0), (x1, e.mean)],
-                    bar.colour.mix(0.85).filled(),
-                ))
-                .expect(style::DRAW);
-            // An outline, so light colours (the palette's yellow) still read on white.
-            chart
-                .plotting_area()
-                .draw(&Rectangle::new(
-                    [(x0, 0.0), (x1, e.mean)],
-                    bar.colour.stroke_width(1),
-                ))
-                .expect(style::DRAW);
-            if e.interval.is_some() {
-                let cap = (x1 - x0) / 4.0;
-                // Ink over a white halo, so whiskers show on dark bars too.
-                let halo = WHITE.stroke_width(4);
-                let ink = style::INK.stroke_width(2);
-                for path in [
-                    vec![(mid, e.lo()), (mid, e.hi())],
-                    vec![(mid - cap, e.lo()), (mid + cap, e.lo())],
-                    vec![(mid - cap, e.hi()), (mid + cap, e.hi())],
-                ] {
-                    for stroke in [halo, ink] {
-                        chart
-                            .plotting_area()
-                            .draw(&PathElement::new(path.clone(), stroke))
-                            .expect(style::DRAW);
-                    }
-                }
-            }
-            // The value above the bar, where the bar is wide enough to carry it.
-            let text = (y.value)(e.mean);
-            let (px0, _) = chart.backend_coord(&(x0, 0.0));
-            let (px1, py) = chart.backend_coord(&(x1, e.hi()));
-            if px1 - px0 >= style::text_width(&text, 12.0) {
-                let pos = ((px0 + px1) / 2 - base.0, py - 18 - base.1);
-                style::draw_centred(area, &text, pos, &font(12.0));
-            }
-        }
-        let (px, py) = chart.backend_coord(&(i as f64 + 0.5, 0.0));
-        let row = if stagger { 18 * (i as i32 % 2) } else { 0 };
-        style::draw_centred(
-            area,
-            &cluster.label,
-            (px - base.0, py + 8 + row - base.1),
-            &font(14.0),
-        );
+    chart
+}
+
+/// One bar from `x0` to `x1`: its body, its interval's whiskers and its value above it.
+fn draw_bar(chart: &BarChart<'_, '_>, area: &Area<'_>, (x0, x1): (f64, f64), bar: &Bar, y: &YAxis<'_>) {
+    let e = bar.estimate;
+    chart
+        .plotting_area()
+        .draw(&Rectangle::new(
+            [(x0, 0.0), (x1, e.mean)],
+            bar.colour.mix(0.85).filled(),
+        ))
+        .expect(style::DRAW);
+    // An outline, so light colours (the palette's yellow) still read on white.
+    chart
+        .plotting_area()
+        .draw(&Rectangle::new(
+            [(x0, 0.0), (x1, e.mean)],
+            bar.colour.stroke_width(1),
+        ))
+        .expect(style::DRAW);
+    if e.interval.is_some() {
+        draw_whiskers(chart, (x0, x1), e);
     }
-    if let Some(r) = y.rule {
-        chart
-            .draw_series(DashedLineSeries::new(
-                vec![(0.0, r), (n, r)],
-                8,
-                5,
-                style::INK.stroke_width(1),
-            ))
-            .expect(style::DRAW);
+    // The value above the bar, where the bar is wide enough to carry it.
+    let text = (y.value)(e.mean);
+    let (px0, _) = chart.backend_coord(&(x0, 0.0));
+    let (px1, py) = chart.backend_coord(&(x1, e.hi()));
+    if px1 - px0 >= style::text_width(&text, 12.0) {
+        let base = area.get_base_pixel();
+        let pos = ((px0 + px1) / 2 - base.0, py - 18 - base.1);
+        style::draw_centred(area, &text, pos, &font(12.0));
+    }
+}
+
+/// The 95 % interval of a bar from `x0` to `x1`: a line from low to high, capped at both ends.
+fn draw_whiskers(chart: &BarChart<'_, '_>, (x0, x1): (f64, f64), e: Estimate) {
+    let mid = (x0 + x1) / 2.0;
+    let cap = (x1 - x0) / 4.0;
+    // Ink over a white halo, so whiskers show on dark bars too.
+    let halo = WHITE.stroke_width(4);
+    let ink = style::INK.stroke_width(2);
+    for path in [
+        vec![(mid, e.lo()), (mid, e.hi())],
+        vec![(mid - cap, e.lo()), (mid + cap, e.lo())],
+        vec![(mid - cap, e.hi()), (mid + cap, e.hi())],
+    ] {
+        for stroke in [halo, ink] {
+            chart
+                .plotting_area()
+                .draw(&PathElement::new(path.clone(), stroke))
+                .expect(style::DRAW);
+        }
     }
 }
 

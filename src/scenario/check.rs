@@ -1,7 +1,9 @@
 //! Range checks of a deserialised scenario: every rule names its key, what is allowed and
 //! what was given, so the command line can point at the exact line of the file.
+//! The rules of each section are in `sections` and `youth`; [`Scenario::validate`] here
+//! calls them in the order of the file.
 
-use super::{BoostMode, PolicyConfig, Scenario, TargetConfig};
+use super::{PolicyConfig, Scenario, TargetConfig};
 use std::fmt;
 
 /// A value outside what a key allows.
@@ -61,7 +63,7 @@ impl Checker {
     }
 
     /// A target's conditions; `key` is the dotted path of its table.
-    fn target(&mut self, key: &str, t: &TargetConfig, scenario: &Scenario) {
+    pub(super) fn target(&mut self, key: &str, t: &TargetConfig, scenario: &Scenario) {
         for (n, topic) in t.topics.iter().enumerate() {
             if !scenario.catalog.topics.iter().any(|x| &x.name == topic) {
                 let names: Vec<&str> = scenario.catalog.topics.iter().map(|x| x.name.as_str()).collect();
@@ -93,7 +95,7 @@ impl Checker {
     }
 
     /// A policy's parameters; `key` is the dotted path of its table.
-    fn policy(&mut self, key: &str, policy: &PolicyConfig, blend_allowed: bool) {
+    pub(super) fn policy(&mut self, key: &str, policy: &PolicyConfig, blend_allowed: bool) {
         let k = |field: &str| format!("{key}.{field}");
         match policy {
             PolicyConfig::Engagement(e) => self.probability(&k("exploration"), e.exploration),
@@ -145,268 +147,26 @@ impl Checker {
 
 impl Scenario {
     /// Checks every range and cross-key rule; the first broken one is returned.
+    ///
+    /// The sections are checked in the order of the file, so a scenario with several
+    /// mistakes is always refused for the same one.
     pub fn validate(&self) -> Result<(), Invalid> {
         let mut c = Checker { first: None };
-        let s = &self.scenario;
-        if s.name.is_empty()
-            || !s
-                .name
-                .chars()
-                .all(|ch| ch.is_ascii_alphanumeric() || ch == '_' || ch == '-' || ch == '.')
-            || s.name.starts_with('.')
-        {
-            c.fail(
-                "scenario.name",
-                "must be a non-empty name of letters, digits, '_', '-' or '.' (not starting with '.')",
-                format!("{:?}", s.name),
-            );
-        }
-        c.count("scenario.replicates", s.replicates.into(), 1, 10_000);
-        // TOML integers are signed 64-bit: a larger seed could not be written back.
-        c.count("scenario.seed", s.seed, 0, i64::MAX as u64);
-        if let Some(b) = &s.baseline
-            && !self.arms.iter().any(|a| &a.name == b)
-        {
-            let names: Vec<&str> = self.arms.iter().map(|a| a.name.as_str()).collect();
-            c.fail(
-                "scenario.baseline",
-                format!("must name an arm ({})", names.join(", ")),
-                format!("{b:?}"),
-            );
-        }
-
-        let k = &self.catalog;
-        c.count("catalog.items", k.items.into(), 1, 50_000_000);
-        c.count("catalog.creators", k.creators.into(), 1, 10_000_000);
-        c.range("catalog.arrivals_per_step", k.arrivals_per_step, 0.0, 1e6);
-        if k.arrivals_per_step * f64::from(self.feed.max_steps) > 50e6 {
-            c.fail(
-                "catalog.arrivals_per_step",
-                format!(
-                    "times feed.max_steps ({}) must be at most 50,000,000 items",
-                    self.feed.max_steps
-                ),
-                k.arrivals_per_step,
-            );
-        }
-        c.positive("catalog.duration_median_seconds", k.duration_median_seconds);
-        c.range("catalog.duration_sigma", k.duration_sigma, 0.0, 5.0);
-        c.positive("catalog.duration_min_seconds", k.duration_min_seconds);
-        c.range(
-            "catalog.duration_max_seconds",
-            k.duration_max_seconds,
-            k.duration_min_seconds,
-            86_400.0,
-        );
-        c.positive("catalog.quality_alpha", k.quality_alpha);
-        c.positive("catalog.quality_beta", k.quality_beta);
-        c.range("catalog.stance_noise", k.stance_noise, 0.0, 2.0);
-        c.probability("catalog.off_topic_share", k.off_topic_share);
-        c.count("catalog.topics", k.topics.len() as u64, 2, 256);
-        for (i, t) in k.topics.iter().enumerate() {
-            let key = |f: &str| format!("catalog.topics.{i}.{f}");
-            if t.name.is_empty() {
-                c.fail(key("name"), "must not be empty", "\"\"");
-            }
-            if k.topics[..i].iter().any(|o| o.name == t.name) {
-                c.fail(key("name"), "must be unique", format!("{:?}", t.name));
-            }
-            c.positive(&key("share"), t.share);
-            c.range(&key("stance_mean"), t.stance_mean, -1.0, 1.0);
-            c.range(&key("stance_spread"), t.stance_spread, 0.0, 2.0);
-        }
-        c.count("catalog.groups", k.groups.len() as u64, 1, 64);
-        for (i, g) in k.groups.iter().enumerate() {
-            let key = |f: &str| format!("catalog.groups.{i}.{f}");
-            if g.name.is_empty() || !g.name.chars().all(|ch| ch.is_ascii_alphanumeric() || ch == '_') {
-                c.fail(
-                    key("name"),
-                    "must be a non-empty name of letters, digits or '_'",
-                    format!("{:?}", g.name),
-                );
-            }
-            if k.groups[..i].iter().any(|o| o.name == g.name) {
-                c.fail(key("name"), "must be unique", format!("{:?}", g.name));
-            }
-            c.positive(&key("share"), g.share);
-        }
-
-        let p = &self.population;
-        c.count("population.users", p.users.into(), 1, 100_000_000);
-        c.probability("population.minor_share", p.minor_share);
-        c.range(
-            "population.interest_concentration",
-            p.interest_concentration,
-            1e-3,
-            1e4,
-        );
-        c.range("population.stance_mean", p.stance_mean, -1.0, 1.0);
-        c.range("population.stance_sd", p.stance_sd, 0.0, 2.0);
-        c.range(
-            "population.susceptibility_mean",
-            p.susceptibility_mean,
-            0.0,
-            100.0,
-        );
-        c.range(
-            "population.susceptibility_shape",
-            p.susceptibility_shape,
-            1e-3,
-            1e6,
-        );
-        c.range("population.confidence_bound", p.confidence_bound, 0.0, 2.0);
-        c.positive("population.budget_median_minutes", p.budget_median_minutes);
-        c.range("population.budget_sigma", p.budget_sigma, 0.0, 5.0);
-
-        let v = &self.viewer;
-        for (key, x) in [
-            ("viewer.baseline_logit", v.baseline_logit),
-            ("viewer.interest_weight", v.interest_weight),
-            ("viewer.quality_weight", v.quality_weight),
-            ("viewer.satiation_weight", v.satiation_weight),
-            ("viewer.trust_weight", v.trust_weight),
-            ("viewer.duration_weight", v.duration_weight),
-        ] {
-            c.range(key, x, -20.0, 20.0);
-        }
-        c.positive("viewer.duration_reference_seconds", v.duration_reference_seconds);
-        c.range("viewer.watch_concentration", v.watch_concentration, 0.1, 1e4);
-        c.probability("viewer.skip_below", v.skip_below);
-        c.probability("viewer.like_rate", v.like_rate);
-        c.probability("viewer.follow_rate", v.follow_rate);
-        c.count("viewer.max_follows", v.max_follows.into(), 0, 255);
-        c.range("viewer.satiation_gain", v.satiation_gain, 0.0, 10.0);
-        c.probability("viewer.satiation_decay", v.satiation_decay);
-        c.probability("viewer.session_recovery", v.session_recovery);
-        c.probability("viewer.boredom_decay", v.boredom_decay);
-        if !(v.boredom_threshold > 0.0 && v.boredom_threshold <= 1.0) {
-            c.fail(
-                "viewer.boredom_threshold",
-                "must be greater than 0 and at most 1",
-                v.boredom_threshold,
-            );
-        }
-        c.probability("viewer.return_probability", v.return_probability);
-        c.probability("viewer.drift_rate", v.drift_rate);
-        c.probability("viewer.stance_rate", v.stance_rate);
-        c.range(
-            "viewer.trust_stance_multiplier",
-            v.trust_stance_multiplier,
-            0.0,
-            100.0,
-        );
-        c.range("viewer.swipe_seconds", v.swipe_seconds, 0.0, 600.0);
-
-        let r = &self.recommender;
-        c.range("recommender.profile_prior", r.profile_prior, 1e-3, 1.0);
-        c.range(
-            "recommender.profile_prior_weight",
-            r.profile_prior_weight,
-            0.0,
-            1e6,
-        );
-        c.probability("recommender.learning_rate_min", r.learning_rate_min);
-        c.range("recommender.like_weight", r.like_weight, 0.0, 10.0);
-        c.range("recommender.follow_weight", r.follow_weight, 0.0, 10.0);
-        c.range("recommender.skip_penalty", r.skip_penalty, 0.0, 10.0);
-        c.range("recommender.item_prior_weight", r.item_prior_weight, 0.0, 1e6);
-        c.range("recommender.follow_bonus", r.follow_bonus, 0.0, 100.0);
-        c.positive("recommender.trending_half_life", r.trending_half_life);
-        c.count("recommender.trending_pool", r.trending_pool.into(), 1, 1_000_000);
-
-        let f = &self.feed;
-        c.count("feed.days", f.days.into(), 1, 10_000);
-        if let Some(m) = f.minutes {
-            c.range("feed.minutes", m, 1e-3, 1e7);
-        }
-        c.count("feed.max_steps", f.max_steps.into(), 1, 10_000_000);
-        c.count("feed.topic_candidates", f.topic_candidates.into(), 0, 100_000);
-        c.count("feed.top_topics", f.top_topics.into(), 1, 256);
-        c.count("feed.no_repeat", f.no_repeat.into(), 0, 255);
-        c.count(
-            "feed.trending_candidates",
-            f.trending_candidates.into(),
-            0,
-            100_000,
-        );
-        c.count("feed.explore_candidates", f.explore_candidates.into(), 0, 100_000);
-        if u64::from(f.topic_candidates) + u64::from(f.trending_candidates) + u64::from(f.explore_candidates)
-            == 0
-        {
-            c.fail(
-                "feed.explore_candidates",
-                "must be at least 1 when feed.topic_candidates and feed.trending_candidates are 0",
-                0,
-            );
-        }
-
-        let m = &self.metrics;
-        c.count("metrics.window", m.window.into(), 1, 255);
-        c.range("metrics.rabbit_hole_threshold", m.rabbit_hole_threshold, 0.0, 1.0);
-        c.count("metrics.every", m.every.into(), 1, 10_000_000);
-
-        c.range("metrics.stance_threshold", m.stance_threshold, 0.0, 2.0);
+        c.meta(self);
+        c.catalog(self);
+        c.topics(&self.catalog.topics);
+        c.groups(&self.catalog.groups);
+        c.population(&self.population);
+        c.viewer(&self.viewer);
+        c.recommender(&self.recommender);
+        c.feed(&self.feed);
+        c.metrics(&self.metrics);
         if let Some(t) = &self.target {
             c.target("target", t, self);
         }
         c.count("arms", self.arms.len() as u64, 1, 1000);
         for (i, a) in self.arms.iter().enumerate() {
-            if a.name.is_empty()
-                || !a
-                    .name
-                    .chars()
-                    .all(|ch| ch.is_ascii_alphanumeric() || "_-+.".contains(ch))
-            {
-                c.fail(
-                    format!("arms.{i}.name"),
-                    "must be a non-empty name of letters, digits, '_', '-', '+' or '.'",
-                    format!("{:?}", a.name),
-                );
-            }
-            if self.arms[..i].iter().any(|o| o.name == a.name) {
-                c.fail(
-                    format!("arms.{i}.name"),
-                    "must be unique",
-                    format!("{:?}", a.name),
-                );
-            }
-            c.policy(&format!("arms.{i}.policy"), &a.policy, true);
-            c.count(&format!("arms.{i}.boosts"), a.boosts.len() as u64, 0, 8);
-            for (j, b) in a.boosts.iter().enumerate() {
-                let k = |f: &str| format!("arms.{i}.boosts.{j}.{f}");
-                match b.mode {
-                    BoostMode::Multiplier => c.range(&k("strength"), b.strength, 0.0, 1e6),
-                    BoostMode::Additive => c.range(&k("strength"), b.strength, -1e6, 1e6),
-                    BoostMode::Slots => c.probability(&k("strength"), b.strength),
-                    BoostMode::ReachCap => c.range(&k("strength"), b.strength, 1.0, 1e9),
-                }
-                c.range(&k("start_minute"), b.start_minute, 0.0, 1e7);
-                c.range(&k("ramp_minutes"), b.ramp_minutes, 0.0, 1e7);
-                match &b.target {
-                    Some(t) => c.target(&k("target"), t, self),
-                    None if self.target.is_none() => c.fail(
-                        k("target"),
-                        "is needed when the scenario has no [target] table",
-                        "nothing",
-                    ),
-                    None => {}
-                }
-            }
-            if let Some(co) = &a.coordinated {
-                c.probability(&format!("arms.{i}.coordinated.share"), co.share);
-                if self.target.is_none() {
-                    c.fail(
-                        format!("arms.{i}.coordinated"),
-                        "needs the scenario's [target] table (the content coordinated accounts push)",
-                        "no [target]",
-                    );
-                }
-            }
-            if let Some(s) = &a.switch {
-                c.probability(&format!("arms.{i}.switch.share"), s.share);
-                c.range(&format!("arms.{i}.switch.at_minute"), s.at_minute, 0.0, 1e7);
-                c.policy(&format!("arms.{i}.switch.policy"), &s.policy, true);
-            }
+            c.arm(i, a, self);
         }
         c.youth(self);
         match c.first {
@@ -450,6 +210,41 @@ mod tests {
             },
             "arms.0.policy.exploration",
         );
+    }
+
+    /// The sections are checked in the file's order (the vulnerable shares, with the rest of
+    /// `youth`, last): with mistakes in every section from the k-th on, the k-th is reported.
+    #[test]
+    fn first_mistake_in_file_order_is_reported() {
+        // The key a mistake is reported under, and how to make it.
+        type Mistake = (&'static str, fn(&mut Scenario));
+        let mistakes: [Mistake; 12] = [
+            ("scenario.replicates", |s| s.scenario.replicates = 0),
+            ("catalog.items", |s| s.catalog.items = 0),
+            ("catalog.topics.0.share", |s| s.catalog.topics[0].share = 0.0),
+            ("catalog.groups.0.share", |s| s.catalog.groups[0].share = 0.0),
+            ("population.users", |s| s.population.users = 0),
+            ("viewer.drift_rate", |s| s.viewer.drift_rate = 2.0),
+            ("recommender.trending_pool", |s| s.recommender.trending_pool = 0),
+            ("feed.top_topics", |s| s.feed.top_topics = 999),
+            ("metrics.window", |s| s.metrics.window = 0),
+            ("arms.0.name", |s| s.arms[0].name = String::new()),
+            ("arms.1.policy.exploration", |s| {
+                s.arms[1].policy =
+                    PolicyConfig::Engagement(super::super::EngagementConfig { exploration: 2.0 })
+            }),
+            ("population.vulnerable_minor_share", |s| {
+                s.population.vulnerable_minor_share = 2.0
+            }),
+        ];
+        for (first, (key, _)) in mistakes.iter().enumerate() {
+            let mut s = Scenario::default();
+            for (_, make) in &mistakes[first..] {
+                make(&mut s);
+            }
+            let err = s.validate().expect_err("scenario should be refused");
+            assert_eq!(&err.key, key, "{err}");
+        }
     }
 
     #[test]

@@ -8,6 +8,7 @@ mod boost;
 mod check;
 mod load;
 mod policy;
+mod sections;
 mod youth;
 
 pub use boost::{BoostConfig, BoostMode, CoordinatedConfig, TargetConfig};

@@ -210,6 +210,29 @@ impl Checker {
 
     /// The keys of `[day]`, `[arms.protections]` and `[[bots]]`, and the vulnerable shares.
     pub(super) fn youth(&mut self, s: &Scenario) {
+        self.vulnerable(s);
+        if let Some(d) = &s.day {
+            self.day(d);
+        }
+        for (i, a) in s.arms.iter().enumerate() {
+            if let Some(pr) = &a.protections {
+                self.protections(i, pr, s);
+            }
+        }
+        for (i, b) in s.bots.iter().enumerate() {
+            self.bot(i, b, s);
+        }
+        if u64::from(s.population.users) + s.n_bots() > 100_000_000 {
+            self.fail(
+                "bots",
+                "with population.users must be at most 100000000 accounts",
+                s.n_bots(),
+            );
+        }
+    }
+
+    /// The vulnerable shares of `[population]` and the sensitive-content keys of `[viewer]`.
+    fn vulnerable(&mut self, s: &Scenario) {
         let p = &s.population;
         self.probability("population.vulnerable_minor_share", p.vulnerable_minor_share);
         self.probability("population.vulnerable_adult_share", p.vulnerable_adult_share);
@@ -221,109 +244,108 @@ impl Checker {
             -20.0,
             20.0,
         );
-        if let Some(d) = &s.day {
-            self.hour_weights("day.minor_start_hours", &d.minor_start_hours);
-            self.hour_weights("day.adult_start_hours", &d.adult_start_hours);
-            self.range("day.session_gap_minutes", d.session_gap_minutes, 0.0, 1440.0);
-            self.hour("day.night_start_hour", d.night_start_hour);
-            self.hour("day.night_end_hour", d.night_end_hour);
+    }
+
+    /// `[day]`: two sets of 24 hour weights, the gap between sessions and the night.
+    fn day(&mut self, d: &DayConfig) {
+        self.hour_weights("day.minor_start_hours", &d.minor_start_hours);
+        self.hour_weights("day.adult_start_hours", &d.adult_start_hours);
+        self.range("day.session_gap_minutes", d.session_gap_minutes, 0.0, 1440.0);
+        self.hour("day.night_start_hour", d.night_start_hour);
+        self.hour("day.night_end_hour", d.night_end_hour);
+    }
+
+    /// `[arms.protections]` of arm `i`: a curfew needs both ends, an educational feed
+    /// needs an educational topic.
+    fn protections(&mut self, i: usize, pr: &ProtectionsConfig, s: &Scenario) {
+        let k = |f: &str| format!("arms.{i}.protections.{f}");
+        if let Some(cap) = pr.sensitive_cap {
+            self.probability(&k("sensitive_cap"), cap);
         }
-        for (i, a) in s.arms.iter().enumerate() {
-            let Some(pr) = &a.protections else { continue };
-            let k = |f: &str| format!("arms.{i}.protections.{f}");
-            if let Some(cap) = pr.sensitive_cap {
-                self.probability(&k("sensitive_cap"), cap);
-            }
-            if let Some(m) = pr.minor_daily_minutes {
-                self.range(&k("minor_daily_minutes"), m, 1.0 / 60.0, 1440.0);
-            }
-            match (pr.minor_curfew_start, pr.minor_curfew_end) {
-                (Some(start), Some(end)) => {
-                    self.hour(&k("minor_curfew_start"), start);
-                    self.hour(&k("minor_curfew_end"), end);
-                }
-                (None, None) => {}
-                (Some(_), None) => self.fail(
-                    k("minor_curfew_end"),
-                    "must be given with minor_curfew_start",
-                    "nothing",
-                ),
-                (None, Some(_)) => self.fail(
-                    k("minor_curfew_start"),
-                    "must be given with minor_curfew_end",
-                    "nothing",
-                ),
-            }
-            if pr.minor_educational_feed && !s.catalog.topics.iter().any(|t| t.educational) {
-                self.fail(
-                    k("minor_educational_feed"),
-                    "needs at least one topic with educational = true",
-                    "no educational topic",
-                );
-            }
-            self.probability(&k("explicit_weight"), pr.explicit_weight);
-            if let Some(m) = pr.reset_minute {
-                self.range(&k("reset_minute"), m, 0.0, 1e7);
-            }
-            self.probability(&k("reset_share"), pr.reset_share);
+        if let Some(m) = pr.minor_daily_minutes {
+            self.range(&k("minor_daily_minutes"), m, 1.0 / 60.0, 1440.0);
         }
-        for (i, b) in s.bots.iter().enumerate() {
-            let k = |f: &str| format!("bots.{i}.{f}");
-            if b.name.is_empty() {
-                self.fail(k("name"), "must not be empty", "\"\"");
+        match (pr.minor_curfew_start, pr.minor_curfew_end) {
+            (Some(start), Some(end)) => {
+                self.hour(&k("minor_curfew_start"), start);
+                self.hour(&k("minor_curfew_end"), end);
             }
-            self.count(&k("count"), b.count.into(), 1, 100_000);
-            let needs_topic = matches!(b.rule, BotRule::Linger | BotRule::LingerSwitch);
-            match &b.topic {
-                Some(t) => self.topic(&k("topic"), t, s),
-                None if needs_topic => self.fail(
-                    k("topic"),
-                    format!("is needed by rule {:?}", b.rule.name()),
-                    "nothing",
-                ),
-                None => {}
-            }
-            match (&b.switch_topic, b.rule) {
-                (Some(t), BotRule::LingerSwitch) => self.topic(&k("switch_topic"), t, s),
-                (None, BotRule::LingerSwitch) => self.fail(
-                    k("switch_topic"),
-                    "is needed by rule \"linger_switch\"",
-                    "nothing",
-                ),
-                (Some(_), rule) => self.fail(
-                    k("switch_topic"),
-                    "is only allowed with rule \"linger_switch\"",
-                    format!("rule {:?}", rule.name()),
-                ),
-                (None, _) => {}
-            }
-            self.range(&k("switch_minute"), b.switch_minute, 0.0, 1e7);
-            if b.rule == BotRule::Replay {
-                self.count(&k("topics"), b.topics.len() as u64, 1, 256);
-            } else if !b.topics.is_empty() {
-                self.fail(
-                    k("topics"),
-                    "is only allowed with rule \"replay\"",
-                    format!("rule {:?}", b.rule.name()),
-                );
-            }
-            for (j, t) in b.topics.iter().enumerate() {
-                self.topic(&k(&format!("topics.{j}")), t, s);
-            }
-            self.range(&k("minutes"), b.minutes, 1.0 / 60.0, 1e7);
-            if !(b.narrow_share > 0.0 && b.narrow_share <= 1.0) {
-                self.fail(
-                    k("narrow_share"),
-                    "must be greater than 0 and at most 1",
-                    b.narrow_share,
-                );
-            }
+            (None, None) => {}
+            (Some(_), None) => self.fail(
+                k("minor_curfew_end"),
+                "must be given with minor_curfew_start",
+                "nothing",
+            ),
+            (None, Some(_)) => self.fail(
+                k("minor_curfew_start"),
+                "must be given with minor_curfew_end",
+                "nothing",
+            ),
         }
-        if u64::from(p.users) + s.n_bots() > 100_000_000 {
+        if pr.minor_educational_feed && !s.catalog.topics.iter().any(|t| t.educational) {
             self.fail(
-                "bots",
-                "with population.users must be at most 100000000 accounts",
-                s.n_bots(),
+                k("minor_educational_feed"),
+                "needs at least one topic with educational = true",
+                "no educational topic",
+            );
+        }
+        self.probability(&k("explicit_weight"), pr.explicit_weight);
+        if let Some(m) = pr.reset_minute {
+            self.range(&k("reset_minute"), m, 0.0, 1e7);
+        }
+        self.probability(&k("reset_share"), pr.reset_share);
+    }
+
+    /// `[[bots]]` number `i`: which topics its rule needs, and which it must not have.
+    fn bot(&mut self, i: usize, b: &BotConfig, s: &Scenario) {
+        let k = |f: &str| format!("bots.{i}.{f}");
+        if b.name.is_empty() {
+            self.fail(k("name"), "must not be empty", "\"\"");
+        }
+        self.count(&k("count"), b.count.into(), 1, 100_000);
+        let needs_topic = matches!(b.rule, BotRule::Linger | BotRule::LingerSwitch);
+        match &b.topic {
+            Some(t) => self.topic(&k("topic"), t, s),
+            None if needs_topic => self.fail(
+                k("topic"),
+                format!("is needed by rule {:?}", b.rule.name()),
+                "nothing",
+            ),
+            None => {}
+        }
+        match (&b.switch_topic, b.rule) {
+            (Some(t), BotRule::LingerSwitch) => self.topic(&k("switch_topic"), t, s),
+            (None, BotRule::LingerSwitch) => self.fail(
+                k("switch_topic"),
+                "is needed by rule \"linger_switch\"",
+                "nothing",
+            ),
+            (Some(_), rule) => self.fail(
+                k("switch_topic"),
+                "is only allowed with rule \"linger_switch\"",
+                format!("rule {:?}", rule.name()),
+            ),
+            (None, _) => {}
+        }
+        self.range(&k("switch_minute"), b.switch_minute, 0.0, 1e7);
+        if b.rule == BotRule::Replay {
+            self.count(&k("topics"), b.topics.len() as u64, 1, 256);
+        } else if !b.topics.is_empty() {
+            self.fail(
+                k("topics"),
+                "is only allowed with rule \"replay\"",
+                format!("rule {:?}", b.rule.name()),
+            );
+        }
+        for (j, t) in b.topics.iter().enumerate() {
+            self.topic(&k(&format!("topics.{j}")), t, s);
+        }
+        self.range(&k("minutes"), b.minutes, 1.0 / 60.0, 1e7);
+        if !(b.narrow_share > 0.0 && b.narrow_share <= 1.0) {
+            self.fail(
+                k("narrow_share"),
+                "must be greater than 0 and at most 1",
+                b.narrow_share,
             );
         }
     }
