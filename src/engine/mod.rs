@@ -169,7 +169,7 @@ pub fn run(scenario: &Scenario, options: &RunOptions, progress: &(dyn Fn(u64) + 
         finals: Vec::new(),
         user_rows: Vec::new(),
         bot_rows: Vec::new(),
-        youth: scenario.youth_features(),
+        youth: scenario.safety_features(),
         viewer_steps: 0,
     };
     for replicate in results.replicates.clone() {

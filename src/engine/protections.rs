@@ -84,7 +84,7 @@ impl Protections {
 
     /// For arm `arm` of the scenario; none when the scenario does not use these features.
     pub fn new(scenario: &Scenario, arm: usize, replicate: u32) -> Option<Protections> {
-        if !scenario.youth_features() {
+        if !scenario.safety_features() {
             return None;
         }
         let topic_flags = scenario

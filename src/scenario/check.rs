@@ -1,6 +1,6 @@
 //! Range checks of a deserialised scenario: every rule names its key, what is allowed and
 //! what was given, so the command line can point at the exact line of the file.
-//! The rules of each section are in `sections` and `youth`; [`Scenario::validate`] here
+//! The rules of each section are in `sections` and `safety`; [`Scenario::validate`] here
 //! calls them in the order of the file.
 
 use super::{PolicyConfig, Scenario, TargetConfig};
@@ -168,7 +168,7 @@ impl Scenario {
         for (i, a) in self.arms.iter().enumerate() {
             c.arm(i, a, self);
         }
-        c.youth(self);
+        c.safety(self);
         match c.first {
             Some(e) => Err(e),
             None => Ok(()),
@@ -213,7 +213,7 @@ mod tests {
     }
 
     /// The sections are checked in the file's order (the vulnerable shares, with the rest of
-    /// `youth`, last): with mistakes in every section from the k-th on, the k-th is reported.
+    /// `safety`, last): with mistakes in every section from the k-th on, the k-th is reported.
     #[test]
     fn first_mistake_in_file_order_is_reported() {
         // The key a mistake is reported under, and how to make it.

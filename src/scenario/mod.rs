@@ -8,8 +8,8 @@ mod boost;
 mod check;
 mod load;
 mod policy;
+mod safety;
 mod sections;
-mod youth;
 
 pub use boost::{BoostConfig, BoostMode, CoordinatedConfig, TargetConfig};
 pub use check::Invalid;
@@ -18,7 +18,7 @@ pub use policy::{
     Arm, BlendComponent, BlendConfig, CalibratedConfig, ChronologicalConfig, DiversifiedConfig,
     EngagementConfig, PolicyConfig, PopularityConfig, RandomConfig, SwitchConfig,
 };
-pub use youth::{BotConfig, BotRule, DayConfig, ProtectionsConfig, in_hours};
+pub use safety::{BotConfig, BotRule, DayConfig, ProtectionsConfig, in_hours};
 
 use serde::{Deserialize, Serialize};
 
@@ -86,7 +86,7 @@ impl Scenario {
     /// `[arms.protections]`, `[[bots]]` or vulnerable viewers. Then time of day is simulated
     /// and results have the age, vulnerability and bot cohorts and the day columns; without
     /// them a scenario runs and writes exactly as before these features existed.
-    pub fn youth_features(&self) -> bool {
+    pub fn safety_features(&self) -> bool {
         self.day.is_some()
             || !self.bots.is_empty()
             || self.arms.iter().any(|a| a.protections.is_some())
@@ -95,11 +95,11 @@ impl Scenario {
     }
 
     /// The time-of-day model: the `[day]` table, or its defaults when the scenario uses the
-    /// features of [`Scenario::youth_features`]; none otherwise.
+    /// features of [`Scenario::safety_features`]; none otherwise.
     pub fn day_model(&self) -> Option<DayConfig> {
         match &self.day {
             Some(d) => Some(d.clone()),
-            None => self.youth_features().then(DayConfig::default),
+            None => self.safety_features().then(DayConfig::default),
         }
     }
 

@@ -1,6 +1,6 @@
 //! The range checks of `[scenario]`, `[catalog]`, `[population]`, `[viewer]`,
 //! `[recommender]`, `[feed]`, `[metrics]` and `[[arms]]`, one function per section; the
-//! keys of `[day]`, `[arms.protections]` and `[[bots]]` are checked in `youth`.
+//! keys of `[day]`, `[arms.protections]` and `[[bots]]` are checked in `safety`.
 
 use super::check::Checker;
 use super::{
@@ -108,7 +108,7 @@ impl Checker {
         }
     }
 
-    /// `[population]`, except the vulnerable shares (see `youth`).
+    /// `[population]`, except the vulnerable shares (see `safety`).
     pub(super) fn population(&mut self, p: &PopulationConfig) {
         self.count("population.users", p.users.into(), 1, 100_000_000);
         self.probability("population.minor_share", p.minor_share);
@@ -137,7 +137,7 @@ impl Checker {
         self.range("population.budget_sigma", p.budget_sigma, 0.0, 5.0);
     }
 
-    /// `[viewer]`, except the sensitive-content keys (see `youth`).
+    /// `[viewer]`, except the sensitive-content keys (see `safety`).
     pub(super) fn viewer(&mut self, v: &ViewerConfig) {
         for (key, x) in [
             ("viewer.baseline_logit", v.baseline_logit),
@@ -235,7 +235,7 @@ impl Checker {
     }
 
     /// `[[arms]]` number `i`: its name, policy, boosts, coordinated accounts and switch
-    /// (its protections are checked with the rest of `youth`).
+    /// (its protections are checked with the rest of `safety`).
     pub(super) fn arm(&mut self, i: usize, a: &Arm, scenario: &Scenario) {
         if a.name.is_empty()
             || !a

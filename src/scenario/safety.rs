@@ -1,6 +1,7 @@
-//! `[day]`, `[arms.protections]` and `[[bots]]`: the time of day viewers use the app, the
-//! protections an arm puts on the feed (most of them for minors), and scripted audit accounts.
-
+//! What studying minors' safety adds to a scenario (`docs/model.md` §8c-8d): `[day]`, the time
+//! of day viewers use the app; the vulnerable shares of `[population]`; `[arms.protections]`,
+//! the protections an arm puts on the feed (most of them for minors); and `[[bots]]`, scripted
+//! audit accounts. Adults use them too: the names say what each key is for.
 use super::Scenario;
 use super::check::Checker;
 use serde::{Deserialize, Serialize};
@@ -209,7 +210,7 @@ impl Checker {
     }
 
     /// The keys of `[day]`, `[arms.protections]` and `[[bots]]`, and the vulnerable shares.
-    pub(super) fn youth(&mut self, s: &Scenario) {
+    pub(super) fn safety(&mut self, s: &Scenario) {
         self.vulnerable(s);
         if let Some(d) = &s.day {
             self.day(d);
