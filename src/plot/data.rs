@@ -4,6 +4,8 @@
 //! files (a merged run, a run with columns other issues added, an older run).
 
 use super::PlotError;
+use crate::metrics::Metric;
+use crate::metrics::columns::GROUP_EXPOSURE;
 use std::collections::BTreeMap;
 
 /// A CSV file held as text, with its columns by name. Empty cells are "no value".
@@ -126,7 +128,7 @@ impl Run {
             (
                 "timeseries.csv",
                 &timeseries,
-                &["arm", "step", "mean_minutes"][..],
+                &["arm", "step", Metric::MeanMinutes.name()][..],
             ),
             ("summary.csv", &summary, &["arm"][..]),
         ] {
@@ -226,8 +228,10 @@ impl Run {
     /// no replicate has a value are left out; long curves are thinned evenly, keeping the last
     /// point.
     pub fn curve(&self, arm: &str, cohort: &str, column: &str) -> Vec<Point> {
-        let (Some(x_col), Some(y_col)) = (self.timeseries.col("mean_minutes"), self.timeseries.col(column))
-        else {
+        let (Some(x_col), Some(y_col)) = (
+            self.timeseries.col(Metric::MeanMinutes.name()),
+            self.timeseries.col(column),
+        ) else {
             return Vec::new();
         };
         let Some(reps) = self.series.get(&(arm.to_string(), cohort.to_string())) else {
@@ -291,8 +295,7 @@ impl Run {
     pub fn groups(&self) -> Vec<String> {
         self.summary_metrics()
             .iter()
-            .filter_map(|m| m.strip_prefix("group_exposure_"))
-            .map(str::to_string)
+            .filter_map(|m| GROUP_EXPOSURE.group_of(m).map(str::to_string))
             .collect()
     }
 
