@@ -190,7 +190,8 @@ impl Reducer {
         }
     }
 
-    /// Appends one row per cohort after `step`, from the sums of [`Reducer::sum_viewers`].
+    /// Appends one row per cohort with viewers after `step`, from the sums of
+    /// [`Reducer::sum_viewers`].
     pub fn rows(
         &mut self,
         platform: &PlatformView,
@@ -213,6 +214,11 @@ impl Reducer {
             .collect();
 
         for c in 0..self.cohorts.len() {
+            // A cohort without viewers (`stayers` when everyone switches) has no row: its
+            // metrics would all be empty beside platform-wide ones.
+            if self.sums[c].viewers == 0 {
+                continue;
+            }
             let mut row = TimeRow {
                 arm,
                 replicate,
