@@ -2,6 +2,7 @@
 
 use super::{Failure, RunArgs, ValidateArgs, progress_bar};
 use rabbithole::engine::{self, ArmRun, Results, RunOptions};
+use rabbithole::metrics::Metric;
 use rabbithole::output::{self, Manifest};
 use rabbithole::scenario::{self, Scenario};
 use rabbithole::shard::ShardRecord;
@@ -126,7 +127,11 @@ pub(crate) fn run_dir_files(
 
 /// A warning when `feed.max_steps` ended the run while viewers were still scrolling.
 pub(crate) fn cut_short(scenario: &Scenario, results: &Results) -> Option<String> {
-    let cut = results.finals.iter().map(|r| r.active).fold(0.0, f64::max);
+    let cut = results
+        .finals
+        .iter()
+        .map(|r| r[Metric::Active])
+        .fold(0.0, f64::max);
     (cut > 0.0).then(|| {
         format!(
             "feed.max_steps ({}) ended the run while up to {:.1} % of viewers were still scrolling; raise it to simulate their whole use",

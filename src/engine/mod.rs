@@ -23,13 +23,16 @@ pub use reduce::Cohort;
 pub use trace::{TraceRecord, Tracer, trace};
 
 use crate::catalog::Catalog;
+use crate::metrics::Metric;
 use crate::population::Population;
 use crate::scenario::Scenario;
+use std::ops::{Index, IndexMut};
 
-/// One row of `timeseries.csv`: means over the viewers of one arm and replicate after a step.
+/// One row of `timeseries.csv`: one cohort of one arm and replicate after a step.
 ///
-/// Feed metrics (`feed_entropy` and its quantiles, `top_topic_share`) are over the viewers
-/// whose window of W impressions is full, and NaN (written empty) before any is.
+/// Its values are addressed by [`Metric`] (`row[Metric::FeedEntropy]`), each reduced over the
+/// cohort's viewers as [`crate::metrics::columns`] declares; NaN is "no value" (written empty),
+/// e.g. a feed metric before any viewer's window is full.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TimeRow {
     pub arm: usize,
@@ -38,44 +41,26 @@ pub struct TimeRow {
     pub step: u32,
     /// Viewers in the cohort.
     pub viewers: u32,
-    /// Share of viewers still scrolling (the others have used their minutes).
-    pub active: f64,
-    pub mean_minutes: f64,
-    pub watch_minutes: f64,
-    pub feed_entropy: f64,
-    pub feed_entropy_p10: f64,
-    pub feed_entropy_p50: f64,
-    pub feed_entropy_p90: f64,
-    pub top_topic_share: f64,
-    pub in_rabbit_hole: f64,
-    /// Share of viewers who have been in a rabbit hole by now.
-    pub rabbit_hole_ever: f64,
-    /// Median minute of first entry among those who have been in one; NaN if none.
-    pub minutes_to_rabbit_hole: f64,
-    pub interest_drift: f64,
-    pub profile_error: f64,
-    pub sensitive_share: f64,
-    pub stance_shift: f64,
-    /// Share of viewers whose stance moved more than `metrics.stance_threshold`.
-    pub stance_moved: f64,
-    /// Share of impressions in the scenario's `[target]` (mean over viewers).
-    pub boosted_share: f64,
-    /// Share of target impressions that came from creators the viewer follows; NaN if none.
-    pub boosted_trusted_share: f64,
-    /// `boosted_share` over the baseline arm's at the same step (its last, once it ended).
-    pub amplification_ratio: f64,
-    pub coverage: f64,
-    pub exposure_gini: f64,
-    /// Each creator group's share of all impressions so far.
+    /// One value per [`Metric`], in its order.
+    pub values: [f64; Metric::COUNT],
+    /// Each creator group's share of all impressions so far (`group_exposure_<g>`).
     pub group_exposure: Vec<f64>,
-    /// Each creator group's share of the visible catalog.
+    /// Each creator group's share of the visible catalog (`group_catalog_share_<g>`).
     pub group_catalog_share: Vec<f64>,
-    /// Mean over viewers of minutes watched per day started (written with minors' features).
-    pub watch_minutes_per_day: f64,
-    /// Mean over viewers of the share of their impressions that started at night.
-    pub night_share: f64,
-    /// The largest share of sensitive items in any viewer's full window now.
-    pub sensitive_window_max: f64,
+}
+
+impl Index<Metric> for TimeRow {
+    type Output = f64;
+
+    fn index(&self, metric: Metric) -> &f64 {
+        &self.values[metric as usize]
+    }
+}
+
+impl IndexMut<Metric> for TimeRow {
+    fn index_mut(&mut self, metric: Metric) -> &mut f64 {
+        &mut self.values[metric as usize]
+    }
 }
 
 /// One row of `users.csv`: a viewer at the end of the run.
@@ -213,8 +198,8 @@ fn amplification(rows: &mut [TimeRow], baseline: usize) {
     let mut base: Vec<(Cohort, Vec<(u32, f64)>)> = Vec::new();
     for r in rows.iter().filter(|r| r.arm == baseline) {
         match base.iter_mut().find(|(c, _)| *c == r.cohort) {
-            Some((_, series)) => series.push((r.step, r.boosted_share)),
-            None => base.push((r.cohort, vec![(r.step, r.boosted_share)])),
+            Some((_, series)) => series.push((r.step, r[Metric::BoostedShare])),
+            None => base.push((r.cohort, vec![(r.step, r[Metric::BoostedShare])])),
         }
     }
     let of = |cohort: Cohort, step: u32| -> Option<f64> {
@@ -224,8 +209,8 @@ fn amplification(rows: &mut [TimeRow], baseline: usize) {
     };
     let at = |cohort: Cohort, step: u32| of(cohort, step).or_else(|| of(Cohort::All, step));
     for r in rows.iter_mut() {
-        r.amplification_ratio = match at(r.cohort, r.step) {
-            Some(b) if b > 0.0 => r.boosted_share / b,
+        r[Metric::AmplificationRatio] = match at(r.cohort, r.step) {
+            Some(b) if b > 0.0 => r[Metric::BoostedShare] / b,
             _ => f64::NAN,
         };
     }

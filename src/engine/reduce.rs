@@ -2,7 +2,8 @@
 //! that sums are the same for any thread count.
 
 use super::TimeRow;
-use crate::metrics::{self, ViewerMetrics};
+use crate::metrics::columns::Reduction;
+use crate::metrics::{self, Metric, ViewerMetrics};
 use crate::viewer::ViewerState;
 
 /// A group of viewers that results are broken down by (the `cohort` column).
@@ -189,7 +190,8 @@ impl Reducer {
         }
     }
 
-    /// Appends one row per cohort after `step`, from the sums of [`Reducer::sum_viewers`].
+    /// Appends one row per cohort with viewers after `step`, from the sums of
+    /// [`Reducer::sum_viewers`].
     pub fn rows(
         &mut self,
         platform: &PlatformView,
@@ -198,7 +200,7 @@ impl Reducer {
         step: u32,
         out: &mut Vec<TimeRow>,
     ) {
-        let visible = platform.visible;
+        let visible = platform.visible.max(1) as f64;
         let total = platform.total_impressions.max(1) as f64;
         let group_exposure: Vec<f64> = platform
             .group_impressions
@@ -208,60 +210,76 @@ impl Reducer {
         let group_catalog_share: Vec<f64> = platform
             .group_visible
             .iter()
-            .map(|&c| c as f64 / visible.max(1) as f64)
+            .map(|&c| c as f64 / visible)
             .collect();
 
-        for (c, &cohort) in self.cohorts.iter().enumerate() {
-            let s = self.sums[c];
-            let n = f64::from(s.viewers);
-            let full = f64::from(s.full);
-            let entropies = &mut self.entropies[c];
-            let mut q = |p| metrics::quantile_unsorted(entropies, p).unwrap_or(f64::NAN);
-            let (p10, p50, p90) = (q(0.1), q(0.5), q(0.9));
-            let holes = &mut self.hole_minutes[c];
-            let ever = holes.len() as f64 / n;
-            let median_hole = metrics::quantile_unsorted(holes, 0.5).unwrap_or(f64::NAN);
-            out.push(TimeRow {
+        for c in 0..self.cohorts.len() {
+            // A cohort without viewers (`stayers` when everyone switches) has no row: its
+            // metrics would all be empty beside platform-wide ones.
+            if self.sums[c].viewers == 0 {
+                continue;
+            }
+            let mut row = TimeRow {
                 arm,
                 replicate,
-                cohort,
+                cohort: self.cohorts[c],
                 step,
-                viewers: s.viewers,
-                active: f64::from(s.active) / n,
-                mean_minutes: s.minutes / n,
-                watch_minutes: s.watched / n,
-                feed_entropy: s.entropy / full,
-                feed_entropy_p10: p10,
-                feed_entropy_p50: p50,
-                feed_entropy_p90: p90,
-                top_topic_share: s.top_share / full,
-                in_rabbit_hole: s.in_hole / n,
-                rabbit_hole_ever: ever,
-                minutes_to_rabbit_hole: median_hole,
-                interest_drift: s.drift / n,
-                profile_error: s.profile_error / n,
-                sensitive_share: s.sensitive / n,
-                stance_shift: s.stance / n,
-                stance_moved: f64::from(s.stance_moved) / n,
-                boosted_share: s.boosted / n,
-                boosted_trusted_share: if s.boosted_impressions > 0 {
-                    s.boosted_trusted as f64 / s.boosted_impressions as f64
-                } else {
-                    f64::NAN
-                },
-                amplification_ratio: f64::NAN,
-                coverage: platform.covered as f64 / visible.max(1) as f64,
-                exposure_gini: platform.exposure_gini,
+                viewers: self.sums[c].viewers,
+                values: [f64::NAN; Metric::COUNT],
                 group_exposure: group_exposure.clone(),
                 group_catalog_share: group_catalog_share.clone(),
-                watch_minutes_per_day: s.watched_per_day / n,
-                night_share: s.night / n,
-                sensitive_window_max: if s.full > 0 {
-                    s.window_sensitive_max
-                } else {
-                    f64::NAN
-                },
-            });
+            };
+            for metric in Metric::ALL {
+                row[metric] = self.value(metric, c, platform);
+            }
+            out.push(row);
         }
     }
+
+    /// The value of `metric` for cohort `c`, reduced as its definition says.
+    fn value(&mut self, metric: Metric, c: usize, platform: &PlatformView) -> f64 {
+        let s = self.sums[c];
+        let n = f64::from(s.viewers);
+        let full = f64::from(s.full);
+        let visible = platform.visible.max(1) as f64;
+        match metric {
+            Metric::Active => f64::from(s.active) / n,
+            Metric::MeanMinutes => s.minutes / n,
+            Metric::WatchMinutes => s.watched / n,
+            Metric::FeedEntropy => s.entropy / full,
+            Metric::FeedEntropyP10 | Metric::FeedEntropyP50 | Metric::FeedEntropyP90 => {
+                match metric.def().reduce {
+                    Reduction::FullWindowQuantile(p) => quantile(&mut self.entropies[c], p),
+                    other => unreachable!("{metric:?} is reduced by {other:?}"),
+                }
+            }
+            Metric::TopTopicShare => s.top_share / full,
+            Metric::InRabbitHole => s.in_hole / n,
+            Metric::RabbitHoleEver => self.hole_minutes[c].len() as f64 / n,
+            Metric::MinutesToRabbitHole => quantile(&mut self.hole_minutes[c], 0.5),
+            Metric::InterestDrift => s.drift / n,
+            Metric::ProfileError => s.profile_error / n,
+            Metric::SensitiveShare => s.sensitive / n,
+            Metric::StanceShift => s.stance / n,
+            Metric::StanceMoved => f64::from(s.stance_moved) / n,
+            Metric::BoostedShare => s.boosted / n,
+            Metric::BoostedTrustedShare if s.boosted_impressions > 0 => {
+                s.boosted_trusted as f64 / s.boosted_impressions as f64
+            }
+            Metric::BoostedTrustedShare => f64::NAN,
+            // Set once every arm of the replicate has run (`engine::amplification`).
+            Metric::AmplificationRatio => f64::NAN,
+            Metric::Coverage => platform.covered as f64 / visible,
+            Metric::ExposureGini => platform.exposure_gini,
+            Metric::WatchMinutesPerDay => s.watched_per_day / n,
+            Metric::NightShare => s.night / n,
+            Metric::SensitiveWindowMax if s.full > 0 => s.window_sensitive_max,
+            Metric::SensitiveWindowMax => f64::NAN,
+        }
+    }
+}
+
+/// Quantile `p` of `values` (reordering them), NaN when there are none.
+fn quantile(values: &mut [f64], p: f64) -> f64 {
+    metrics::quantile_unsorted(values, p).unwrap_or(f64::NAN)
 }

@@ -46,6 +46,58 @@ impl RunPart {
 /// Merges the shards of one run. `whole`: the parts must be shards 1..=N of N (for a
 /// sweep's point, only the replicates are checked, since a point need not be in every shard).
 pub fn merge_runs(parts: &[RunPart], context: &MergeContext, whole: bool) -> Result<Merged, MergeError> {
+    let shards = shards(parts, whole)?;
+    let first = &parts[0];
+    let manifest_path = first.dir.join("manifest.json");
+    let scenario: Scenario =
+        serde_json::from_value(first.manifest["scenario"].clone()).map_err(|e| MergeError::Malformed {
+            path: manifest_path.clone(),
+            message: format!("scenario: {e}"),
+        })?;
+    let of = if whole {
+        "the run".to_string()
+    } else {
+        point_name(&first.dir)
+    };
+    check_replicates(parts, &shards, scenario.scenario.replicates, &of)?;
+
+    let timeseries: Vec<(PathBuf, &[u8], &[u32])> = parts
+        .iter()
+        .zip(&shards)
+        .map(|(p, s)| {
+            (
+                p.dir.join("timeseries.csv"),
+                p.timeseries.as_slice(),
+                s.replicates.as_slice(),
+            )
+        })
+        .collect();
+    let (header, rows) = by_replicate(&timeseries)?;
+    let summary = summary(&scenario, &header, &rows, &manifest_path)?;
+    let mut files = vec![
+        ("timeseries.csv".to_string(), write_csv(&header, &rows)),
+        ("summary.csv".to_string(), summary),
+    ];
+    let notes = optional_files(parts, &shards, &mut files)?;
+    // `bot_summary.csv` from the merged `bots.csv`, as a run computes it from its own.
+    if let Some((_, bots)) = files.iter().find(|(n, _)| n == "bots.csv") {
+        let summary = output::bot_summary_csv(&scenario, bots).map_err(|message| MergeError::Malformed {
+            path: first.dir.join("bots.csv"),
+            message,
+        })?;
+        files.push(("bot_summary.csv".to_string(), summary));
+    }
+    let mut names: Vec<String> = files.iter().map(|(n, _)| n.clone()).collect();
+    names.push("manifest.json".into());
+    let part_manifests: Vec<(&Path, &Value)> = parts.iter().map(|p| (p.dir.as_path(), &p.manifest)).collect();
+    let manifest = merged_manifest(&part_manifests, context, names);
+    files.push(("manifest.json".to_string(), output::json_file(&manifest)));
+    Ok(Merged { files, notes })
+}
+
+/// Each part's shard record, once the parts are checked to be shards of one run by one
+/// program (and, when `whole`, shards 1..=N of N).
+fn shards(parts: &[RunPart], whole: bool) -> Result<Vec<ShardRecord>, MergeError> {
     let mut shards = Vec::with_capacity(parts.len());
     let mut problems = Vec::new();
     for part in parts {
@@ -67,63 +119,55 @@ pub fn merge_runs(parts: &[RunPart], context: &MergeContext, whole: bool) -> Res
             .collect();
         problems.extend(shard_problems(&indices));
     }
-    if !problems.is_empty() {
-        return Err(MergeError::Parts { problems });
-    }
-    let first = &parts[0];
-    let manifest_path = first.dir.join("manifest.json");
-    let scenario: Scenario =
-        serde_json::from_value(first.manifest["scenario"].clone()).map_err(|e| MergeError::Malformed {
-            path: manifest_path.clone(),
-            message: format!("scenario: {e}"),
-        })?;
-    // Every replicate in exactly one part.
-    let of = if whole {
-        "the run".to_string()
+    if problems.is_empty() {
+        Ok(shards)
     } else {
-        point_name(&first.dir)
-    };
-    for replicate in 0..scenario.scenario.replicates {
+        Err(MergeError::Parts { problems })
+    }
+}
+
+/// Checks that every one of the `replicates` is in exactly one part; `of` names the run.
+fn check_replicates(
+    parts: &[RunPart],
+    shards: &[ShardRecord],
+    replicates: u32,
+    of: &str,
+) -> Result<(), MergeError> {
+    let mut problems = Vec::new();
+    for replicate in 0..replicates {
         let owners: Vec<String> = parts
             .iter()
-            .zip(&shards)
+            .zip(shards)
             .filter(|(_, s)| s.replicates.contains(&replicate))
             .map(|(p, _)| p.name())
             .collect();
         match owners.len() {
             0 => problems.push(Problem::MissingReplicate {
-                of: of.clone(),
+                of: of.to_string(),
                 replicate,
             }),
             1 => {}
             _ => problems.push(Problem::DuplicateReplicate {
-                of: of.clone(),
+                of: of.to_string(),
                 replicate,
                 parts: owners,
             }),
         }
     }
-    if !problems.is_empty() {
-        return Err(MergeError::Parts { problems });
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(MergeError::Parts { problems })
     }
+}
 
-    let timeseries: Vec<(PathBuf, &[u8], &[u32])> = parts
-        .iter()
-        .zip(&shards)
-        .map(|(p, s)| {
-            (
-                p.dir.join("timeseries.csv"),
-                p.timeseries.as_slice(),
-                s.replicates.as_slice(),
-            )
-        })
-        .collect();
-    let (header, rows) = by_replicate(&timeseries)?;
-    let summary = summary(&scenario, &header, &rows, &manifest_path)?;
-    let mut files = vec![
-        ("timeseries.csv".to_string(), write_csv(&header, &rows)),
-        ("summary.csv".to_string(), summary),
-    ];
+/// Appends the merged `users.csv` and `bots.csv` to `files` when every part has them; returns
+/// a note for each that only some parts have (and is left out).
+fn optional_files(
+    parts: &[RunPart],
+    shards: &[ShardRecord],
+    files: &mut Vec<(String, Vec<u8>)>,
+) -> Result<Vec<String>, MergeError> {
     let mut notes = Vec::new();
     for (file, of) in [
         (
@@ -136,7 +180,7 @@ pub fn merge_runs(parts: &[RunPart], context: &MergeContext, whole: bool) -> Res
         if with.len() == parts.len() {
             let csvs: Vec<(PathBuf, &[u8], &[u32])> = parts
                 .iter()
-                .zip(&shards)
+                .zip(shards)
                 .filter_map(|(p, s)| Some((p.dir.join(file), of(p)?, s.replicates.as_slice())))
                 .collect();
             let (header, rows) = by_replicate(&csvs)?;
@@ -151,20 +195,7 @@ pub fn merge_runs(parts: &[RunPart], context: &MergeContext, whole: bool) -> Res
             ));
         }
     }
-    // `bot_summary.csv` from the merged `bots.csv`, as a run computes it from its own.
-    if let Some((_, bots)) = files.iter().find(|(n, _)| n == "bots.csv") {
-        let summary = output::bot_summary_csv(&scenario, bots).map_err(|message| MergeError::Malformed {
-            path: first.dir.join("bots.csv"),
-            message,
-        })?;
-        files.push(("bot_summary.csv".to_string(), summary));
-    }
-    let mut names: Vec<String> = files.iter().map(|(n, _)| n.clone()).collect();
-    names.push("manifest.json".into());
-    let part_manifests: Vec<(&Path, &Value)> = parts.iter().map(|p| (p.dir.as_path(), &p.manifest)).collect();
-    let manifest = merged_manifest(&part_manifests, context, names);
-    files.push(("manifest.json".to_string(), output::json_file(&manifest)));
-    Ok(Merged { files, notes })
+    Ok(notes)
 }
 
 /// The name of the sweep point whose directory is `dir`.

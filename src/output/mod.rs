@@ -4,7 +4,8 @@
 //! complete or absent.
 
 use crate::engine::{Cohort, Results, TimeRow};
-use crate::metrics;
+use crate::metrics::columns::{GROUP_METRICS, Summary, find as metric_of_column};
+use crate::metrics::{self, Metric};
 use serde::Serialize;
 use std::fmt::Write as _;
 use std::io;
@@ -13,33 +14,6 @@ use std::path::{Path, PathBuf};
 mod bots;
 
 pub use bots::{bot_summary_csv, bots_csv};
-
-/// Metrics of a [`TimeRow`] in column order, by name (group columns follow them).
-fn metric_values(r: &TimeRow) -> [(&'static str, f64); 21] {
-    [
-        ("active", r.active),
-        ("mean_minutes", r.mean_minutes),
-        ("watch_minutes", r.watch_minutes),
-        ("feed_entropy", r.feed_entropy),
-        ("feed_entropy_p10", r.feed_entropy_p10),
-        ("feed_entropy_p50", r.feed_entropy_p50),
-        ("feed_entropy_p90", r.feed_entropy_p90),
-        ("top_topic_share", r.top_topic_share),
-        ("in_rabbit_hole", r.in_rabbit_hole),
-        ("rabbit_hole_ever", r.rabbit_hole_ever),
-        ("minutes_to_rabbit_hole", r.minutes_to_rabbit_hole),
-        ("interest_drift", r.interest_drift),
-        ("profile_error", r.profile_error),
-        ("sensitive_share", r.sensitive_share),
-        ("stance_shift", r.stance_shift),
-        ("stance_moved", r.stance_moved),
-        ("boosted_share", r.boosted_share),
-        ("boosted_trusted_share", r.boosted_trusted_share),
-        ("amplification_ratio", r.amplification_ratio),
-        ("coverage", r.coverage),
-        ("exposure_gini", r.exposure_gini),
-    ]
-}
 
 /// A number as written in every CSV: six decimals, empty for NaN (no value).
 fn num(x: f64) -> String {
@@ -50,42 +24,28 @@ fn num(x: f64) -> String {
     }
 }
 
-/// The columns written when a scenario uses minors' features (after the metrics of
-/// [`metric_values`], before the group columns).
-fn youth_values(r: &TimeRow) -> [(&'static str, f64); 3] {
-    [
-        ("watch_minutes_per_day", r.watch_minutes_per_day),
-        ("night_share", r.night_share),
-        ("sensitive_window_max", r.sensitive_window_max),
-    ]
-}
-
-/// The value columns of a row, by name, in column order (groups excepted).
-fn values(results: &Results, r: &TimeRow) -> Vec<(&'static str, f64)> {
-    let mut v = metric_values(r).to_vec();
-    if results.youth {
-        v.extend(youth_values(r));
-    }
-    v
-}
-
-fn group_columns(results: &Results) -> Vec<String> {
-    let mut cols: Vec<String> = results
-        .group_names
-        .iter()
-        .map(|g| format!("group_exposure_{g}"))
+/// The metric columns' names, then the group columns', in column order.
+fn value_columns(results: &Results) -> Vec<String> {
+    let mut cols: Vec<String> = Metric::written(results.youth)
+        .map(|m| m.name().to_string())
         .collect();
-    cols.extend(
-        results
-            .group_names
-            .iter()
-            .map(|g| format!("group_catalog_share_{g}")),
-    );
+    cols.extend(group_columns(results));
     cols
 }
 
-fn group_values(r: &TimeRow) -> impl Iterator<Item = f64> + '_ {
-    r.group_exposure.iter().chain(&r.group_catalog_share).copied()
+/// The group columns: each per-group metric over all groups, in [`GROUP_METRICS`] order.
+fn group_columns(results: &Results) -> impl Iterator<Item = String> + '_ {
+    GROUP_METRICS
+        .iter()
+        .flat_map(|d| results.group_names.iter().map(|g| d.column(g)))
+}
+
+/// A row's values in the order of [`value_columns`].
+fn row_values(results: &Results, r: &TimeRow) -> Vec<f64> {
+    Metric::written(results.youth)
+        .map(|m| r[m])
+        .chain(r.group_exposure.iter().chain(&r.group_catalog_share).copied())
+        .collect()
 }
 
 fn to_bytes(build: impl FnOnce(&mut csv::Writer<Vec<u8>>) -> csv::Result<()>) -> Vec<u8> {
@@ -98,10 +58,11 @@ fn to_bytes(build: impl FnOnce(&mut csv::Writer<Vec<u8>>) -> csv::Result<()>) ->
 pub fn timeseries_csv(results: &Results) -> Vec<u8> {
     to_bytes(|w| {
         let mut header: Vec<String> = TIMESERIES_KEYS.iter().map(|k| k.to_string()).collect();
-        if let Some(first) = results.timeseries.first() {
-            header.extend(values(results, first).iter().map(|(n, _)| n.to_string()));
+        if results.timeseries.is_empty() {
+            header.extend(group_columns(results));
+        } else {
+            header.extend(value_columns(results));
         }
-        header.extend(group_columns(results));
         w.write_record(&header)?;
         for r in &results.timeseries {
             let mut rec = vec![
@@ -111,8 +72,7 @@ pub fn timeseries_csv(results: &Results) -> Vec<u8> {
                 r.step.to_string(),
                 r.viewers.to_string(),
             ];
-            rec.extend(values(results, r).iter().map(|(_, v)| num(*v)));
-            rec.extend(group_values(r).map(num));
+            rec.extend(row_values(results, r).into_iter().map(num));
             w.write_record(&rec)?;
         }
         Ok(())
@@ -148,14 +108,10 @@ pub struct WrittenFinal {
 /// over replicates, from each replicate's final row as written in `timeseries.csv` (six
 /// decimals), so that merged shards give the same bytes.
 pub fn summary_csv(results: &Results) -> Vec<u8> {
-    let Some(first) = results.finals.first() else {
+    if results.finals.is_empty() {
         return Vec::new();
-    };
-    let columns: Vec<String> = values(results, first)
-        .iter()
-        .map(|(n, _)| n.to_string())
-        .chain(group_columns(results))
-        .collect();
+    }
+    let columns = value_columns(results);
     let finals: Vec<WrittenFinal> = results
         .finals
         .iter()
@@ -163,12 +119,7 @@ pub fn summary_csv(results: &Results) -> Vec<u8> {
             arm: r.arm,
             cohort: r.cohort.name().to_string(),
             viewers: r.viewers,
-            values: values(results, r)
-                .iter()
-                .map(|(_, v)| *v)
-                .chain(group_values(r))
-                .map(as_written)
-                .collect(),
+            values: row_values(results, r).into_iter().map(as_written).collect(),
         })
         .collect();
     summary_from_written(&results.arm_names, &results.policies, &columns, &finals)
@@ -187,9 +138,12 @@ pub fn summary_from_written(
         if finals.is_empty() {
             return Ok(());
         }
-        // Quantiles of the feed and the share still active are not headline metrics.
+        // As the metric's definition says; a column the table does not know (a run written by
+        // another version) is summarised.
         let summarised: Vec<usize> = (0..columns.len())
-            .filter(|&c| !columns[c].starts_with("feed_entropy_p") && columns[c] != "active")
+            .filter(|&c| {
+                metric_of_column(&columns[c]).is_none_or(|(d, _)| d.summary == Summary::MeanInterval)
+            })
             .collect();
         let mut header = vec![
             "arm".to_string(),
@@ -428,17 +382,16 @@ pub fn headline_table(results: &Results) -> String {
             .iter()
             .filter(|r| r.arm == arm && r.cohort == Cohort::All)
             .collect();
-        let mean =
-            |f: fn(&TimeRow) -> f64| finals.iter().map(|r| f(r)).sum::<f64>() / finals.len().max(1) as f64;
+        let mean = |m: Metric| finals.iter().map(|r| r[m]).sum::<f64>() / finals.len().max(1) as f64;
         let _ = writeln!(
             out,
             "{:<16} {:>9.1} {:>8.3} {:>10.1} {:>10.1} {:>8.3}",
             name,
-            mean(|r| r.watch_minutes),
-            mean(|r| r.feed_entropy),
-            100.0 * mean(|r| r.in_rabbit_hole),
-            100.0 * mean(|r| r.rabbit_hole_ever),
-            mean(|r| r.interest_drift),
+            mean(Metric::WatchMinutes),
+            mean(Metric::FeedEntropy),
+            100.0 * mean(Metric::InRabbitHole),
+            100.0 * mean(Metric::RabbitHoleEver),
+            mean(Metric::InterestDrift),
         );
     }
     out

@@ -5,6 +5,8 @@
 
 use super::data::{ALL, Estimate, Run};
 use super::style::{self, Area, Frame, Swatch, arm_colour, font};
+use crate::metrics::Metric;
+use crate::metrics::columns::{GROUP_CATALOG_SHARE, GROUP_EXPOSURE};
 use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 
@@ -196,7 +198,7 @@ pub fn sensitive(run: &Run) -> Option<String> {
                 .filter_map(|a| {
                     Some(Bar {
                         colour: arm_colour(run, a),
-                        estimate: scaled(run.estimate(a, cohort, "sensitive_share")?, 100.0),
+                        estimate: scaled(run.estimate(a, cohort, Metric::SensitiveShare.name())?, 100.0),
                     })
                 })
                 .collect(),
@@ -242,12 +244,12 @@ pub fn group_exposure(run: &Run) -> Option<String> {
             let catalog = run
                 .arms
                 .iter()
-                .find_map(|a| run.estimate(a, ALL, &format!("group_catalog_share_{g}")));
+                .find_map(|a| run.estimate(a, ALL, &GROUP_CATALOG_SHARE.column(g)));
             let catalog = catalog.map(|e| Bar {
                 colour: style::CATALOG,
                 estimate: scaled(e, 100.0),
             });
-            let exposure = format!("group_exposure_{g}");
+            let exposure = GROUP_EXPOSURE.column(g);
             let arms = run.arms.iter().filter_map(|a| {
                 Some(Bar {
                     colour: arm_colour(run, a),

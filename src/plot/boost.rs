@@ -7,6 +7,7 @@ use super::bars::{self, Bar, Cluster};
 use super::data::{ALL, Point, Run};
 use super::lines::{self, Line};
 use super::style::{self, Frame, arm_colour};
+use crate::metrics::Metric;
 
 /// The boosted-exposure chart, when it applies.
 pub fn boosted(run: &Run) -> Option<String> {
@@ -17,7 +18,7 @@ pub fn boosted(run: &Run) -> Option<String> {
             arm: a.clone(),
             colour: arm_colour(run, a),
             points: run
-                .curve(a, ALL, "boosted_share")
+                .curve(a, ALL, Metric::BoostedShare.name())
                 .into_iter()
                 .map(|(x, y)| (x, 100.0 * y))
                 .collect::<Vec<Point>>(),
@@ -33,7 +34,7 @@ pub fn boosted(run: &Run) -> Option<String> {
                 label: a.clone(),
                 bars: vec![Bar {
                     colour: arm_colour(run, a),
-                    estimate: run.estimate(a, ALL, "amplification_ratio")?,
+                    estimate: run.estimate(a, ALL, Metric::AmplificationRatio.name())?,
                 }],
             })
         })
@@ -42,7 +43,7 @@ pub fn boosted(run: &Run) -> Option<String> {
         || run
             .arms
             .iter()
-            .filter_map(|a| run.estimate(a, ALL, "boosted_share"))
+            .filter_map(|a| run.estimate(a, ALL, Metric::BoostedShare.name()))
             .any(|e| e.mean > 0.0);
     if !shown {
         return None;

@@ -4,6 +4,8 @@
 //! files (a merged run, a run with columns other issues added, an older run).
 
 use super::PlotError;
+use crate::metrics::Metric;
+use crate::metrics::columns::GROUP_EXPOSURE;
 use std::collections::BTreeMap;
 
 /// A CSV file held as text, with its columns by name. Empty cells are "no value".
@@ -122,23 +124,7 @@ impl Run {
         let manifest: Option<serde_json::Value> = manifest
             .map(|bytes| serde_json::from_slice(bytes).map_err(|e| PlotError::Manifest(e.to_string())))
             .transpose()?;
-        for (file, table, required) in [
-            (
-                "timeseries.csv",
-                &timeseries,
-                &["arm", "step", "mean_minutes"][..],
-            ),
-            ("summary.csv", &summary, &["arm"][..]),
-        ] {
-            for column in required {
-                if table.col(column).is_none() {
-                    return Err(PlotError::MissingColumn {
-                        file: file.to_string(),
-                        column: column.to_string(),
-                    });
-                }
-            }
-        }
+        require_columns(&timeseries, &summary)?;
         let scenario = manifest.as_ref().and_then(|m| m.pointer("/scenario/scenario"));
         let field = |key: &str| {
             scenario
@@ -161,41 +147,7 @@ impl Run {
             }
             push_new(&mut arms, &arm);
         }
-        let (t_arm, t_cohort, t_step, t_rep) = (
-            timeseries.col("arm"),
-            timeseries.col("cohort"),
-            timeseries.col("step"),
-            timeseries.col("replicate"),
-        );
-        let mut series: BTreeMap<(String, String), BTreeMap<String, Replicate>> = BTreeMap::new();
-        for (i, row) in timeseries.rows.iter().enumerate() {
-            let arm = timeseries.text(row, t_arm).unwrap_or_default();
-            let cohort = timeseries.text(row, t_cohort).unwrap_or(ALL);
-            push_new(&mut arms, arm);
-            push_new(&mut cohorts, cohort);
-            let rep = timeseries.text(row, t_rep).unwrap_or("0");
-            let Some(step) = timeseries.text(row, t_step).and_then(|s| s.parse::<u64>().ok()) else {
-                continue;
-            };
-            series
-                .entry((arm.to_string(), cohort.to_string()))
-                .or_default()
-                .entry(rep.to_string())
-                .or_default()
-                .push((step, i));
-        }
-        let mut replicates = 0;
-        let series = series
-            .into_iter()
-            .map(|(key, reps)| {
-                replicates = replicates.max(reps.len());
-                let mut reps: Vec<Replicate> = reps.into_values().collect();
-                for rows in &mut reps {
-                    rows.sort_unstable();
-                }
-                (key, reps)
-            })
-            .collect();
+        let (series, replicates) = series(&timeseries, &mut arms, &mut cohorts);
         if let Some(pos) = cohorts.iter().position(|c| c == ALL) {
             let all = cohorts.remove(pos);
             cohorts.insert(0, all);
@@ -226,8 +178,10 @@ impl Run {
     /// no replicate has a value are left out; long curves are thinned evenly, keeping the last
     /// point.
     pub fn curve(&self, arm: &str, cohort: &str, column: &str) -> Vec<Point> {
-        let (Some(x_col), Some(y_col)) = (self.timeseries.col("mean_minutes"), self.timeseries.col(column))
-        else {
+        let (Some(x_col), Some(y_col)) = (
+            self.timeseries.col(Metric::MeanMinutes.name()),
+            self.timeseries.col(column),
+        ) else {
             return Vec::new();
         };
         let Some(reps) = self.series.get(&(arm.to_string(), cohort.to_string())) else {
@@ -291,8 +245,7 @@ impl Run {
     pub fn groups(&self) -> Vec<String> {
         self.summary_metrics()
             .iter()
-            .filter_map(|m| m.strip_prefix("group_exposure_"))
-            .map(str::to_string)
+            .filter_map(|m| GROUP_EXPOSURE.group_of(m).map(str::to_string))
             .collect()
     }
 
@@ -316,6 +269,73 @@ impl Run {
         self.manifest_field("/scenario/metrics/window")
             .and_then(|v| v.as_u64())
     }
+}
+
+/// Fails naming the first column the charts need that a file lacks.
+fn require_columns(timeseries: &Table, summary: &Table) -> Result<(), PlotError> {
+    for (file, table, required) in [
+        (
+            "timeseries.csv",
+            timeseries,
+            &["arm", "step", Metric::MeanMinutes.name()][..],
+        ),
+        ("summary.csv", summary, &["arm"][..]),
+    ] {
+        for column in required {
+            if table.col(column).is_none() {
+                return Err(PlotError::MissingColumn {
+                    file: file.to_string(),
+                    column: column.to_string(),
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The rows of `timeseries` by (arm, cohort), one list per replicate sorted by step, and the
+/// largest number of replicates of any; adds arms and cohorts not seen yet.
+fn series(
+    timeseries: &Table,
+    arms: &mut Vec<String>,
+    cohorts: &mut Vec<String>,
+) -> (BTreeMap<(String, String), Vec<Replicate>>, usize) {
+    let (t_arm, t_cohort, t_step, t_rep) = (
+        timeseries.col("arm"),
+        timeseries.col("cohort"),
+        timeseries.col("step"),
+        timeseries.col("replicate"),
+    );
+    let mut series: BTreeMap<(String, String), BTreeMap<String, Replicate>> = BTreeMap::new();
+    for (i, row) in timeseries.rows.iter().enumerate() {
+        let arm = timeseries.text(row, t_arm).unwrap_or_default();
+        let cohort = timeseries.text(row, t_cohort).unwrap_or(ALL);
+        push_new(arms, arm);
+        push_new(cohorts, cohort);
+        let rep = timeseries.text(row, t_rep).unwrap_or("0");
+        let Some(step) = timeseries.text(row, t_step).and_then(|s| s.parse::<u64>().ok()) else {
+            continue;
+        };
+        series
+            .entry((arm.to_string(), cohort.to_string()))
+            .or_default()
+            .entry(rep.to_string())
+            .or_default()
+            .push((step, i));
+    }
+    let mut replicates = 0;
+    let series = series
+        .into_iter()
+        .map(|(key, reps)| {
+            replicates = replicates.max(reps.len());
+            let mut reps: Vec<Replicate> = reps.into_values().collect();
+            for rows in &mut reps {
+                rows.sort_unstable();
+            }
+            (key, reps)
+        })
+        .collect();
+    (series, replicates)
 }
 
 fn push_new(list: &mut Vec<String>, value: &str) {

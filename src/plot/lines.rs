@@ -4,6 +4,7 @@
 
 use super::data::{ALL, Point, Run};
 use super::style::{self, Area, Frame, Swatch, arm_colour};
+use crate::metrics::Metric;
 use plotters::prelude::*;
 
 /// One line of a chart over minutes.
@@ -77,18 +78,18 @@ pub fn draw(area: &Area<'_>, y: &YAxis<'_>, lines: &[Line], bands: &[Band]) {
 /// `feed-narrowing.svg`: mean `feed_entropy` per arm over minutes of use, with the band from
 /// the 10th to the 90th percentile of viewers.
 pub fn feed_narrowing(run: &Run) -> Option<String> {
-    if !run.has_series("feed_entropy") {
+    if !run.has_series(Metric::FeedEntropy.name()) {
         return None;
     }
     let mut lines = Vec::new();
     let mut bands = Vec::new();
     for arm in &run.arms {
-        let points = run.curve(arm, ALL, "feed_entropy");
+        let points = run.curve(arm, ALL, Metric::FeedEntropy.name());
         if points.is_empty() {
             continue;
         }
-        let p10 = run.curve(arm, ALL, "feed_entropy_p10");
-        let p90 = run.curve(arm, ALL, "feed_entropy_p90");
+        let p10 = run.curve(arm, ALL, Metric::FeedEntropyP10.name());
+        let p90 = run.curve(arm, ALL, Metric::FeedEntropyP90.name());
         if !p10.is_empty() && p10.len() == p90.len() {
             let points = p10.iter().zip(&p90).map(|(lo, hi)| (lo.0, lo.1, hi.1)).collect();
             bands.push(Band {
@@ -138,14 +139,14 @@ pub fn feed_narrowing(run: &Run) -> Option<String> {
 /// `rabbit-hole.svg`: the share of viewers in a rabbit hole now (solid) and ever so far
 /// (dashed), per arm over minutes of use.
 pub fn rabbit_hole(run: &Run) -> Option<String> {
-    if !run.has_series("in_rabbit_hole") {
+    if !run.has_series(Metric::InRabbitHole.name()) {
         return None;
     }
     let mut lines = Vec::new();
     for arm in &run.arms {
-        for (column, dashed) in [("in_rabbit_hole", false), ("rabbit_hole_ever", true)] {
+        for (metric, dashed) in [(Metric::InRabbitHole, false), (Metric::RabbitHoleEver, true)] {
             let points: Vec<Point> = run
-                .curve(arm, ALL, column)
+                .curve(arm, ALL, metric.name())
                 .into_iter()
                 .map(|(x, y)| (x, 100.0 * y))
                 .collect();

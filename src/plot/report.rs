@@ -172,7 +172,7 @@ fn headline(h: &mut String, run: &Run) {
 }
 
 /// An interval as `lo–hi`, or `lo to hi` when a sign would make the dash ambiguous.
-fn interval(lo: f64, hi: f64, unit: labels::Unit) -> String {
+fn interval(lo: f64, hi: f64, unit: Option<labels::Unit>) -> String {
     let (lo_text, hi_text) = (labels::number(lo, unit), labels::number(hi, unit));
     if lo < 0.0 || hi < 0.0 {
         format!("{lo_text} to {hi_text}")
@@ -319,8 +319,14 @@ mod tests {
 
     #[test]
     fn intervals_with_a_sign_use_words() {
-        assert_eq!(interval(0.1, 0.2, labels::Unit::Index), "0.100\u{2013}0.200");
-        assert_eq!(interval(-0.011, -0.001, labels::Unit::Index), "-0.011 to -0.001");
+        assert_eq!(
+            interval(0.1, 0.2, Some(labels::Unit::Index)),
+            "0.100\u{2013}0.200"
+        );
+        assert_eq!(
+            interval(-0.011, -0.001, Some(labels::Unit::Index)),
+            "-0.011 to -0.001"
+        );
     }
 
     #[test]

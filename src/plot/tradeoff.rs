@@ -4,6 +4,7 @@
 
 use super::data::{ALL, Estimate, Run};
 use super::style::{self, Area, Frame, arm_colour};
+use crate::metrics::Metric;
 use plotters::prelude::*;
 
 /// One arm's point.
@@ -23,8 +24,8 @@ pub fn tradeoff(run: &Run) -> Option<String> {
             Some(Arm {
                 name: a.clone(),
                 colour: arm_colour(run, a),
-                entropy: run.estimate(a, ALL, "feed_entropy")?,
-                watch: run.estimate(a, ALL, "watch_minutes")?,
+                entropy: run.estimate(a, ALL, Metric::FeedEntropy.name())?,
+                watch: run.estimate(a, ALL, Metric::WatchMinutes.name())?,
             })
         })
         .collect();

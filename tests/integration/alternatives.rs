@@ -1,7 +1,8 @@
 //! DSA-style alternative recommenders on a small copy of `scenarios/dsa_alternatives.toml`:
 //! the direction of their effects against `engagement`, switching cohorts, and `explain`.
 
-use crate::{Table, Workspace, rabbithole};
+use crate::sweep::merge_ok;
+use crate::{TINY_USERS, Table, Workspace, rabbithole, tiny_scenario};
 
 /// A small population under engagement and its alternatives, with a switching arm.
 fn alternatives_scenario() -> String {
@@ -280,4 +281,80 @@ fn exhaustive_retrieval_ranks_every_visible_item() {
         assert_eq!(table.text(row, "source"), "catalog");
     }
     assert!(ranked > 0);
+}
+
+/// Everyone switches in one arm and no one in another: `stayers` of the first and `switchers`
+/// of the second have no viewers, so they have no rows in `timeseries.csv` or `summary.csv`
+/// (not rows of empty metrics beside platform-wide ones), and the charts, the report and
+/// merged shards work without them.
+#[test]
+fn a_cohort_without_viewers_has_no_rows() {
+    let ws = Workspace::empty();
+    let path = ws.write(
+        "cohorts.toml",
+        &tiny_scenario(
+            r#"
+[[arms]]
+name = "everyone"
+policy = { kind = "engagement" }
+switch = { share = 1.0, at_minute = 5, policy = { kind = "random" } }
+
+[[arms]]
+name = "no_one"
+policy = { kind = "engagement" }
+switch = { share = 0.0, at_minute = 5, policy = { kind = "random" } }
+"#,
+        ),
+    );
+    let whole = ws.run_ok(&path, "whole", &[]);
+    let expected = [
+        ("everyone", "all"),
+        ("everyone", "switchers"),
+        ("no_one", "all"),
+        ("no_one", "stayers"),
+    ];
+    let pairs = |table: &Table| {
+        let mut pairs: Vec<(String, String)> = table
+            .rows
+            .iter()
+            .map(|r| {
+                (
+                    table.text(r, "arm").to_string(),
+                    table.text(r, "cohort").to_string(),
+                )
+            })
+            .collect();
+        pairs.dedup();
+        pairs
+    };
+    let summary = Table::read(&whole.join("summary.csv"));
+    assert_eq!(
+        pairs(&summary),
+        expected.map(|(a, c)| (a.to_string(), c.to_string()))
+    );
+    let timeseries = Table::read(&whole.join("timeseries.csv"));
+    let mut in_timeseries = pairs(&timeseries);
+    in_timeseries.sort();
+    in_timeseries.dedup();
+    assert_eq!(
+        in_timeseries,
+        expected.map(|(a, c)| (a.to_string(), c.to_string()))
+    );
+    for row in &timeseries.rows {
+        assert_eq!(timeseries.text(row, "viewers"), TINY_USERS.to_string(), "{row:?}");
+    }
+    assert!(whole.join("report.html").is_file());
+
+    for i in 1..=2 {
+        let shard = format!("shard-{i}");
+        ws.run_ok(&path, &shard, &["--no-plot", "--shard", &format!("{i}/2")]);
+    }
+    let merged = merge_ok(&ws, &["shard-1", "shard-2"]);
+    for file in ["timeseries.csv", "summary.csv"] {
+        let (a, b) = (
+            std::fs::read(whole.join(file)).unwrap(),
+            std::fs::read(merged.join(file)).unwrap(),
+        );
+        assert!(a == b, "{file} differs after merging");
+    }
 }

@@ -12,6 +12,7 @@ mod effects;
 mod errors;
 mod invariants;
 mod minors;
+mod output_docs;
 mod plot;
 mod reproducibility;
 mod run;

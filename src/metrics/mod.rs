@@ -1,7 +1,11 @@
-//! Metric equations (pure functions with known inputs and outputs) and the per-step
-//! aggregation of per-viewer values into one timeseries row.
+//! Metric equations (pure functions with known inputs and outputs), and in [`columns`] the
+//! table that declares every metric of the result files once.
 //!
-//! Definitions follow `SPEC.md`; `docs/model.md` gives each with its source.
+//! `docs/model.md` §10 gives each definition with its source.
+
+pub mod columns;
+
+pub use columns::{METRICS, Metric, MetricDef};
 
 /// Shannon entropy of `counts` (which sum to `n`) divided by ln K: 1 = even spread over the
 /// K topics, 0 = one topic. `n` = 0 gives 0.
