@@ -215,7 +215,7 @@ impl<'a> ArmRun<'a> {
         if let Some(y) = &plan.protections {
             y.place_first_days(&mut self.viewers);
             Protections::mark_resets(config.protections.as_ref(), &mut self.viewers, seed, replicate);
-            cohorts.extend(Cohort::youth(&self.viewers));
+            cohorts.extend(Cohort::safety(&self.viewers));
         }
         self.reducer = Reducer::new(
             cohorts,

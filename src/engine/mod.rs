@@ -72,9 +72,9 @@ pub struct UserRow {
     pub minor: bool,
     /// Switches to another recommender during the run.
     pub switcher: bool,
-    /// Vulnerable to sensitive content (written with minors' features).
+    /// Vulnerable to sensitive content (written with the safety features).
     pub vulnerable: bool,
-    /// An audit bot (written with minors' features).
+    /// An audit bot (written with the safety features).
     pub bot: bool,
     pub minutes: f64,
     pub watch_minutes: f64,
@@ -112,8 +112,9 @@ pub struct Results {
     pub user_rows: Vec<UserRow>,
     /// One row per audit bot, arm and replicate.
     pub bot_rows: Vec<BotRow>,
-    /// The scenario uses minors' features: the day columns are written.
-    pub youth: bool,
+    /// The scenario uses the safety features ([`Scenario::safety_features`]): the day columns
+    /// and the age, vulnerability and bot cohorts are written.
+    pub safety: bool,
     /// Viewer-steps simulated.
     pub viewer_steps: u64,
 }
@@ -154,7 +155,7 @@ pub fn run(scenario: &Scenario, options: &RunOptions, progress: &(dyn Fn(u64) + 
         finals: Vec::new(),
         user_rows: Vec::new(),
         bot_rows: Vec::new(),
-        youth: scenario.safety_features(),
+        safety: scenario.safety_features(),
         viewer_steps: 0,
     };
     for replicate in results.replicates.clone() {

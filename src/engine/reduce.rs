@@ -19,7 +19,7 @@ pub enum Cohort {
     Coordinated,
     /// Everyone but the coordinated accounts (arms with coordinated sharing).
     Organic,
-    /// Minors (scenarios with minors and adults that use minors' features).
+    /// Minors (scenarios with minors and adults that use the safety features).
     Minors,
     /// Adults (likewise).
     Adults,
@@ -45,9 +45,9 @@ impl Cohort {
         }
     }
 
-    /// The cohorts of a scenario that uses minors' features, by who is in it: `minors` and
+    /// The cohorts of a scenario that uses the safety features, by who is in it: `minors` and
     /// `adults` when it has both, `vulnerable` and `bot` when it has any.
-    pub fn youth(viewers: &[ViewerState]) -> Vec<Cohort> {
+    pub fn safety(viewers: &[ViewerState]) -> Vec<Cohort> {
         [Cohort::Minors, Cohort::Adults, Cohort::Vulnerable, Cohort::Bot]
             .into_iter()
             .filter(|c| {

@@ -90,9 +90,9 @@ pub enum Summary {
 pub enum Condition {
     /// Every scenario's.
     Always,
-    /// Scenarios that use minors' features (protections, audit bots, vulnerable viewers or a
+    /// Scenarios that use the safety features (protections, audit bots, vulnerable viewers or a
     /// `[day]` table; `docs/model.md` §8c).
-    MinorsFeatures,
+    SafetyFeatures,
     /// Every scenario's, one column per creator group, `<g>` being the group's name.
     PerGroup,
 }
@@ -102,7 +102,7 @@ impl Condition {
     pub fn describe(self) -> &'static str {
         match self {
             Condition::Always => "always",
-            Condition::MinorsFeatures => "with minors' features (§8c)",
+            Condition::SafetyFeatures => "with the safety features (§8c-8d)",
             Condition::PerGroup => "always, per creator group",
         }
     }
@@ -315,19 +315,19 @@ metrics! {
     }
     WatchMinutesPerDay {
         name: "watch_minutes_per_day", unit: Minutes, reduce: Mean, summary: MeanInterval,
-        when: MinorsFeatures,
+        when: SafetyFeatures,
         label: "minutes watched per day",
         doc: "per viewer, minutes watched / days started",
     }
     NightShare {
         name: "night_share", unit: Share, reduce: Mean, summary: MeanInterval,
-        when: MinorsFeatures,
+        when: SafetyFeatures,
         label: "impressions at night",
         doc: "per viewer, the share of their impressions that started at night (§8c)",
     }
     SensitiveWindowMax {
         name: "sensitive_window_max", unit: Share, reduce: FullWindowMax, summary: MeanInterval,
-        when: MinorsFeatures,
+        when: SafetyFeatures,
         label: "most sensitive items in any viewer's window",
         doc: "the share of sensitive items in a viewer's full window of W at this step: what \
               a sensitive cap bounds",
@@ -371,12 +371,12 @@ impl Metric {
         self.def().name
     }
 
-    /// The metrics a run's files have, in column order: `minors_features` if the scenario
-    /// uses minors' features.
-    pub fn written(minors_features: bool) -> impl Iterator<Item = Metric> {
+    /// The metrics a run's files have, in column order: `safety` if the scenario uses the
+    /// safety features (`Scenario::safety_features`).
+    pub fn written(safety: bool) -> impl Iterator<Item = Metric> {
         Metric::ALL.into_iter().filter(move |m| match m.def().when {
             Condition::Always | Condition::PerGroup => true,
-            Condition::MinorsFeatures => minors_features,
+            Condition::SafetyFeatures => safety,
         })
     }
 }
@@ -454,8 +454,8 @@ mod tests {
     }
 
     #[test]
-    fn minors_columns_are_written_only_with_minors_features() {
-        let names = |youth| Metric::written(youth).map(Metric::name).collect::<Vec<_>>();
+    fn minors_columns_are_written_only_with_safety() {
+        let names = |safety| Metric::written(safety).map(Metric::name).collect::<Vec<_>>();
         assert!(!names(false).contains(&"night_share"));
         assert!(names(true).contains(&"night_share"));
         assert_eq!(names(true).len(), Metric::COUNT);

@@ -160,7 +160,7 @@ pub struct ViewerMetrics {
     pub in_rabbit_hole: bool,
     pub interest_drift: f32,
     pub profile_error: f32,
-    /// Share of sensitive items in the window (computed when minors' features are used).
+    /// Share of sensitive items in the window (computed when the safety features are used).
     pub window_sensitive: f32,
 }
 

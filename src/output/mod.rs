@@ -26,7 +26,7 @@ fn num(x: f64) -> String {
 
 /// The metric columns' names, then the group columns', in column order.
 fn value_columns(results: &Results) -> Vec<String> {
-    let mut cols: Vec<String> = Metric::written(results.youth)
+    let mut cols: Vec<String> = Metric::written(results.safety)
         .map(|m| m.name().to_string())
         .collect();
     cols.extend(group_columns(results));
@@ -42,7 +42,7 @@ fn group_columns(results: &Results) -> impl Iterator<Item = String> + '_ {
 
 /// A row's values in the order of [`value_columns`].
 fn row_values(results: &Results, r: &TimeRow) -> Vec<f64> {
-    Metric::written(results.youth)
+    Metric::written(results.safety)
         .map(|m| r[m])
         .chain(r.group_exposure.iter().chain(&r.group_catalog_share).copied())
         .collect()
@@ -205,7 +205,7 @@ fn arm_cohorts(finals: &[WrittenFinal]) -> Vec<(usize, String)> {
 }
 
 /// `users.csv`: one row per (arm, replicate, user) at the end of the run; in a scenario with
-/// minors' features, audit bots included, with the columns `vulnerable` and `bot` last.
+/// the safety features, audit bots included, with the columns `vulnerable` and `bot` last.
 pub fn users_csv(results: &Results) -> Vec<u8> {
     to_bytes(|w| {
         let header = [
@@ -231,9 +231,9 @@ pub fn users_csv(results: &Results) -> Vec<u8> {
             "follows",
             "top_interest",
         ];
-        let youth = ["vulnerable", "bot"];
-        if results.youth {
-            w.write_record(header.iter().chain(&youth))?;
+        let safety = ["vulnerable", "bot"];
+        if results.safety {
+            w.write_record(header.iter().chain(&safety))?;
         } else {
             w.write_record(header)?;
         }
@@ -261,7 +261,7 @@ pub fn users_csv(results: &Results) -> Vec<u8> {
                 u.follows.to_string(),
                 results.topic_names[u.top_interest as usize].clone(),
             ];
-            if results.youth {
+            if results.safety {
                 rec.extend([u8::from(u.vulnerable).to_string(), u8::from(u.bot).to_string()]);
             }
             w.write_record(&rec)?;

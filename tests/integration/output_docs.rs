@@ -81,7 +81,7 @@ fn metric_table_in_model_md_is_rendered_from_the_code() {
 }
 
 /// Every feature that adds columns or files: groups (by default), a target and a boost, a
-/// switch, coordinated accounts, protections (minors' features) and audit bots.
+/// switch, coordinated accounts, protections (the safety features) and audit bots.
 const EVERYTHING: &str = r#"
 [target]
 topics = ["politics"]
