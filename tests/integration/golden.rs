@@ -194,20 +194,23 @@ fn explain(scenario: &str, arm: &str, user: u32, steps: u32, csv: bool) -> Vec<u
 
 /// `bytes` of the file `name` with its volatile provenance masked (see the module's doc).
 fn mask(name: &str, bytes: Vec<u8>) -> Vec<u8> {
-    let text = || String::from_utf8(bytes.clone()).expect("a text file");
+    let text = |bytes: Vec<u8>| String::from_utf8(bytes).expect("a text file");
     match name {
-        "manifest.json" => mask_manifest(&text()).into_bytes(),
-        "report.html" => text()
-            .split_inclusive('\n')
-            .filter(|line| {
-                !REPORT_VOLATILE
-                    .iter()
-                    .any(|label| line.starts_with(&format!("<dt>{label}</dt>")))
-            })
-            .collect::<String>()
-            .into_bytes(),
+        "manifest.json" => mask_manifest(&text(bytes)).into_bytes(),
+        "report.html" => mask_report(&text(bytes)).into_bytes(),
         _ => bytes,
     }
+}
+
+/// `report.html` without the provenance lines labelled in [`REPORT_VOLATILE`].
+fn mask_report(text: &str) -> String {
+    text.split_inclusive('\n')
+        .filter(|line| {
+            !REPORT_VOLATILE
+                .iter()
+                .any(|label| line.starts_with(&format!("<dt>{label}</dt>")))
+        })
+        .collect()
 }
 
 /// `manifest.json` (pretty-printed, top-level keys indented by two spaces) with the value of
