@@ -1,7 +1,7 @@
 //! Metric equations (pure functions with known inputs and outputs) and the per-step
 //! aggregation of per-viewer values into one timeseries row.
 //!
-//! Definitions follow `SPEC.md`; `docs/model.md` gives each with its source.
+//! Each metric is defined in `docs/model.md` §10, with its source.
 
 /// Shannon entropy of `counts` (which sum to `n`) divided by ln K: 1 = even spread over the
 /// K topics, 0 = one topic. `n` = 0 gives 0.

@@ -15,7 +15,7 @@ name = "beta"
 share = 0.3
 "#;
 
-/// Every metric column of `timeseries.csv` named by the SPEC.
+/// Every metric column of `timeseries.csv` (docs/model.md §10 defines each).
 const TIMESERIES_COLUMNS: &[&str] = &[
     "arm",
     "replicate",
