@@ -47,7 +47,8 @@ pub const FACTOR_NAMES: &[&str] = &[
     "completion_ratio",
     "trust_factor",
     "predicted_fraction",
-    "duration",
+    // Not `duration`: explain's CSV already has that column (the same value, the item's).
+    "duration_seconds",
 ];
 
 /// The factors of predicted watch time: predicted fraction = min(1, topic estimate ×
