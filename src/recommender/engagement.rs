@@ -14,6 +14,9 @@ use crate::rng::Rng;
 use crate::scenario::EngagementConfig;
 use rand::RngExt;
 
+#[cfg(test)]
+mod tests;
+
 /// The watch-time-optimising policy.
 #[derive(Debug, Clone)]
 pub struct Engagement {
