@@ -21,6 +21,7 @@ pub struct Row {
     pub topic: String,
     pub creator: u32,
     pub group: String,
+    /// The item's duration, seconds.
     pub duration: f64,
     pub source: String,
     pub candidates: usize,
@@ -145,46 +146,49 @@ fn opt(x: Option<f64>) -> String {
     x.map_or_else(String::new, |v| format!("{v:.6}"))
 }
 
+/// The CSV columns before the factors and parts. No policy names a factor or part like one
+/// of these or of [`TRAILING`] (a test checks every policy).
+const LEADING: &[&str] = &[
+    "step",
+    "minute",
+    "policy",
+    "switched",
+    "explored",
+    "item",
+    "topic",
+    "creator",
+    "group",
+    "duration",
+    "source",
+    "candidates",
+    "rank",
+    "base_rank",
+];
+
+/// The CSV columns after the factors and parts.
+const TRAILING: &[&str] = &[
+    "score",
+    "watch_fraction",
+    "watched_seconds",
+    "skipped",
+    "liked",
+    "followed",
+    "trusted",
+];
+
 /// The explanation as CSV: one row per impression; factor and part columns are empty where a
 /// policy has no such factor or part. The part columns add up to `score`.
 pub fn to_csv(rows: &[Row]) -> Vec<u8> {
     let factors = columns(rows, |r| &r.factors);
     let parts = columns(rows, |r| &r.parts);
     let mut w = csv::Writer::from_writer(Vec::new());
-    let mut header: Vec<String> = [
-        "step",
-        "minute",
-        "policy",
-        "switched",
-        "explored",
-        "item",
-        "topic",
-        "creator",
-        "group",
-        "duration",
-        "source",
-        "candidates",
-        "rank",
-        "base_rank",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect();
-    header.extend(factors.iter().map(|p| p.to_string()));
-    header.extend(parts.iter().map(|p| p.to_string()));
-    header.extend(
-        [
-            "score",
-            "watch_fraction",
-            "watched_seconds",
-            "skipped",
-            "liked",
-            "followed",
-            "trusted",
-        ]
+    let header: Vec<&str> = LEADING
         .iter()
-        .map(|s| s.to_string()),
-    );
+        .chain(&factors)
+        .chain(&parts)
+        .chain(TRAILING)
+        .copied()
+        .collect();
     w.write_record(&header).expect("writing to memory");
     for r in rows {
         let mut rec = vec![
@@ -283,4 +287,84 @@ pub fn to_text(rows: &[Row]) -> String {
         );
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Row, to_csv};
+    use crate::recommender::build;
+    use crate::scenario::{
+        CalibratedConfig, ChronologicalConfig, DiversifiedConfig, EngagementConfig, PolicyConfig,
+        PopularityConfig, RandomConfig,
+    };
+
+    /// A ranked impression whose score has the given factors and parts (all 1).
+    fn row(factors: &'static [&'static str], parts: &'static [&'static str]) -> Row {
+        Row {
+            step: 3,
+            minute: 1.5,
+            policy: "p",
+            switched: false,
+            explored: false,
+            item: 42,
+            topic: "news".into(),
+            creator: 7,
+            group: "alpha".into(),
+            duration: 30.0,
+            source: "topic".into(),
+            candidates: 50,
+            rank: Some(1),
+            base_rank: Some(2),
+            factors: factors.iter().map(|&n| (n, 1.0)).collect(),
+            parts: parts.iter().map(|&n| (n, 1.0)).chain([("boost", 1.0)]).collect(),
+            score: Some(2.0),
+            watch_fraction: 0.5,
+            watched_seconds: 15.0,
+            skipped: false,
+            liked: true,
+            followed: false,
+            trusted: false,
+        }
+    }
+
+    /// Every policy's factors and parts (and a disclosed boost) make a header without a
+    /// repeated name: a reader addresses columns by name. Pins the two `duration` columns
+    /// that the item's duration and engagement's factor of the same name once made.
+    #[test]
+    fn every_policy_gives_unique_column_names() {
+        for config in [
+            PolicyConfig::Engagement(EngagementConfig::default()),
+            PolicyConfig::Random(RandomConfig {}),
+            PolicyConfig::Chronological(ChronologicalConfig::default()),
+            PolicyConfig::Popularity(PopularityConfig::default()),
+            PolicyConfig::Diversified(DiversifiedConfig::default()),
+            PolicyConfig::Calibrated(CalibratedConfig::default()),
+        ] {
+            let policy = build(&config);
+            let csv = to_csv(&[row(policy.factor_names(), policy.part_names())]);
+            let text = String::from_utf8(csv).unwrap();
+            let header: Vec<&str> = text.lines().next().unwrap().split(',').collect();
+            let mut names = header.clone();
+            names.sort_unstable();
+            names.dedup();
+            assert_eq!(names.len(), header.len(), "{}: {header:?}", policy.name());
+        }
+    }
+
+    /// The columns in order, and the values in the row under them.
+    #[test]
+    fn a_row_under_its_header() {
+        let text = String::from_utf8(to_csv(&[row(&["f"], &["a"])])).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(
+            lines,
+            [
+                "step,minute,policy,switched,explored,item,topic,creator,group,duration,source,\
+                 candidates,rank,base_rank,f,a,boost,score,watch_fraction,watched_seconds,skipped,\
+                 liked,followed,trusted",
+                "3,1.500,p,0,0,42,news,7,alpha,30.0,topic,50,1,2,1.000000,1.000000,1.000000,\
+                 2.000000,0.500,15.0,0,1,0,0",
+            ]
+        );
+    }
 }

@@ -6,18 +6,39 @@
 //! one item per step; [`metrics`] turn their state into rows that [`output`] writes, and
 //! [`plot`] draws them as charts and a report.
 
-pub mod boost;
+// The modules in pipeline order (blank lines keep rustfmt from sorting them).
+
+// Read and validated once, at the boundary; the random streams every stage draws from.
+pub mod scenario;
+
+pub mod rng;
+
+// What a replicate draws once: the items and the people.
 pub mod catalog;
+pub mod population;
+
+// The platform's side of a step: ranking, then what boosts add to it.
+pub mod recommender;
+
+pub mod boost;
+
+// The viewer's side of a step: response and update.
+pub mod viewer;
+
+// The step loop over replicates, arms and steps.
 pub mod engine;
-pub mod explain;
-pub mod merge;
+
+// From the viewers' state to rows, files and charts.
 pub mod metrics;
 pub mod output;
 pub mod plot;
-pub mod population;
-pub mod recommender;
-pub mod rng;
-pub mod scenario;
-pub mod shard;
+
+// One viewer's recommendations, disclosed.
+pub mod explain;
+
+// Many runs: a grid of scenarios, a run split into shards, and the shards' merge.
 pub mod sweep;
-pub mod viewer;
+
+pub mod shard;
+
+pub mod merge;

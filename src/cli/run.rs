@@ -125,6 +125,20 @@ pub(crate) fn run_dir_files(
     files
 }
 
+/// The note for a scenario file that writes no `[[arms]]`: that it runs the default arms,
+/// and which (as `--set` left them). None when the file writes arms or cannot be read again.
+pub(crate) fn default_arms_note(path: &Path, scenario: &Scenario) -> Option<String> {
+    let text = std::fs::read_to_string(path).ok()?;
+    scenario::writes_no_arms(&text).then(|| {
+        let arms: Vec<String> = scenario.arms.iter().map(|a| a.describe()).collect();
+        format!(
+            "note: {} has no [[arms]], so it runs the default arms ({}); write [[arms]] tables to choose (docs/scenarios.md)",
+            path.display(),
+            arms.join("; ")
+        )
+    })
+}
+
 /// A warning when `feed.max_steps` ended the run while viewers were still scrolling.
 pub(crate) fn cut_short(scenario: &Scenario, results: &Results) -> Option<String> {
     let cut = results
@@ -187,6 +201,11 @@ pub(crate) fn run(args: RunArgs) -> Result<(), Failure> {
     });
     check_out(&out, args.force)?;
     let (pool, threads) = thread_pool(args.threads)?;
+    if !args.quiet
+        && let Some(note) = default_arms_note(&args.scenario, &scenario)
+    {
+        eprintln!("{note}");
+    }
 
     let n_replicates = replicates
         .as_ref()
@@ -282,6 +301,17 @@ pub(crate) fn validate(args: ValidateArgs) -> Result<(), Failure> {
         items,
         scenario.feed.days
     );
+    println!(
+        "arms{}:",
+        if default_arms_note(&args.scenario, &scenario).is_some() {
+            " (the defaults: the file has no [[arms]])"
+        } else {
+            ""
+        }
+    );
+    for arm in &scenario.arms {
+        println!("  {}", arm.describe());
+    }
     println!(
         "memory: about {:.1} MiB while an arm runs ({} bytes per viewer, {} per item)",
         bytes as f64 / (1024.0 * 1024.0),

@@ -3,7 +3,9 @@
 //! (point, replicate) work units. Every point is loaded and validated before any runs, and
 //! the sweep directory is written whole or not at all.
 
-use super::run::{Provenance, charts, check_out, cut_short, run_dir_files, thread_pool, write_dir};
+use super::run::{
+    Provenance, charts, check_out, cut_short, default_arms_note, run_dir_files, thread_pool, write_dir,
+};
 use super::{Failure, SweepArgs, progress_bar};
 use indicatif::ProgressBar;
 use rabbithole::engine::{self, RunOptions};
@@ -182,6 +184,11 @@ pub(crate) fn sweep(args: SweepArgs) -> Result<(), Failure> {
     let out = out_dir(&args, &plan.base);
     check_out(&out, args.force)?;
     let (pool, threads) = thread_pool(args.threads)?;
+    if !args.quiet
+        && let Some(note) = default_arms_note(&args.scenario, &plan.base)
+    {
+        eprintln!("{note}");
+    }
 
     let units: u64 = plan
         .scenarios

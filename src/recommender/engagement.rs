@@ -14,6 +14,9 @@ use crate::rng::Rng;
 use crate::scenario::EngagementConfig;
 use rand::RngExt;
 
+#[cfg(test)]
+mod tests;
+
 /// The watch-time-optimising policy.
 #[derive(Debug, Clone)]
 pub struct Engagement {
@@ -47,7 +50,8 @@ pub const FACTOR_NAMES: &[&str] = &[
     "completion_ratio",
     "trust_factor",
     "predicted_fraction",
-    "duration",
+    // Not `duration`: explain's CSV already has that column (the same value, the item's).
+    "duration_seconds",
 ];
 
 /// The factors of predicted watch time: predicted fraction = min(1, topic estimate ×

@@ -87,6 +87,13 @@ pub fn load_str(text: &str, path: &Path, overrides: &[String]) -> Result<Scenari
     Ok(scenario)
 }
 
+/// True when the scenario file `text` writes no `[[arms]]`, so that it runs the default arms
+/// (those of [`Scenario::default`]); false for text that is not TOML, which [`load_str`]
+/// refuses anyway.
+pub fn writes_no_arms(text: &str) -> bool {
+    toml::from_str::<toml::Table>(text).is_ok_and(|t| !t.contains_key("arms"))
+}
+
 /// Sets the dotted key of `arg` (`KEY=VALUE`) in the `root` table; returns the key.
 ///
 /// VALUE is read as TOML (`500`, `0.5`, `true`, `"text"`, `[1, 2]`); anything that is not
@@ -227,6 +234,19 @@ mod tests {
         load_str(text, Path::new("s.toml"), &overrides)
             .expect_err("should be refused")
             .to_string()
+    }
+
+    #[test]
+    fn a_file_without_arms_is_told_apart() {
+        assert!(writes_no_arms(""));
+        assert!(writes_no_arms(
+            "[population]\nusers = 5\n# [[arms]] in a comment\n"
+        ));
+        assert!(!writes_no_arms(
+            "[[arms]]\nname = \"a\"\npolicy = { kind = \"random\" }\n"
+        ));
+        assert!(!writes_no_arms("arms = []\n"));
+        assert!(!writes_no_arms("not toml ["));
     }
 
     #[test]

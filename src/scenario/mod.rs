@@ -13,7 +13,7 @@ mod sections;
 
 pub use boost::{BoostConfig, BoostMode, CoordinatedConfig, TargetConfig};
 pub use check::Invalid;
-pub use load::{ScenarioError, load, load_str, locate_line};
+pub use load::{ScenarioError, load, load_str, locate_line, writes_no_arms};
 pub use policy::{
     Arm, BlendComponent, BlendConfig, CalibratedConfig, ChronologicalConfig, DiversifiedConfig,
     EngagementConfig, PolicyConfig, PopularityConfig, RandomConfig, SwitchConfig,

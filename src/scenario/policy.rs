@@ -25,6 +25,53 @@ pub struct Arm {
     pub protections: Option<ProtectionsConfig>,
 }
 
+impl Arm {
+    /// One line for a person: the name, the policy as written inline, and what else the arm
+    /// has (`engagement: policy = { kind = "engagement", exploration = 0.05 }`).
+    pub fn describe(&self) -> String {
+        let mut also = Vec::new();
+        if let Some(s) = &self.switch {
+            also.push(format!("switch to {}", s.policy.kind()));
+        }
+        match self.boosts.len() {
+            0 => {}
+            1 => also.push("1 boost".into()),
+            n => also.push(format!("{n} boosts")),
+        }
+        if self.coordinated.is_some() {
+            also.push("coordinated accounts".into());
+        }
+        if self.protections.is_some() {
+            also.push("protections".into());
+        }
+        let mut line = format!("{}: policy = {}", self.name, self.policy.inline());
+        if !also.is_empty() {
+            line.push_str(&format!("; with {}", also.join(", ")));
+        }
+        line
+    }
+}
+
+/// `value` as inline TOML, with `kind` first in every table (toml sorts keys by name) so that
+/// a policy reads as people write it.
+fn inline(value: &toml::Value) -> String {
+    match value {
+        toml::Value::Table(t) => {
+            let keys = t
+                .keys()
+                .filter(|k| *k == "kind")
+                .chain(t.keys().filter(|k| *k != "kind"));
+            let pairs: Vec<String> = keys.map(|k| format!("{k} = {}", inline(&t[k]))).collect();
+            format!("{{ {} }}", pairs.join(", "))
+        }
+        toml::Value::Array(a) => {
+            let items: Vec<String> = a.iter().map(inline).collect();
+            format!("[{}]", items.join(", "))
+        }
+        other => other.to_string(),
+    }
+}
+
 /// `[arms.switch]`: a share of viewers leaves the default for another recommender.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -71,6 +118,12 @@ impl PolicyConfig {
             PolicyConfig::Calibrated(_) => "calibrated",
             PolicyConfig::Blend(_) => "blend",
         }
+    }
+
+    /// The policy as a scenario file writes it inline: `{ kind = "engagement", exploration =
+    /// 0.05 }`, every key with its resolved value.
+    pub fn inline(&self) -> String {
+        inline(&toml::Value::try_from(self).expect("a policy always serialises"))
     }
 
     /// The trending half-life this policy asks for, if any (a `popularity` with `half_life`,
@@ -200,4 +253,34 @@ pub struct BlendComponent {
     pub weight: f64,
     /// The policy (not itself a blend).
     pub policy: PolicyConfig,
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::scenario::{Scenario, load_str};
+    use std::path::Path;
+
+    #[test]
+    fn arms_describe_their_policy_as_written() {
+        let lines: Vec<String> = Scenario::default().arms.iter().map(|a| a.describe()).collect();
+        assert_eq!(
+            lines,
+            [
+                r#"engagement: policy = { kind = "engagement", exploration = 0.05 }"#,
+                r#"random: policy = { kind = "random" }"#,
+            ]
+        );
+        let text = r#"
+[[arms]]
+name = "mix"
+policy = { kind = "blend", components = [{ weight = 1.0, policy = { kind = "random" } }] }
+switch = { share = 0.5, policy = { kind = "chronological" } }
+protections = { sensitive_cap = 0.1 }
+"#;
+        let arm = &load_str(text, Path::new("s.toml"), &[]).unwrap().arms[0];
+        assert_eq!(
+            arm.describe(),
+            r#"mix: policy = { kind = "blend", components = [{ policy = { kind = "random" }, weight = 1.0 }] }; with switch to chronological, protections"#
+        );
+    }
 }

@@ -218,6 +218,12 @@ fn explain_discloses_parts_that_add_up_to_the_score() {
                 "{arm}: no column {column}"
             );
         }
+        // Columns are addressed by name: none may appear twice (the item's `duration` and
+        // engagement's factor of that name once did).
+        let mut names = table.header.clone();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), table.header.len(), "{arm}: {:?}", table.header);
         // One row per impression, until the viewer stops using the app.
         assert!(
             !table.rows.is_empty() && table.rows.len() <= 40,

@@ -3,6 +3,7 @@
 //! `--replicates`).
 
 use crate::{ENGAGEMENT_AND_RANDOM, TINY_USERS, Table, Workspace, rabbithole, tiny_scenario};
+use std::path::Path;
 
 /// Creator groups with names of our own, so `group_exposure_<group>` columns can be checked.
 const GROUPS: &str = r#"
@@ -15,7 +16,7 @@ name = "beta"
 share = 0.3
 "#;
 
-/// Every metric column of `timeseries.csv` named by the SPEC.
+/// Every metric column of `timeseries.csv` (docs/model.md §10 defines each).
 const TIMESERIES_COLUMNS: &[&str] = &[
     "arm",
     "replicate",
@@ -348,4 +349,75 @@ fn validate_refuses_a_bad_file_with_status_2() {
         .code(2);
     let stderr = String::from_utf8_lossy(&assert.get_output().stderr).into_owned();
     assert!(stderr.contains("population.minor_share"), "{stderr}");
+}
+
+/// The default arms' lines, as `validate` and the note name them.
+const DEFAULT_ARMS: [&str; 2] = [
+    r#"engagement: policy = { kind = "engagement", exploration = 0.05 }"#,
+    r#"random: policy = { kind = "random" }"#,
+];
+
+#[test]
+fn run_says_when_a_file_without_arms_runs_the_default_arms() {
+    let ws = Workspace::empty();
+    let run = |scenario: &Path, out: &str, quiet: bool| {
+        let mut cmd = rabbithole();
+        cmd.arg("run").arg(scenario).arg("--out").arg(ws.path(out));
+        cmd.args(["--replicates", "1", "--no-plot"]);
+        if quiet {
+            cmd.arg("--quiet");
+        }
+        let output = cmd.output().unwrap();
+        assert!(output.status.success());
+        String::from_utf8_lossy(&output.stderr).into_owned()
+    };
+    let none = ws.write("none.toml", &tiny_scenario(""));
+    let stderr = run(&none, "none", false);
+    assert!(
+        stderr.contains("none.toml has no [[arms]], so it runs the default arms"),
+        "{stderr}"
+    );
+    for line in DEFAULT_ARMS {
+        assert!(stderr.contains(line), "{stderr}");
+    }
+    // Not with --quiet, and not when the file writes the same arms itself.
+    assert_eq!(run(&none, "quiet", true), "");
+    let written = ws.write("written.toml", &tiny_scenario(ENGAGEMENT_AND_RANDOM));
+    let stderr = run(&written, "written", false);
+    assert!(!stderr.contains("[[arms]]"), "{stderr}");
+}
+
+#[test]
+fn validate_names_every_arm_and_its_policy() {
+    let ws = Workspace::empty();
+    let validate = |scenario: &Path| {
+        let assert = rabbithole().arg("validate").arg(scenario).assert().success();
+        String::from_utf8_lossy(&assert.get_output().stdout).into_owned()
+    };
+    let stdout = validate(&ws.write("none.toml", &tiny_scenario("")));
+    assert!(
+        stdout.contains("arms (the defaults: the file has no [[arms]]):\n"),
+        "{stdout}"
+    );
+    for line in DEFAULT_ARMS {
+        assert!(stdout.contains(&format!("\n  {line}\n")), "{stdout}");
+    }
+    let arms = r#"
+[[arms]]
+name = "cal"
+policy = { kind = "calibrated", weight = 0.25 }
+
+[[arms]]
+name = "chrono"
+policy = { kind = "chronological" }
+switch = { share = 0.5, policy = { kind = "random" } }
+"#;
+    let stdout = validate(&ws.write("two.toml", &tiny_scenario(arms)));
+    assert!(
+        stdout.contains(
+            "arms:\n  cal: policy = { kind = \"calibrated\", exploration = 0.05, weight = 0.25 }\n  \
+             chrono: policy = { kind = \"chronological\", following_window = 100 }; with switch to random\n"
+        ),
+        "{stdout}"
+    );
 }

@@ -1,0 +1,387 @@
+//! Tests of `engagement`: the score equation on hand-computed inputs (docs/model.md §8), the
+//! exploration draw, the fallback when the best candidate was seen recently, and a property
+//! test that the fast path picks what [`pick_best`] picks under candidate retrieval.
+
+use super::{Engagement, factors, predicted_seconds, score_candidates};
+use crate::boost::BoostView;
+use crate::catalog::{Catalog, Item, ItemIdx};
+use crate::recommender::kernel::TopicBlocks;
+use crate::recommender::{
+    Allow, Policy, Ranked, Scratch, Shared, Source, Trace, ViewerView, no_factors, pick_best, random_visible,
+    retrieval,
+};
+use crate::rng::{Purpose, Rng, stream};
+use crate::scenario::{EngagementConfig, Retrieval, Scenario};
+use proptest::prelude::*;
+use rand::RngExt;
+
+/// An item of `creator` in `topic`, `duration` seconds long, present from the start.
+fn item(creator: u32, topic: u16, duration: f32) -> Item {
+    Item {
+        creator,
+        topic,
+        group: 0,
+        flags: 0,
+        quality: 0.5,
+        duration,
+        stance: 0.0,
+        upload_step: -1,
+    }
+}
+
+/// Four items in two topics by three creators; creator 1 made items 1 and 3.
+fn catalog() -> Catalog {
+    let items = vec![
+        item(0, 0, 30.0),
+        item(1, 0, 60.0),
+        item(2, 1, 20.0),
+        item(1, 1, 100.0),
+    ];
+    Catalog {
+        topic_names: vec!["a".into(), "b".into()],
+        group_names: vec!["g".into()],
+        creator_group: vec![0; 3],
+        creator_topic: vec![0, 0, 1],
+        topic_items: vec![vec![0, 1], vec![2, 3]],
+        creator_items: vec![vec![0], vec![1, 3], vec![2]],
+        n_initial: items.len(),
+        items,
+    }
+}
+
+/// Completion rates whose ratios to the mean 0.5 are exact: 1, 0.5, 1.5 and 0.25.
+const COMPLETION: [f32; 4] = [0.5, 0.25, 0.75, 0.125];
+
+/// The hand-built catalog with the platform's state at step 0: [`COMPLETION`], follow bonus
+/// φ = 1.5, exhaustive retrieval (the candidates are items 0 to 3 in order), without or with
+/// the kernel's blocks. Calls `check` with it.
+fn with_platform(kernel: bool, check: impl FnOnce(&Shared)) {
+    let catalog = catalog();
+    let mut scenario = Scenario::default();
+    scenario.recommender.follow_bonus = 1.5;
+    scenario.feed.retrieval = Retrieval::Exhaustive;
+    let ranked = Ranked::all(&catalog, &COMPLETION, 0.5);
+    let topic_visible = [2, 2];
+    let mut blocks = TopicBlocks::new(&catalog);
+    blocks.rebuild(&catalog, &topic_visible, &ranked);
+    check(&Shared {
+        catalog: &catalog,
+        step: 0,
+        n_visible: 4,
+        topic_visible: &topic_visible,
+        ranked: &ranked,
+        trend: &[0.0; 4],
+        impressions: &[0; 4],
+        trending: &[],
+        config: &scenario.recommender,
+        feed: &scenario.feed,
+        blocks: kernel.then_some(&blocks),
+    });
+}
+
+/// A viewer with estimates 0.5 and 0.8 for the two topics who follows creator 1 and saw
+/// `recent` last.
+fn viewer<'a>(follows: &'a [u32], recent: &'a [ItemIdx]) -> ViewerView<'a> {
+    ViewerView {
+        profile: &[0.5, 0.8],
+        counts: &[4.0, 4.0],
+        recent: [recent, &[]],
+        window_topics: [&[], &[]],
+        follows,
+        boosts: BoostView::NONE,
+        allow: Allow::ANY,
+    }
+}
+
+/// Asserts that `actual` is `expected` up to f32 rounding.
+fn check(what: &str, actual: f32, expected: f32) {
+    assert!(
+        (actual - expected).abs() <= 1e-5 * expected.abs().max(1.0),
+        "{what}: {actual}, expected {expected}"
+    );
+}
+
+/// f̂ = min(1, m · c/c̄ · (φ if followed)), score = f̂ · d, by hand:
+/// item 0: 0.5 · 1 = 0.5, × 30 s = 15; item 1 (followed): 0.5 · 0.5 · 1.5 = 0.375, × 60 = 22.5;
+/// item 2: 0.8 · 1.5 = 1.2, capped at 1, × 20 = 20; item 3 (followed): 0.8 · 0.25 · 1.5 = 0.3,
+/// × 100 = 30. Without the follow, items 1 and 3 score 15 and 20.
+#[test]
+fn predicted_watch_seconds_by_hand() {
+    with_platform(false, |shared| {
+        let followed = viewer(&[1], &[]);
+        for (item, seconds) in [(0, 15.0), (1, 22.5), (2, 20.0), (3, 30.0)] {
+            check(
+                &format!("item {item}"),
+                predicted_seconds(shared, &followed, item),
+                seconds,
+            );
+        }
+        let unfollowed = viewer(&[], &[]);
+        check(
+            "item 1 unfollowed",
+            predicted_seconds(shared, &unfollowed, 1),
+            15.0,
+        );
+        check(
+            "item 3 unfollowed",
+            predicted_seconds(shared, &unfollowed, 3),
+            20.0,
+        );
+        // The factors explain discloses, in FACTOR_NAMES order, multiply up to the score.
+        let f = factors(shared, &followed, 1);
+        for (name, (actual, expected)) in super::FACTOR_NAMES
+            .iter()
+            .zip(f.iter().zip([0.5, 0.5, 1.5, 0.375, 60.0]))
+        {
+            check(name, *actual, expected);
+        }
+        check("capped factor", factors(shared, &followed, 2)[3], 1.0);
+    });
+}
+
+/// The re-rankers' base scores: every candidate's seconds, and their maximum for normalising
+/// (1 when no score is positive).
+#[test]
+fn candidates_are_scored_with_their_maximum() {
+    with_platform(false, |shared| {
+        let candidates: Vec<(ItemIdx, Source)> = [2, 0, 3].map(|i| (i, Source::Topic)).to_vec();
+        let mut scores = vec![7.0; 9];
+        let max = score_candidates(shared, &viewer(&[1], &[]), &candidates, &mut scores);
+        check("max", max, 30.0);
+        assert_eq!(scores.len(), 3);
+        for (s, expected) in scores.iter().zip([20.0, 15.0, 30.0]) {
+            check("score", *s, expected);
+        }
+        let nothing = ViewerView {
+            profile: &[0.0, -0.2],
+            ..viewer(&[1], &[])
+        };
+        assert_eq!(score_candidates(shared, &nothing, &candidates, &mut scores), 1.0);
+    });
+}
+
+/// The recommendation with `exploration` for `viewer`, through the fast path (no trace) and
+/// through `pick_best` (with a trace), from the same random numbers; both must agree.
+fn recommend(shared: &Shared, viewer: &ViewerView, exploration: f64, key: u64) -> (ItemIdx, Source) {
+    let policy = Engagement::new(&EngagementConfig { exploration });
+    let rng = stream(3, 0, key, Purpose::Recommend, 0);
+    let fast = policy.recommend(shared, viewer, &mut rng.clone(), &mut Scratch::default(), None);
+    let mut trace = Trace::default();
+    let traced = policy.recommend(
+        shared,
+        viewer,
+        &mut rng.clone(),
+        &mut Scratch::default(),
+        Some(&mut trace),
+    );
+    assert_eq!(fast, traced, "fast path and pick_best differ");
+    if trace.explored {
+        assert_eq!(fast.1, Source::Exploration);
+    }
+    fast
+}
+
+/// The best candidate not seen recently: item 3, then item 1 when 3 was seen, then item 2
+/// when both were (ties aside, the order of the hand-computed scores); with the kernel too.
+#[test]
+fn the_best_unseen_candidate_wins() {
+    for kernel in [false, true] {
+        with_platform(kernel, |shared| {
+            for (recent, best) in [(&[][..], 3), (&[3][..], 1), (&[1, 3][..], 2), (&[3, 2, 1][..], 0)] {
+                let chosen = recommend(shared, &viewer(&[1], recent), 0.0, 1);
+                assert_eq!(
+                    chosen,
+                    (best, Source::Catalog),
+                    "kernel {kernel}, recent {recent:?}"
+                );
+            }
+            // Unfollowed, items 2 and 3 tie at 20 s: the earlier candidate wins.
+            assert_eq!(recommend(shared, &viewer(&[], &[]), 0.0, 1).0, 2);
+        });
+    }
+}
+
+/// With every candidate seen recently the ranking has nothing to offer, and the impression is
+/// a uniformly random item (`random_visible`, from the numbers after the exploration draw).
+#[test]
+fn every_candidate_seen_falls_back_to_a_random_item() {
+    with_platform(false, |shared| {
+        let seen = viewer(&[1], &[0, 1, 2, 3]);
+        for key in 0..20 {
+            let mut rng = stream(3, 0, key, Purpose::Recommend, 0);
+            assert!(!rng.random_bool(0.0));
+            let expected = random_visible(shared, &seen, &mut rng);
+            assert_eq!(
+                recommend(shared, &seen, 0.0, key),
+                (expected, Source::Exploration)
+            );
+        }
+    });
+}
+
+/// With probability `exploration` the impression is a random item, marked as exploration and
+/// drawn by `random_visible` after the draw; otherwise the ranking's best.
+#[test]
+fn exploration_draws_a_random_item_at_its_rate() {
+    with_platform(false, |shared| {
+        let v = viewer(&[1], &[]);
+        for key in 0..20 {
+            let mut rng = stream(3, 0, key, Purpose::Recommend, 0);
+            assert!(rng.random_bool(1.0));
+            let expected = random_visible(shared, &v, &mut rng);
+            assert_eq!(recommend(shared, &v, 1.0, key), (expected, Source::Exploration));
+        }
+        let n = 4000;
+        let explored = (0..n)
+            .filter(|&key| recommend(shared, &v, 0.25, key).1 == Source::Exploration)
+            .count();
+        // 0.25 ± 4.5 standard deviations (0.0068 each).
+        assert!(
+            (explored as f64 / n as f64 - 0.25).abs() < 0.031,
+            "{explored} of {n}"
+        );
+    });
+}
+
+/// Predicted watch seconds from docs/model.md §8, written from the catalog's items (not the
+/// packed records ranking reads), in the same order of operations so the bits agree.
+fn model_seconds(s: &Shared, v: &ViewerView, completion: &[f32], mean: f32, item: ItemIdx) -> f32 {
+    let it = &s.catalog.items[item as usize];
+    let ratio = completion[item as usize] / mean.max(1e-3);
+    let trust = if v.follows.contains(&it.creator) {
+        s.config.follow_bonus as f32
+    } else {
+        1.0
+    };
+    (v.profile[it.topic as usize] * ratio * trust).min(1.0) * it.duration
+}
+
+/// What the model chooses, drawn from `rng`: the exploration draw, retrieval, then
+/// `pick_best` over the model's scores, or a random item when nothing is left.
+fn model_choice(
+    s: &Shared,
+    v: &ViewerView,
+    completion: &[f32],
+    mean: f32,
+    exploration: f64,
+    rng: &mut Rng,
+) -> (ItemIdx, Source) {
+    let mut scratch = Scratch::default();
+    if rng.random_bool(exploration) {
+        return (random_visible(s, v, rng), Source::Exploration);
+    }
+    retrieval::retrieve(s, v, rng, &mut scratch);
+    pick_best(&scratch.candidates, v, None, no_factors, |_, item| {
+        let x = model_seconds(s, v, completion, mean, item);
+        (x, [x, 0.0, 0.0, 0.0], x)
+    })
+    .unwrap_or_else(|| (random_visible(s, v, rng), Source::Exploration))
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    /// The engine's path (no trace: the fast path) and the traced path both pick what the
+    /// model picks from the same random numbers, item and source, under candidate retrieval
+    /// (and sometimes exhaustive), whatever the profile, follows, no-repeat window, catalog,
+    /// step and trending list. Coarse durations, rates and estimates make ties common, and
+    /// the best candidates are often among the recent items.
+    #[test]
+    fn fast_path_picks_what_pick_best_picks(
+        seed in 0u64..1_000_000,
+        step in 0u32..30,
+        items in 100u32..400,
+        creators in 5u32..40,
+        completion in proptest::collection::vec(0u8..5, 400),
+        mean in prop_oneof![Just(0.0f32), 0.05f32..0.6],
+        profile in proptest::collection::vec(prop_oneof![Just(0.0f32), Just(0.5f32), Just(1.0f32), -0.2f32..1.5], 9),
+        follows in proptest::collection::vec(0u32..40, 0..8),
+        bonus in prop_oneof![Just(1.0f64), 0.5f64..4.0],
+        counts in (0u32..12, 1u32..5, 0u32..6, 0u32..6),
+        trending in proptest::collection::vec(0u32..400, 0..30),
+        seen_best in 0usize..4,
+        recent in proptest::collection::vec(0u32..400, 0..12),
+        exploration in prop_oneof![Just(0.0f64), Just(0.3f64)],
+        exhaustive in proptest::bool::weighted(0.2),
+    ) {
+        let mut scenario = Scenario::default();
+        scenario.scenario.seed = seed;
+        scenario.catalog.items = items;
+        scenario.catalog.creators = creators;
+        scenario.catalog.arrivals_per_step = 4.0;
+        scenario.feed.max_steps = 30;
+        scenario.recommender.follow_bonus = bonus;
+        (scenario.feed.topic_candidates, scenario.feed.top_topics) = (counts.0, counts.1);
+        (scenario.feed.trending_candidates, scenario.feed.explore_candidates) = (counts.2, counts.3);
+        if exhaustive {
+            scenario.feed.retrieval = Retrieval::Exhaustive;
+        }
+        let mut catalog = Catalog::generate(&scenario, 0);
+        for item in &mut catalog.items {
+            item.duration = (item.duration / 20.0).ceil() * 20.0;
+        }
+        let n_visible = catalog.visible(step);
+        let topic_visible: Vec<u32> =
+            (0..catalog.n_topics()).map(|t| catalog.visible_in_topic(t, step) as u32).collect();
+        let mut completion: Vec<f32> = completion.iter().map(|&c| f32::from(c) / 8.0).collect();
+        completion.resize(catalog.items.len(), 0.25);
+        let ranked = Ranked::all(&catalog, &completion, mean);
+        let mut blocks = TopicBlocks::new(&catalog);
+        blocks.rebuild(&catalog, &topic_visible, &ranked);
+        let trending: Vec<ItemIdx> = trending.into_iter().filter(|&i| (i as usize) < n_visible).collect();
+        let shared = Shared {
+            catalog: &catalog,
+            step,
+            n_visible,
+            topic_visible: &topic_visible,
+            ranked: &ranked,
+            trend: &vec![0.0; catalog.items.len()],
+            impressions: &vec![0; catalog.items.len()],
+            trending: &trending,
+            config: &scenario.recommender,
+            feed: &scenario.feed,
+            blocks: exhaustive.then_some(&blocks),
+        };
+        let follows: Vec<u32> = follows.into_iter().filter(|&c| c < creators).collect();
+        let rng = stream(seed, 0, 7, Purpose::Recommend, u64::from(step));
+        // The no-repeat window: a few random items, and the `seen_best` best candidates of the
+        // retrieval the policy is about to make (retrieval does not read the window).
+        let blank = ViewerView {
+            profile: &profile,
+            counts: &[2.0; 9],
+            recent: [&[], &[]],
+            window_topics: [&[], &[]],
+            follows: &follows,
+            boosts: BoostView::NONE,
+            allow: Allow::ANY,
+        };
+        let mut ahead = rng.clone();
+        let mut scratch = Scratch::default();
+        let _ = ahead.random_bool(exploration);
+        retrieval::retrieve(&shared, &blank, &mut ahead, &mut scratch);
+        let mut best: Vec<ItemIdx> = scratch.candidates.iter().map(|c| c.0).collect();
+        best.sort_by(|&a, &b| {
+            model_seconds(&shared, &blank, &completion, mean, b)
+                .total_cmp(&model_seconds(&shared, &blank, &completion, mean, a))
+                .then(a.cmp(&b))
+        });
+        best.dedup();
+        best.truncate(seen_best);
+        let recent: Vec<ItemIdx> = recent.into_iter().filter(|&i| (i as usize) < n_visible).collect();
+        let viewer = ViewerView {
+            recent: [&best, &recent],
+            ..blank
+        };
+
+        let expected = model_choice(&shared, &viewer, &completion, mean, exploration, &mut rng.clone());
+        let policy = Engagement::new(&EngagementConfig { exploration });
+        // The fast path, twice: with the buffers that retrieval above and then a call left.
+        let fast = policy.recommend(&shared, &viewer, &mut rng.clone(), &mut scratch, None);
+        prop_assert_eq!(fast, expected);
+        let again = policy.recommend(&shared, &viewer, &mut rng.clone(), &mut scratch, None);
+        prop_assert_eq!(again, expected);
+        let mut trace = Trace::default();
+        let traced = policy.recommend(&shared, &viewer, &mut rng.clone(), &mut scratch, Some(&mut trace));
+        prop_assert_eq!(traced, expected);
+    }
+}
