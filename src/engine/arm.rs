@@ -155,7 +155,7 @@ impl<'a> ArmRun<'a> {
             viewer_metrics: vec![ViewerMetrics::default(); n],
             entropy: EntropyTable::new(window as u32, k),
             global,
-            reducer: Reducer::new(vec![Cohort::All], n, scenario.metrics.stance_threshold),
+            reducer: Reducer::new(vec![Cohort::All], scenario.metrics.stance_threshold),
             bots: (!scenario.bots.is_empty()).then(|| {
                 Bots::new(
                     scenario,
@@ -229,11 +229,7 @@ impl<'a> ArmRun<'a> {
             );
             cohorts.extend(Cohort::youth(&self.viewers));
         }
-        self.reducer = Reducer::new(
-            cohorts,
-            self.viewers.len(),
-            self.scenario.metrics.stance_threshold,
-        );
+        self.reducer = Reducer::new(cohorts, self.scenario.metrics.stance_threshold);
         let boosts: Vec<Boost> = config
             .boosts
             .iter()
