@@ -149,7 +149,7 @@ impl<'a> ArmRun<'a> {
             viewer_metrics: vec![ViewerMetrics::default(); n],
             entropy: EntropyTable::new(window as u32, k),
             global,
-            reducer: Reducer::new(vec![Cohort::All], n, scenario.metrics.stance_threshold),
+            reducer: Reducer::new(vec![Cohort::All], scenario.metrics.stance_threshold),
             bots: (!scenario.bots.is_empty()).then(|| {
                 Bots::new(
                     scenario,
@@ -217,11 +217,7 @@ impl<'a> ArmRun<'a> {
             Protections::mark_resets(config.protections.as_ref(), &mut self.viewers, seed, replicate);
             cohorts.extend(Cohort::safety(&self.viewers));
         }
-        self.reducer = Reducer::new(
-            cohorts,
-            self.viewers.len(),
-            self.scenario.metrics.stance_threshold,
-        );
+        self.reducer = Reducer::new(cohorts, self.scenario.metrics.stance_threshold);
     }
 
     /// The step loop: a step for every viewer, then the platform's update and, every

@@ -51,9 +51,8 @@ pub(super) struct Global {
     pub trending: Vec<ItemIdx>,
     /// What ranking reads of every item, its completion rate rewritten between steps.
     pub ranked: Vec<Ranked>,
+    /// The mean completion rate c̄ (`recommender.profile_prior` before any impression).
     pub mean_completion: f32,
-    /// The completion rate of an item not yet updated (`recommender.profile_prior`).
-    pub prior_completion: f32,
     pub total_impressions: u64,
     pub total_milli: u64,
     pub covered: u64,
@@ -87,7 +86,6 @@ impl Global {
                 .map(|item| Ranked::new(item, prior, prior))
                 .collect(),
             mean_completion: prior,
-            prior_completion: prior,
             total_impressions: 0,
             total_milli: 0,
             covered: 0,
@@ -141,8 +139,9 @@ impl Global {
             }
             self.group_visible[item.group as usize] += 1;
             self.topic_visible[item.topic as usize] += 1;
-            // Until its first update an item's completion rate is the prior.
-            self.ranked[self.n_visible].ratio = Ranked::ratio(self.prior_completion, self.mean_completion);
+            // An item never shown has completion c_i = (0 + A c̄) / (0 + A) = c̄ (docs/model.md
+            // §6), the rate the next update gives it too.
+            self.ranked[self.n_visible].ratio = Ranked::ratio(self.mean_completion, self.mean_completion);
             self.n_visible += 1;
         }
         debug_assert_eq!(self.n_visible, catalog.visible(step));
@@ -200,5 +199,43 @@ impl Global {
             config.trending_pool as usize,
             &mut self.trending,
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An item revealed after impressions were made ranks as an item never shown: its
+    /// completion is c̄ (ratio 1), not `recommender.profile_prior` (issue 13).
+    #[test]
+    fn a_new_item_has_the_mean_completion() {
+        let mut scenario = Scenario::default();
+        scenario.catalog.items = 10;
+        scenario.catalog.arrivals_per_step = 1.0;
+        scenario.feed.max_steps = 5;
+        scenario.recommender.profile_prior = 0.3;
+        let catalog = Catalog::generate(&scenario, 0);
+        let mut global = Global::new(&scenario, &catalog);
+        let new = global.n_visible;
+        // Step 0: item 0 watched to 0.9, item 1 to 0.3, so c̄ = 0.6.
+        let seen = |item, milli| Outcome {
+            item,
+            milli,
+            ..Outcome::NOTHING
+        };
+        global.absorb(
+            &[seen(0, 900), Outcome::NOTHING, seen(1, 300)],
+            &scenario.recommender,
+            10.0,
+        );
+        global.reveal(&catalog, 1);
+        assert_eq!(global.n_visible, new + 1);
+        assert_eq!(global.mean_completion, 0.6);
+        // c = c̄: ratio 1, where the prior gave 0.3 / 0.6 = 0.5; the same as an unshown item's.
+        assert_eq!(global.ranked[new].ratio, 1.0);
+        assert_eq!(global.ranked[2].ratio, 1.0);
+        // A shown item: (0.9 + 5 · 0.6) / (1 + 5) = 0.65, over c̄.
+        assert!((global.ranked[0].ratio - 0.65 / 0.6).abs() < 1e-6);
     }
 }

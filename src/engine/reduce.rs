@@ -2,9 +2,13 @@
 //! that sums are the same for any thread count.
 
 use super::TimeRow;
+mod sums;
+
 use crate::metrics::columns::Reduction;
 use crate::metrics::{self, Metric, ViewerMetrics};
 use crate::viewer::ViewerState;
+use rayon::prelude::*;
+use sums::{Sums, Terms};
 
 /// A group of viewers that results are broken down by (the `cohort` column).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -90,110 +94,88 @@ pub(super) struct PlatformView<'g> {
     pub group_visible: &'g [u64],
 }
 
-/// Sums over one cohort's viewers.
-#[derive(Debug, Default, Clone, Copy)]
-struct Sums {
-    viewers: u32,
-    active: u32,
-    full: u32,
-    minutes: f64,
-    watched: f64,
-    entropy: f64,
-    top_share: f64,
-    in_hole: f64,
-    drift: f64,
-    profile_error: f64,
-    sensitive: f64,
-    stance: f64,
-    boosted: f64,
-    boosted_impressions: u64,
-    boosted_trusted: u64,
-    stance_moved: u32,
-    watched_per_day: f64,
-    night: f64,
-    window_sensitive_max: f64,
+/// A cohort's feed-entropy quantiles and median minutes to the rabbit hole (NaN when empty).
+#[derive(Debug, Clone, Copy)]
+struct Quantiles {
+    entropy: [f64; 3],
+    median_hole: f64,
+    /// Viewers who ever fell into a rabbit hole.
+    ever: usize,
 }
+
+/// The feed-entropy quantiles reported.
+const ENTROPY_QUANTILES: [f64; 3] = [0.1, 0.5, 0.9];
 
 /// Reusable buffers of the reduction.
 pub(super) struct Reducer {
     cohorts: Vec<Cohort>,
     sums: Vec<Sums>,
-    entropies: Vec<Vec<f64>>,
+    quantiles: Vec<Quantiles>,
+    /// Every viewer's terms of the sums.
+    terms: Terms,
+    /// Per cohort, the values whose quantiles are taken (one buffer per entropy quantile).
+    entropies: Vec<[Vec<f64>; 3]>,
     hole_minutes: Vec<Vec<f64>>,
     stance_threshold: f64,
 }
 
 impl Reducer {
-    /// Buffers for `cohorts` and `n_viewers` viewers; `stance_threshold` is the move that
-    /// counts in `stance_moved`.
-    pub fn new(cohorts: Vec<Cohort>, n_viewers: usize, stance_threshold: f64) -> Reducer {
-        let buffers = || {
-            (0..cohorts.len())
-                .map(|_| Vec::with_capacity(n_viewers))
-                .collect()
-        };
+    /// Buffers for `cohorts`; `stance_threshold` is the move that counts in `stance_moved`.
+    pub fn new(cohorts: Vec<Cohort>, stance_threshold: f64) -> Reducer {
+        assert!(cohorts.len() <= 16, "cohort bits end where the flags start");
+        let n = cohorts.len();
         Reducer {
-            sums: vec![Sums::default(); cohorts.len()],
-            entropies: buffers(),
-            hole_minutes: buffers(),
+            sums: vec![Sums::default(); n],
+            quantiles: vec![
+                Quantiles {
+                    entropy: [f64::NAN; 3],
+                    median_hole: f64::NAN,
+                    ever: 0,
+                };
+                n
+            ],
+            terms: Terms::default(),
+            entropies: (0..n).map(|_| Default::default()).collect(),
+            hole_minutes: vec![Vec::new(); n],
             stance_threshold,
             cohorts,
         }
     }
 
-    /// The viewer half of a step's rows: sums every cohort's per-viewer figures, in viewer
-    /// order. [`Reducer::rows`] then adds the platform's figures and writes the rows; the
+    /// The viewer half of a step's rows: every cohort's sums and quantiles of the per-viewer
+    /// figures, each float sum in viewer order (most of the work in parallel, see
+    /// [`sums`]). [`Reducer::rows`] then adds the platform's figures and writes the rows; the
     /// engine runs this beside the global update, which it does not read.
     pub fn sum_viewers(&mut self, viewers: &[ViewerState], viewer_metrics: &[ViewerMetrics], window: u32) {
-        self.sums.fill(Sums::default());
-        self.entropies.iter_mut().for_each(Vec::clear);
-        self.hole_minutes.iter_mut().for_each(Vec::clear);
-        for (v, m) in viewers.iter().zip(viewer_metrics) {
-            for (c, cohort) in self.cohorts.iter().enumerate() {
-                if !cohort.contains(v) {
-                    continue;
-                }
-                let s = &mut self.sums[c];
-                s.viewers += 1;
-                s.active += u32::from(v.active);
-                s.minutes += f64::from(v.clock) / 60.0;
-                s.watched += f64::from(v.watched) / 60.0;
-                s.in_hole += f64::from(u8::from(m.in_rabbit_hole));
-                s.drift += f64::from(m.interest_drift);
-                s.profile_error += f64::from(m.profile_error);
-                if v.impressions > 0 {
-                    s.sensitive += f64::from(v.sensitive) / f64::from(v.impressions);
-                }
-                s.stance += f64::from(v.stance - v.stance0);
-                if v.impressions > 0 {
-                    s.boosted += f64::from(v.boosted) / f64::from(v.impressions);
-                }
-                s.boosted_impressions += u64::from(v.boosted);
-                s.boosted_trusted += u64::from(v.boosted_trusted);
-                s.stance_moved += u32::from(f64::from((v.stance - v.stance0).abs()) > self.stance_threshold);
-                s.watched_per_day += f64::from(v.watched) / 60.0 / f64::from(v.days);
-                if v.impressions > 0 {
-                    s.night += f64::from(v.night) / f64::from(v.impressions);
-                }
-                // Feed metrics are defined once the window is full.
-                if v.impressions >= window {
-                    s.full += 1;
-                    s.top_share += f64::from(m.top_topic_share);
-                    s.entropy += f64::from(m.feed_entropy);
-                    self.entropies[c].push(f64::from(m.feed_entropy));
-                    s.window_sensitive_max = s.window_sensitive_max.max(f64::from(m.window_sensitive));
-                }
-                if !v.minutes_to_hole.is_nan() {
-                    self.hole_minutes[c].push(f64::from(v.minutes_to_hole));
-                }
-            }
-        }
+        self.terms.fill(
+            &self.cohorts,
+            viewers,
+            viewer_metrics,
+            window,
+            self.stance_threshold,
+        );
+        let terms = &self.terms;
+        self.sums
+            .par_iter_mut()
+            .zip(&mut self.quantiles)
+            .zip(&mut self.entropies)
+            .zip(&mut self.hole_minutes)
+            .enumerate()
+            .for_each(|(c, (((sums, quantiles), entropies), holes))| {
+                rayon::join(
+                    || *sums = terms.sums(c),
+                    || {
+                        terms.gather(c, &mut entropies[0], holes);
+                        *quantiles = Quantiles::of(entropies, holes);
+                    },
+                );
+            });
     }
 
     /// Appends one row per cohort with viewers after `step`, from the sums of
     /// [`Reducer::sum_viewers`].
     pub fn rows(
-        &mut self,
+        &self,
         platform: &PlatformView,
         arm: usize,
         replicate: u32,
@@ -216,7 +198,7 @@ impl Reducer {
         for c in 0..self.cohorts.len() {
             // A cohort without viewers (`stayers` when everyone switches) has no row: its
             // metrics would all be empty beside platform-wide ones.
-            if self.sums[c].viewers == 0 {
+            if self.sums[c].counts.viewers == 0 {
                 continue;
             }
             let mut row = TimeRow {
@@ -224,7 +206,7 @@ impl Reducer {
                 replicate,
                 cohort: self.cohorts[c],
                 step,
-                viewers: self.sums[c].viewers,
+                viewers: self.sums[c].counts.viewers,
                 values: [f64::NAN; Metric::COUNT],
                 group_exposure: group_exposure.clone(),
                 group_catalog_share: group_catalog_share.clone(),
@@ -237,34 +219,38 @@ impl Reducer {
     }
 
     /// The value of `metric` for cohort `c`, reduced as its definition says.
-    fn value(&mut self, metric: Metric, c: usize, platform: &PlatformView) -> f64 {
-        let s = self.sums[c];
-        let n = f64::from(s.viewers);
-        let full = f64::from(s.full);
+    fn value(&self, metric: Metric, c: usize, platform: &PlatformView) -> f64 {
+        let s = &self.sums[c];
+        let q = &self.quantiles[c];
+        let n = f64::from(s.counts.viewers);
+        let full = f64::from(s.counts.full);
         let visible = platform.visible.max(1) as f64;
         match metric {
-            Metric::Active => f64::from(s.active) / n,
+            Metric::Active => f64::from(s.counts.active) / n,
             Metric::MeanMinutes => s.minutes / n,
             Metric::WatchMinutes => s.watched / n,
             Metric::FeedEntropy => s.entropy / full,
             Metric::FeedEntropyP10 | Metric::FeedEntropyP50 | Metric::FeedEntropyP90 => {
                 match metric.def().reduce {
-                    Reduction::FullWindowQuantile(p) => quantile(&mut self.entropies[c], p),
+                    Reduction::FullWindowQuantile(p) => {
+                        let i = ENTROPY_QUANTILES.iter().position(|&x| x == p);
+                        q.entropy[i.expect("a quantile the reduction computes")]
+                    }
                     other => unreachable!("{metric:?} is reduced by {other:?}"),
                 }
             }
             Metric::TopTopicShare => s.top_share / full,
-            Metric::InRabbitHole => s.in_hole / n,
-            Metric::RabbitHoleEver => self.hole_minutes[c].len() as f64 / n,
-            Metric::MinutesToRabbitHole => quantile(&mut self.hole_minutes[c], 0.5),
+            Metric::InRabbitHole => f64::from(s.counts.in_hole) / n,
+            Metric::RabbitHoleEver => q.ever as f64 / n,
+            Metric::MinutesToRabbitHole => q.median_hole,
             Metric::InterestDrift => s.drift / n,
             Metric::ProfileError => s.profile_error / n,
             Metric::SensitiveShare => s.sensitive / n,
             Metric::StanceShift => s.stance / n,
-            Metric::StanceMoved => f64::from(s.stance_moved) / n,
+            Metric::StanceMoved => f64::from(s.counts.stance_moved) / n,
             Metric::BoostedShare => s.boosted / n,
-            Metric::BoostedTrustedShare if s.boosted_impressions > 0 => {
-                s.boosted_trusted as f64 / s.boosted_impressions as f64
+            Metric::BoostedTrustedShare if s.counts.boosted_impressions > 0 => {
+                s.counts.boosted_trusted as f64 / s.counts.boosted_impressions as f64
             }
             Metric::BoostedTrustedShare => f64::NAN,
             // Set once every arm of the replicate has run (`engine::amplification`).
@@ -273,13 +259,38 @@ impl Reducer {
             Metric::ExposureGini => platform.exposure_gini,
             Metric::WatchMinutesPerDay => s.watched_per_day / n,
             Metric::NightShare => s.night / n,
-            Metric::SensitiveWindowMax if s.full > 0 => s.window_sensitive_max,
+            Metric::SensitiveWindowMax if s.counts.full > 0 => s.window_sensitive_max,
             Metric::SensitiveWindowMax => f64::NAN,
         }
     }
 }
 
-/// Quantile `p` of `values` (reordering them), NaN when there are none.
-fn quantile(values: &mut [f64], p: f64) -> f64 {
-    metrics::quantile_unsorted(values, p).unwrap_or(f64::NAN)
+impl Quantiles {
+    /// The quantiles of the entropies in `entropies[0]` and the median of `holes`; each
+    /// quantile selects in its own buffer (the others are copies), in parallel.
+    fn of(entropies: &mut [Vec<f64>; 3], holes: &mut [f64]) -> Quantiles {
+        let [first, rest @ ..] = entropies;
+        for copy in rest.iter_mut() {
+            copy.clear();
+            copy.extend_from_slice(first);
+        }
+        let ever = holes.len();
+        let mut entropy = [f64::NAN; 3];
+        let quantile = |values: &mut [f64], p| metrics::quantile_unsorted(values, p).unwrap_or(f64::NAN);
+        let ((), median_hole) = rayon::join(
+            || {
+                entropy
+                    .par_iter_mut()
+                    .zip(entropies.par_iter_mut())
+                    .zip(ENTROPY_QUANTILES)
+                    .for_each(|((q, values), p)| *q = quantile(values, p));
+            },
+            || quantile(holes, 0.5),
+        );
+        Quantiles {
+            entropy,
+            median_hole,
+            ever,
+        }
+    }
 }
