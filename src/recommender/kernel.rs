@@ -283,10 +283,11 @@ fn max(x: &[f32]) -> f32 {
 
 #[cfg(test)]
 mod tests {
-    use super::{KernelScratch, TopicBlocks, max};
+    use super::{KernelScratch, max};
     use crate::boost::BoostView;
     use crate::catalog::{Catalog, ItemIdx};
-    use crate::recommender::{Allow, Ranked, Shared, Source, ViewerView, engagement, no_factors, pick_best};
+    use crate::recommender::fixture::Platform;
+    use crate::recommender::{Allow, Source, ViewerView, engagement, no_factors, pick_best};
     use crate::scenario::Scenario;
     use proptest::prelude::*;
 
@@ -322,30 +323,14 @@ mod tests {
             for item in &mut catalog.items {
                 item.duration = if uniform { 30.0 } else { (item.duration / 20.0).ceil() * 20.0 };
             }
-            let n_visible = catalog.visible(step);
-            let topic_visible: Vec<u32> =
-                (0..catalog.n_topics()).map(|t| catalog.visible_in_topic(t, step) as u32).collect();
             let mut completion = completion;
             completion.resize(catalog.items.len(), 0.25);
             for c in &mut completion {
                 *c = if uniform { 0.3 } else { (*c * 4.0).round() / 4.0 };
             }
-            let ranked = Ranked::all(&catalog, &completion, mean);
-            let mut blocks = TopicBlocks::new(&catalog);
-            blocks.rebuild(&catalog, &topic_visible, &ranked);
-            let shared = Shared {
-                catalog: &catalog,
-                step,
-                n_visible,
-                topic_visible: &topic_visible,
-                ranked: &ranked,
-                trend: &vec![0.0; catalog.items.len()],
-                impressions: &vec![0; catalog.items.len()],
-                trending: &[],
-                config: &scenario.recommender,
-                feed: &scenario.feed,
-                blocks: Some(&blocks),
-            };
+            let platform = Platform::new(scenario, catalog, step, &completion, mean, true);
+            let (shared, blocks, n_visible) =
+                (platform.shared(), platform.blocks.as_ref().unwrap(), platform.n_visible());
             let recent: Vec<ItemIdx> = recent.into_iter().filter(|&i| (i as usize) < n_visible).collect();
             let (a, b) = recent.split_at(recent.len() / 2);
             let viewer = ViewerView {

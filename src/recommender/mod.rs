@@ -15,6 +15,8 @@ pub mod calibrated;
 pub mod chronological;
 pub mod diversified;
 pub mod engagement;
+#[cfg(test)]
+pub(crate) mod fixture;
 pub mod kernel;
 pub mod popularity;
 pub mod profile;
@@ -447,28 +449,17 @@ mod tests {
             scenario.catalog.creators = 50;
             scenario.feed.max_steps = 50;
             let catalog = Catalog::generate(&scenario, 0);
-            let n_visible = catalog.visible(step);
-            let topic_visible: Vec<u32> =
-                (0..catalog.n_topics()).map(|t| catalog.visible_in_topic(t, step) as u32).collect();
+            let completion = vec![0.3f32; catalog.items.len()];
+            let mut platform = fixture::Platform::new(scenario, catalog, step, &completion, 0.3, false);
+            let n_visible = platform.n_visible();
             let mut trending: Vec<ItemIdx> = (0..n_visible as ItemIdx).collect();
             trending.sort_by(|a, b| trend[*b as usize].total_cmp(&trend[*a as usize]).then(a.cmp(b)));
             trending.truncate(200);
-            let ranked = Ranked::all(&catalog, &vec![0.3f32; catalog.items.len()], 0.3);
-            let mut trend = trend;
-            trend.resize(catalog.items.len(), 0.0);
-            let shared = Shared {
-                catalog: &catalog,
-                step,
-                n_visible,
-                topic_visible: &topic_visible,
-                ranked: &ranked,
-                trend: &trend,
-                impressions: &vec![0; catalog.items.len()],
-                trending: &trending,
-                config: &scenario.recommender,
-                feed: &scenario.feed,
-                blocks: None,
-            };
+            platform.trending = trending;
+            platform.trend = trend;
+            platform.trend.resize(platform.catalog.items.len(), 0.0);
+            let shared = platform.shared();
+            let catalog = &platform.catalog;
             let counts = [3.0f32; 9];
             let topics_a: Vec<u16> = recent_a.iter().map(|&i| catalog.items[i as usize].topic).collect();
             let topics_b: Vec<u16> = recent_b.iter().map(|&i| catalog.items[i as usize].topic).collect();

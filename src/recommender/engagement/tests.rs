@@ -5,9 +5,9 @@
 use super::{Engagement, factors, predicted_seconds, score_candidates};
 use crate::boost::BoostView;
 use crate::catalog::{Catalog, Item, ItemIdx};
-use crate::recommender::kernel::TopicBlocks;
+use crate::recommender::fixture::Platform;
 use crate::recommender::{
-    Allow, Policy, Ranked, Scratch, Shared, Source, Trace, ViewerView, no_factors, pick_best, random_visible,
+    Allow, Policy, Scratch, Shared, Source, Trace, ViewerView, no_factors, pick_best, random_visible,
     retrieval,
 };
 use crate::rng::{Purpose, Rng, stream};
@@ -56,27 +56,15 @@ const COMPLETION: [f32; 4] = [0.5, 0.25, 0.75, 0.125];
 /// φ = 1.5, exhaustive retrieval (the candidates are items 0 to 3 in order), without or with
 /// the kernel's blocks. Calls `check` with it.
 fn with_platform(kernel: bool, check: impl FnOnce(&Shared)) {
-    let catalog = catalog();
     let mut scenario = Scenario::default();
     scenario.recommender.follow_bonus = 1.5;
     scenario.feed.retrieval = Retrieval::Exhaustive;
-    let ranked = Ranked::all(&catalog, &COMPLETION, 0.5);
-    let topic_visible = [2, 2];
-    let mut blocks = TopicBlocks::new(&catalog);
-    blocks.rebuild(&catalog, &topic_visible, &ranked);
-    check(&Shared {
-        catalog: &catalog,
-        step: 0,
-        n_visible: 4,
-        topic_visible: &topic_visible,
-        ranked: &ranked,
-        trend: &[0.0; 4],
-        impressions: &[0; 4],
-        trending: &[],
-        config: &scenario.recommender,
-        feed: &scenario.feed,
-        blocks: kernel.then_some(&blocks),
-    });
+    let platform = Platform::new(scenario, catalog(), 0, &COMPLETION, 0.5, kernel);
+    assert_eq!(
+        (platform.n_visible(), &platform.topic_visible[..]),
+        (4, &[2, 2][..])
+    );
+    check(&platform.shared());
 }
 
 /// A viewer with estimates 0.5 and 0.8 for the two topics who follows creator 1 and saw
@@ -291,11 +279,12 @@ proptest! {
         seed in 0u64..1_000_000,
         step in 0u32..30,
         items in 100u32..400,
-        creators in 5u32..40,
+        creators in 3u32..30,
         completion in proptest::collection::vec(0u8..5, 400),
-        mean in prop_oneof![Just(0.0f32), 0.05f32..0.6],
+        mean in prop_oneof![1 => Just(0.0f32), 4 => 0.05f32..0.6],
         profile in proptest::collection::vec(prop_oneof![Just(0.0f32), Just(0.5f32), Just(1.0f32), -0.2f32..1.5], 9),
-        follows in proptest::collection::vec(0u32..40, 0..8),
+        follows in proptest::collection::vec(0u32..30, 0..8),
+        follow_candidates in proptest::collection::vec(0usize..100, 0..3),
         bonus in prop_oneof![Just(1.0f64), 0.5f64..4.0],
         counts in (0u32..12, 1u32..5, 0u32..6, 0u32..6),
         trending in proptest::collection::vec(0u32..400, 0..30),
@@ -320,38 +309,22 @@ proptest! {
         for item in &mut catalog.items {
             item.duration = (item.duration / 20.0).ceil() * 20.0;
         }
-        let n_visible = catalog.visible(step);
-        let topic_visible: Vec<u32> =
-            (0..catalog.n_topics()).map(|t| catalog.visible_in_topic(t, step) as u32).collect();
         let mut completion: Vec<f32> = completion.iter().map(|&c| f32::from(c) / 8.0).collect();
         completion.resize(catalog.items.len(), 0.25);
-        let ranked = Ranked::all(&catalog, &completion, mean);
-        let mut blocks = TopicBlocks::new(&catalog);
-        blocks.rebuild(&catalog, &topic_visible, &ranked);
-        let trending: Vec<ItemIdx> = trending.into_iter().filter(|&i| (i as usize) < n_visible).collect();
-        let shared = Shared {
-            catalog: &catalog,
-            step,
-            n_visible,
-            topic_visible: &topic_visible,
-            ranked: &ranked,
-            trend: &vec![0.0; catalog.items.len()],
-            impressions: &vec![0; catalog.items.len()],
-            trending: &trending,
-            config: &scenario.recommender,
-            feed: &scenario.feed,
-            blocks: exhaustive.then_some(&blocks),
-        };
-        let follows: Vec<u32> = follows.into_iter().filter(|&c| c < creators).collect();
+        let mut platform = Platform::new(scenario, catalog, step, &completion, mean, exhaustive);
+        let n_visible = platform.n_visible();
+        platform.trending = trending.into_iter().filter(|&i| (i as usize) < n_visible).collect();
+        let shared = platform.shared();
         let rng = stream(seed, 0, 7, Purpose::Recommend, u64::from(step));
-        // The no-repeat window: a few random items, and the `seen_best` best candidates of the
-        // retrieval the policy is about to make (retrieval does not read the window).
+        // The candidates the policy is about to retrieve (retrieval reads neither the follows
+        // nor the no-repeat window): the viewer follows a few random creators and those of a
+        // few candidates, and has seen a few random items and the `seen_best` best candidates.
         let blank = ViewerView {
             profile: &profile,
             counts: &[2.0; 9],
             recent: [&[], &[]],
             window_topics: [&[], &[]],
-            follows: &follows,
+            follows: &[],
             boosts: BoostView::NONE,
             allow: Allow::ANY,
         };
@@ -359,6 +332,16 @@ proptest! {
         let mut scratch = Scratch::default();
         let _ = ahead.random_bool(exploration);
         retrieval::retrieve(&shared, &blank, &mut ahead, &mut scratch);
+        let candidates = &scratch.candidates;
+        let follows: Vec<u32> = follows
+            .into_iter()
+            .map(|c| c % creators)
+            .chain(follow_candidates.iter().filter_map(|&c| {
+                let &(item, _) = candidates.get(c % candidates.len().max(1))?;
+                Some(platform.catalog.items[item as usize].creator)
+            }))
+            .collect();
+        let blank = ViewerView { follows: &follows, ..blank };
         let mut best: Vec<ItemIdx> = scratch.candidates.iter().map(|c| c.0).collect();
         best.sort_by(|&a, &b| {
             model_seconds(&shared, &blank, &completion, mean, b)
