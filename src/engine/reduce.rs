@@ -103,8 +103,21 @@ struct Quantiles {
     ever: usize,
 }
 
-/// The feed-entropy quantiles reported.
-const ENTROPY_QUANTILES: [f64; 3] = [0.1, 0.5, 0.9];
+/// The feed-entropy quantiles reported, in the order of [`Quantiles::entropy`]; their levels
+/// are the metric table's.
+const ENTROPY_QUANTILES: [Metric; 3] = [
+    Metric::FeedEntropyP10,
+    Metric::FeedEntropyP50,
+    Metric::FeedEntropyP90,
+];
+
+/// The level of a quantile metric, as the metric table declares it.
+fn level(metric: Metric) -> f64 {
+    match metric.def().reduce {
+        Reduction::FullWindowQuantile(p) => p,
+        other => unreachable!("{metric:?} is reduced by {other:?}"),
+    }
+}
 
 /// Reusable buffers of the reduction.
 pub(super) struct Reducer {
@@ -231,13 +244,8 @@ impl Reducer {
             Metric::WatchMinutes => s.watched / n,
             Metric::FeedEntropy => s.entropy / full,
             Metric::FeedEntropyP10 | Metric::FeedEntropyP50 | Metric::FeedEntropyP90 => {
-                match metric.def().reduce {
-                    Reduction::FullWindowQuantile(p) => {
-                        let i = ENTROPY_QUANTILES.iter().position(|&x| x == p);
-                        q.entropy[i.expect("a quantile the reduction computes")]
-                    }
-                    other => unreachable!("{metric:?} is reduced by {other:?}"),
-                }
+                let i = ENTROPY_QUANTILES.iter().position(|&m| m == metric);
+                q.entropy[i.expect("every entropy quantile is computed")]
             }
             Metric::TopTopicShare => s.top_share / full,
             Metric::InRabbitHole => f64::from(s.counts.in_hole) / n,
@@ -283,7 +291,7 @@ impl Quantiles {
                     .par_iter_mut()
                     .zip(entropies.par_iter_mut())
                     .zip(ENTROPY_QUANTILES)
-                    .for_each(|((q, values), p)| *q = quantile(values, p));
+                    .for_each(|((q, values), m)| *q = quantile(values, level(m)));
             },
             || quantile(holes, 0.5),
         );

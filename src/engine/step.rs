@@ -161,7 +161,6 @@ impl StepContext<'_> {
         if !v.state.active || !self.admit(id, v) {
             return Outcome::NOTHING;
         }
-        let minute = f64::from(v.state.clock) / 60.0;
         let mut trace = (self.traced == Some(id)).then(Trace::default);
         let Some(pick) = self.pick(id, v, scratch, trace.as_mut()) else {
             // Nothing the protections allow is visible: the feed is empty, the day is over.
@@ -172,7 +171,8 @@ impl StepContext<'_> {
         let item = &self.shared.catalog.items[pick.item as usize];
         let (response, seen) = self.respond(id, v, pick.item, item);
         if let Some(trace) = trace {
-            self.record(minute, &pick, trace, response);
+            // The clock has not moved since the pick: `learn` moves it.
+            self.record(f64::from(v.state.clock) / 60.0, &pick, trace, response);
         }
         self.learn(id, v, pick.item, item, &response);
         self.measure(v, vm, seen);
