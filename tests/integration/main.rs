@@ -8,6 +8,7 @@
 mod alternatives;
 mod ampliganda;
 mod bots;
+mod compat;
 mod effects;
 mod errors;
 mod golden;
