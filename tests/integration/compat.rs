@@ -5,9 +5,8 @@
 //! `tests/compat/<case>/scenario.toml` is a frozen copy of a shipped scenario with those
 //! settings, and `expected/` holds the model's outputs that build wrote for it (users.csv and
 //! timeseries.csv; summary.csv is derived from them, and its intervals are a reporting choice
-//! that may change). Columns added since
-//! are not in the expected files and are not compared; every column that is must come out
-//! byte for byte the same, row by row. Unlike the golden results these files are never
+//! that may change). Columns added since are not in the expected files and are not compared;
+//! every column that is must come out byte for byte the same, row by row. Unlike the golden results these files are never
 //! rewritten: a failure means the documented settings no longer give the old model.
 
 use crate::rabbithole;
