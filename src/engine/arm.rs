@@ -25,6 +25,7 @@ use crate::viewer::{ViewerParams, ViewerState};
 use rayon::prelude::*;
 use std::cell::RefCell;
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// How many viewers ahead the step asks the cache for a viewer's state.
 const AHEAD: usize = 4;
@@ -72,7 +73,8 @@ fn prefetch(addr: usize) {
 /// Bytes of per-viewer state that do not depend on K, W or the follow capacity.
 pub const BYTES_PER_VIEWER_FIXED: usize = std::mem::size_of::<ViewerState>()
     + std::mem::size_of::<Outcome>()
-    + std::mem::size_of::<ViewerMetrics>();
+    + std::mem::size_of::<ViewerMetrics>()
+    + std::mem::size_of::<AtomicBool>();
 
 thread_local! {
     static SCRATCH: RefCell<Scratch> = RefCell::new(Scratch::default());
@@ -99,6 +101,11 @@ pub struct ArmRun<'a> {
     history_topics: Vec<u16>,
     outcomes: Vec<Outcome>,
     viewer_metrics: Vec<ViewerMetrics>,
+    /// Per viewer: stopped for good (a viewer never becomes active again), in an array of its
+    /// own so the step passes over a stopped viewer, and does not prefetch it, without reading
+    /// its state. Written by the viewer's own step, read by later steps and by the prefetch of
+    /// a neighbour; it only saves work, so results never depend on when a write is seen.
+    stopped: Vec<AtomicBool>,
     /// `feed_entropy` for windows up to W.
     entropy: EntropyTable,
     global: Global,
@@ -147,6 +154,7 @@ impl<'a> ArmRun<'a> {
             history_topics: vec![0; n * history],
             outcomes: vec![Outcome::NOTHING; n],
             viewer_metrics: vec![ViewerMetrics::default(); n],
+            stopped: (0..n).map(|_| AtomicBool::new(false)).collect(),
             entropy: EntropyTable::new(window as u32, k),
             global,
             reducer: Reducer::new(vec![Cohort::All], scenario.metrics.stance_threshold),
@@ -271,11 +279,12 @@ impl<'a> ArmRun<'a> {
         let (global, reducer) = (&mut self.global, &mut self.reducer);
         let (outcomes, config) = (&self.outcomes, &self.scenario.recommender);
         let (viewers, viewer_metrics, window) = (&self.viewers, &self.viewer_metrics, self.window as u32);
+        let stopped = &self.stopped;
         rayon::join(
             || global.absorb(outcomes, config, half_life),
             || {
                 if report {
-                    reducer.sum_viewers(viewers, viewer_metrics, window);
+                    reducer.sum_viewers(viewers, viewer_metrics, stopped, window);
                 }
             },
         );
@@ -334,6 +343,7 @@ impl<'a> ArmRun<'a> {
             Ahead::of(&self.slots, slot_stride),
             Ahead::of(&self.history_topics, history),
         ];
+        let stopped = &self.stopped;
         let tally = self
             .viewers
             .par_iter_mut()
@@ -345,13 +355,17 @@ impl<'a> ArmRun<'a> {
             .enumerate()
             .with_min_len(64)
             .map(|(id, (((((state, floats), slots), topics), outcome), vm))| {
-                if id + AHEAD < n {
+                // A stopped viewer's lines are neither fetched nor read: late in a run most
+                // viewers have stopped, and streaming their state through the cache at every
+                // step cost more memory bandwidth than the active viewers' work.
+                if id + AHEAD < n && !stopped[id + AHEAD].load(Ordering::Relaxed) {
                     for a in &ahead {
                         a.fetch(id + AHEAD);
                     }
                 }
-                if !state.active {
-                    // What `step_viewer` would do, without taking the scratch buffers.
+                if stopped[id].load(Ordering::Relaxed) {
+                    // What `step_viewer` does for a stopped viewer. The outcome of the step
+                    // it stopped at may be an impression, so it is cleared here.
                     *outcome = Outcome::NOTHING;
                     return Tally::idle();
                 }
@@ -359,6 +373,9 @@ impl<'a> ArmRun<'a> {
                     let mut v = Viewer::split(state, floats, slots, topics, k, history);
                     *outcome = ctx.step_viewer(id as u32, &mut v, vm, &mut scratch.borrow_mut());
                 });
+                if !state.active {
+                    stopped[id].store(true, Ordering::Relaxed);
+                }
                 Tally::stepped(state, *outcome, days)
             })
             .reduce(Tally::default, Tally::add);

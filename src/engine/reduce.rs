@@ -8,6 +8,7 @@ use crate::metrics::columns::Reduction;
 use crate::metrics::{self, Metric, ViewerMetrics};
 use crate::viewer::ViewerState;
 use rayon::prelude::*;
+use std::sync::atomic::AtomicBool;
 use sums::{Sums, Terms};
 
 /// A group of viewers that results are broken down by (the `cohort` column).
@@ -159,11 +160,18 @@ impl Reducer {
     /// figures, each float sum in viewer order (most of the work in parallel, see
     /// [`sums`]). [`Reducer::rows`] then adds the platform's figures and writes the rows; the
     /// engine runs this beside the global update, which it does not read.
-    pub fn sum_viewers(&mut self, viewers: &[ViewerState], viewer_metrics: &[ViewerMetrics], window: u32) {
+    pub fn sum_viewers(
+        &mut self,
+        viewers: &[ViewerState],
+        viewer_metrics: &[ViewerMetrics],
+        stopped: &[AtomicBool],
+        window: u32,
+    ) {
         self.terms.fill(
             &self.cohorts,
             viewers,
             viewer_metrics,
+            stopped,
             window,
             self.stance_threshold,
         );

@@ -14,6 +14,7 @@ use super::Cohort;
 use crate::metrics::ViewerMetrics;
 use crate::viewer::ViewerState;
 use rayon::prelude::*;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// Viewers per chunk of the parallel pass; fixed, so the chunks do not depend on threads.
 const CHUNK: usize = 4096;
@@ -90,12 +91,83 @@ struct Gathered {
     holes: Vec<Vec<f64>>,
 }
 
+impl Rows<'_> {
+    /// Recomputes the rows that are not final from the viewers' state and metrics.
+    fn refresh(
+        &mut self,
+        ctx: &FillContext,
+        vs: &[ViewerState],
+        ms: &[ViewerMetrics],
+        stopped: &[AtomicBool],
+    ) {
+        for (j, (v, m)) in vs.iter().zip(ms).enumerate() {
+            if self.done[j] {
+                continue;
+            }
+            // Read before the state: a viewer that stops later still has its row recomputed.
+            self.done[j] = stopped[j].load(Ordering::Relaxed);
+            let flags = viewer_flags(v, m, ctx.window, ctx.stance_threshold);
+            self.member[j] = ctx
+                .cohorts
+                .iter()
+                .enumerate()
+                .fold(0, |bits, (c, cohort)| bits | (u32::from(cohort.contains(v)) << c));
+            self.flags[j] = flags;
+            self.boosted[j] = [v.boosted, v.boosted_trusted];
+            self.hole[j] = v.minutes_to_hole;
+            (self.divided[j], self.shares[j], self.exact[j], self.window[j]) = terms(v, m, flags & FULL != 0);
+        }
+    }
+}
+
+impl Gathered {
+    /// Counts, entropies (full windows) and minutes to the rabbit hole of a chunk's `rows`,
+    /// per cohort, in viewer order.
+    fn gather(&mut self, ctx: &FillContext, rows: &Rows) {
+        let n = ctx.cohorts.len();
+        self.counts.clear();
+        self.counts.resize(n, Counts::default());
+        self.entropies.resize_with(n, Vec::new);
+        self.holes.resize_with(n, Vec::new);
+        self.entropies
+            .iter_mut()
+            .chain(&mut self.holes)
+            .for_each(Vec::clear);
+        for j in 0..rows.member.len() {
+            let (bits, flags, [boosted, trusted]) = (rows.member[j], rows.flags[j], rows.boosted[j]);
+            for c in (0..n).filter(|c| bits & (1 << c) != 0) {
+                self.counts[c].add(flags, boosted, trusted);
+                if flags & FULL != 0 {
+                    // The window column holds the feed entropy when the window is full.
+                    self.entropies[c].push(f64::from(rows.window[j][0]));
+                }
+                if !rows.hole[j].is_nan() {
+                    self.holes[c].push(f64::from(rows.hole[j]));
+                }
+            }
+        }
+    }
+}
+
 /// Every viewer's terms of the float sums, in viewer order, grouped in columns that are
-/// summed side by side; and what each chunk gathered.
+/// summed side by side; what each chunk gathered; and, per viewer, what the gathering reads.
+///
+/// A viewer's row changes only while it scrolls: once it has stopped (it never starts again)
+/// and its row has been computed from its final state, the row is kept and not recomputed, so
+/// late in a run, when few viewers are still active, a fill reads the compact columns and not
+/// every viewer's state. The sums are taken over every row as before, so they do not change.
 #[derive(Debug, Default)]
 pub(super) struct Terms {
     /// Cohort membership (bit c for cohort c), for the columns' sums.
     member: Vec<u32>,
+    /// The viewer's flags ([`viewer_flags`]).
+    flags: Vec<u32>,
+    /// Boosted and boosted trusted impressions, for the counts.
+    boosted: Vec<[u32; 2]>,
+    /// Minutes to the rabbit hole; NaN for a viewer who has not fallen in.
+    hole: Vec<f32>,
+    /// The row was computed after the viewer stopped, so it is final.
+    done: Vec<bool>,
     /// minutes, watched, watched per day, sensitive share.
     divided: Vec<[f64; 4]>,
     /// boosted share, night share.
@@ -107,57 +179,99 @@ pub(super) struct Terms {
     gathered: Vec<Gathered>,
 }
 
+/// One chunk's rows of the [`Terms`] columns.
+struct Rows<'a> {
+    member: &'a mut [u32],
+    flags: &'a mut [u32],
+    boosted: &'a mut [[u32; 2]],
+    hole: &'a mut [f32],
+    done: &'a mut [bool],
+    divided: &'a mut [[f64; 4]],
+    shares: &'a mut [[f64; 2]],
+    exact: &'a mut [[f32; 4]],
+    window: &'a mut [[f32; 2]],
+}
+
+/// What a fill reads besides the viewers: cohorts, the window and the stance threshold.
+struct FillContext<'a> {
+    cohorts: &'a [Cohort],
+    window: u32,
+    stance_threshold: f64,
+}
+
 impl Terms {
-    /// Computes every viewer's terms, in parallel over fixed chunks, and gathers counts,
-    /// entropies and minutes to the rabbit hole per chunk.
+    /// Computes the terms of every viewer whose row is not final, in parallel over fixed
+    /// chunks, and gathers counts, entropies and minutes to the rabbit hole per chunk.
+    /// `stopped[j]` says viewer j has stopped for good.
     pub fn fill(
         &mut self,
         cohorts: &[Cohort],
         viewers: &[ViewerState],
         metrics: &[ViewerMetrics],
+        stopped: &[AtomicBool],
         window: u32,
         stance_threshold: f64,
     ) {
         let n = viewers.len();
         self.member.resize(n, 0);
+        self.flags.resize(n, 0);
+        self.boosted.resize(n, [0; 2]);
+        self.hole.resize(n, f32::NAN);
+        self.done.resize(n, false);
         self.divided.resize(n, [0.0; 4]);
         self.shares.resize(n, [0.0; 2]);
         self.exact.resize(n, [0.0; 4]);
         self.window.resize(n, [0.0; 2]);
         self.gathered.resize_with(n.div_ceil(CHUNK), Gathered::default);
-        self.member
+        let ctx = FillContext {
+            cohorts,
+            window,
+            stance_threshold,
+        };
+        let columns = self
+            .member
             .par_chunks_mut(CHUNK)
+            .zip(self.flags.par_chunks_mut(CHUNK))
+            .zip(self.boosted.par_chunks_mut(CHUNK))
+            .zip(self.hole.par_chunks_mut(CHUNK))
+            .zip(self.done.par_chunks_mut(CHUNK))
             .zip(self.divided.par_chunks_mut(CHUNK))
             .zip(self.shares.par_chunks_mut(CHUNK))
             .zip(self.exact.par_chunks_mut(CHUNK))
-            .zip(self.window.par_chunks_mut(CHUNK))
+            .zip(self.window.par_chunks_mut(CHUNK));
+        columns
             .zip(&mut self.gathered)
             .zip(viewers.par_chunks(CHUNK).zip(metrics.par_chunks(CHUNK)))
-            .for_each(|((((((member, divided), shares), exact), win), g), (vs, ms))| {
-                g.counts.clear();
-                g.counts.resize(cohorts.len(), Counts::default());
-                g.entropies.resize_with(cohorts.len(), Vec::new);
-                g.holes.resize_with(cohorts.len(), Vec::new);
-                g.entropies.iter_mut().chain(&mut g.holes).for_each(Vec::clear);
-                for (j, (v, m)) in vs.iter().zip(ms).enumerate() {
-                    let flags = viewer_flags(v, m, window, stance_threshold);
-                    let mut bits = 0;
-                    for (c, cohort) in cohorts.iter().enumerate() {
-                        if cohort.contains(v) {
-                            bits |= 1 << c;
-                            g.counts[c].add(flags, v.boosted, v.boosted_trusted);
-                            if flags & FULL != 0 {
-                                g.entropies[c].push(f64::from(m.feed_entropy));
-                            }
-                            if !v.minutes_to_hole.is_nan() {
-                                g.holes[c].push(f64::from(v.minutes_to_hole));
-                            }
-                        }
-                    }
-                    member[j] = bits;
-                    (divided[j], shares[j], exact[j], win[j]) = terms(v, m, flags & FULL != 0);
-                }
-            });
+            .zip(stopped.par_chunks(CHUNK))
+            .for_each(
+                |(
+                    (
+                        (
+                            (
+                                (((((((member, flags), boosted), hole), done), divided), shares), exact),
+                                window,
+                            ),
+                            g,
+                        ),
+                        (vs, ms),
+                    ),
+                    stopped,
+                )| {
+                    let mut rows = Rows {
+                        member,
+                        flags,
+                        boosted,
+                        hole,
+                        done,
+                        divided,
+                        shares,
+                        exact,
+                        window,
+                    };
+                    rows.refresh(&ctx, vs, ms, stopped);
+                    g.gather(&ctx, &rows);
+                },
+            );
     }
 
     /// Cohort `c`'s sums: each float column in viewer order, the columns in parallel.
