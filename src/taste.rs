@@ -246,6 +246,22 @@ mod tests {
     }
 
     #[test]
+    fn a_taste_space_of_16_dimensions_adds_72_bytes_per_viewer() {
+        let bytes = |dims: u32| {
+            let mut s = Scenario::default();
+            s.population.users = 1;
+            s.catalog.items = 10;
+            s.feed.max_steps = 1;
+            s.catalog.taste_dimensions = dims;
+            let catalog = crate::catalog::Catalog::generate(&s, 0);
+            let population = crate::population::Population::generate(&s, 0);
+            crate::engine::ArmRun::new(&s, &catalog, &population, 0).bytes_per_viewer()
+        };
+        // 16 taste floats and the 2 sums, 4 bytes each; nothing when off.
+        assert_eq!(bytes(16) - bytes(0), 72);
+    }
+
+    #[test]
     fn offsets_sit_near_their_creator() {
         let mut s = Scenario::default();
         s.catalog.taste_dimensions = 8;
