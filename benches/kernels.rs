@@ -201,6 +201,7 @@ impl OneViewer {
             &self.satiation,
             false,
             false,
+            0.0,
             item,
             rng,
         );

@@ -7,6 +7,7 @@
 
 use crate::rng::{Purpose, Rng, stream};
 use crate::scenario::Scenario;
+use crate::taste::CatalogTaste;
 use rand::RngExt;
 use rand_distr::{Beta, Distribution, LogNormal, Normal};
 
@@ -70,6 +71,8 @@ pub struct Catalog {
     pub creator_items: Vec<Vec<ItemIdx>>,
     /// Number of items present at the start.
     pub n_initial: usize,
+    /// The items' latent taste offsets (`docs/model.md` §2b; empty when taste is off).
+    pub taste: CatalogTaste,
 }
 
 impl Catalog {
@@ -141,12 +144,20 @@ impl Catalog {
                 upload_step,
             });
         }
+        // Creators who join during the run take some arrivals (§2b), from a stream of their own.
+        let creators = crate::new_creators::Creators {
+            topic: &mut creator_topic,
+            group: &mut creator_group,
+            stance: &mut creator_stance,
+        };
+        crate::new_creators::add(scenario, replicate, creators, &mut items[n_initial..]);
         let mut topic_items: Vec<Vec<ItemIdx>> = vec![Vec::new(); cfg.topics.len()];
-        let mut creator_items: Vec<Vec<ItemIdx>> = vec![Vec::new(); n_creators];
+        let mut creator_items: Vec<Vec<ItemIdx>> = vec![Vec::new(); creator_topic.len()];
         for (i, item) in items.iter().enumerate() {
             topic_items[item.topic as usize].push(i as ItemIdx);
             creator_items[item.creator as usize].push(i as ItemIdx);
         }
+        let taste = CatalogTaste::generate(scenario, replicate, &items, creator_topic.len());
         Catalog {
             topic_names: cfg.topics.iter().map(|t| t.name.clone()).collect(),
             group_names: cfg.groups.iter().map(|g| g.name.clone()).collect(),
@@ -156,6 +167,7 @@ impl Catalog {
             topic_items,
             creator_items,
             n_initial,
+            taste,
         }
     }
 
@@ -176,7 +188,7 @@ impl Catalog {
 }
 
 /// Draws an index with probability proportional to `weights`.
-fn pick(rng: &mut Rng, weights: &[f64]) -> usize {
+pub(crate) fn pick(rng: &mut Rng, weights: &[f64]) -> usize {
     let total: f64 = weights.iter().sum();
     let mut u = rng.random::<f64>() * total;
     for (i, w) in weights.iter().enumerate() {
@@ -188,14 +200,16 @@ fn pick(rng: &mut Rng, weights: &[f64]) -> usize {
     weights.len() - 1
 }
 
-fn normal(rng: &mut Rng, mean: f64, sd: f64) -> f64 {
+/// A N(mean, sd²) draw (the mean itself when sd is 0).
+pub(crate) fn normal(rng: &mut Rng, mean: f64, sd: f64) -> f64 {
     if sd == 0.0 {
         return mean;
     }
     Normal::new(mean, sd).expect("validated spread").sample(rng)
 }
 
-fn clamp_stance(x: f64) -> f64 {
+/// A stance clamped to [-1, 1].
+pub(crate) fn clamp_stance(x: f64) -> f64 {
     x.clamp(-1.0, 1.0)
 }
 

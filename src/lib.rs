@@ -17,6 +17,11 @@ pub mod rng;
 pub mod catalog;
 pub mod population;
 
+// The latent taste space of items, creators and viewers, and creators who join during a run.
+pub mod taste;
+
+pub mod new_creators;
+
 // The platform's side of a step: ranking, then what boosts add to it.
 pub mod recommender;
 

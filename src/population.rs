@@ -38,6 +38,9 @@ pub struct Population {
     pub interests: Vec<f32>,
     /// K.
     pub n_topics: usize,
+    /// Initial latent tastes, D per viewer (row-major; audit bots' are 0), empty when taste is
+    /// off (`docs/model.md` §3b).
+    pub taste: Vec<f32>,
 }
 
 impl Population {
@@ -110,6 +113,9 @@ impl Population {
                     < vulnerable[usize::from(person.minor)];
             }
         }
+        // Tastes come from a stream of their own, so the draws above stay as they were.
+        let bots: usize = scenario.bots.iter().map(|b| b.count as usize).sum();
+        let taste = crate::taste::population_taste(scenario, replicate, n, bots);
         // Audit bots follow the viewers; they draw nothing and do not drift.
         for bot in &scenario.bots {
             for _ in 0..bot.count {
@@ -129,6 +135,7 @@ impl Population {
             people,
             interests,
             n_topics: k,
+            taste,
         }
     }
 }

@@ -44,6 +44,12 @@ pub enum Purpose {
     /// The item that replaces a recommendation a protection does not allow (per viewer
     /// and step).
     Protect = 12,
+    /// Latent taste positions (`taste`): a viewer's taste, a creator's or an item's offset,
+    /// drawn once per replicate (the step part of the key says which).
+    Taste = 13,
+    /// Creators who appear during the run and the items they upload (`new_creators`), drawn
+    /// once per replicate.
+    NewCreators = 14,
 }
 
 /// SplitMix64's finaliser (Steele, Lea and Flood 2014): a bijective 64-bit mixer.

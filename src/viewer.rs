@@ -47,6 +47,10 @@ pub struct ViewerParams {
     pub sensitive_approval: f32,
     /// K as a float, for the interest term ln(K θ).
     pub n_topics: f32,
+    /// β_M: weight of the taste match in the watch logit (`docs/model.md` §4b).
+    pub taste_weight: f32,
+    /// λ_T: taste drift per impression and unit of watch fraction (§5b).
+    pub taste_drift_rate: f32,
 }
 
 impl ViewerParams {
@@ -79,6 +83,8 @@ impl ViewerParams {
             sensitive_drift: cfg.sensitive_drift as f32,
             sensitive_approval: cfg.sensitive_approval as f32,
             n_topics: n_topics as f32,
+            taste_weight: cfg.taste_weight as f32,
+            taste_drift_rate: cfg.taste_drift_rate as f32,
         }
     }
 }
@@ -224,21 +230,24 @@ fn expected_logit(p: &ViewerParams, interest: f32, satiation: f32, trusted: bool
 /// Draws the viewer's response to `item`.
 ///
 /// `interests` and `satiation` are the viewer's K-vectors; `trusted` says whether the viewer
-/// follows the item's creator. A viewer who `lingers` (a vulnerable viewer on a sensitive
+/// follows the item's creator; `taste_logit` is the taste term β_M m(u, i) (§4b; 0 without
+/// taste), added to the logit. A viewer who `lingers` (a vulnerable viewer on a sensitive
 /// item) watches as if the logit were `sensitive_linger` higher, but likes and follows as if
 /// it were `sensitive_approval` off the plain logit: watch time rises, approval does not.
 #[inline]
+#[allow(clippy::too_many_arguments)] // the impression's inputs, passed by value in the hot loop
 pub fn respond(
     p: &ViewerParams,
     interests: &[f32],
     satiation: &[f32],
     trusted: bool,
     lingers: bool,
+    taste_logit: f32,
     item: &Item,
     rng: &mut Rng,
 ) -> Response {
     let k = item.topic as usize;
-    let z = expected_logit(p, interests[k], satiation[k], trusted, item);
+    let z = expected_logit(p, interests[k], satiation[k], trusted, item) + taste_logit;
     let mu = logistic(z).clamp(0.005, 0.995);
     // Lingering: the watch fraction's mean, and the factor that brings likes to approval.
     let (mu_watch, approval) = if lingers {
@@ -476,7 +485,9 @@ mod tests {
             let (mut watched, mut liked) = (0.0, 0);
             for step in 0..4000 {
                 let mut rng = crate::rng::stream(1, 0, 0, crate::rng::Purpose::Response, step);
-                let r = respond(&p, &interests, &[0.0; 4], false, lingers, &sensitive, &mut rng);
+                let r = respond(
+                    &p, &interests, &[0.0; 4], false, lingers, 0.0, &sensitive, &mut rng,
+                );
                 watched += r.fraction;
                 liked += u32::from(r.liked);
             }

@@ -274,8 +274,10 @@ pub(crate) fn validate(args: ValidateArgs) -> Result<(), Failure> {
     let items = catalog.items.len() as u64;
     // Per item: the catalog entry and its places in the per-topic and per-creator lists; the
     // platform's statistics (impressions, watched in thousandths, group, trend) and the
-    // record ranking reads; the trending selection's key and the sorted impression counts.
+    // record ranking reads; the trending selection's key and the sorted impression counts;
+    // with a taste space, the item's offset (D floats).
     let per_item = std::mem::size_of::<rabbithole::catalog::Item>() as u64
+        + 4 * u64::from(scenario.catalog.taste_dimensions)
         + 4
         + 4
         + 4

@@ -2,8 +2,8 @@
 //! steps, and the aggregation of per-viewer metrics into timeseries rows.
 //!
 //! Per-viewer state is compact and flat: a [`ViewerState`] of scalars, K-vectors in one `f32`
-//! array (interests, initial interests, satiation, profile estimate, profile counts), the
-//! recent impressions (a ring of max(W, no-repeat) items) and follows in one `u32` array, the
+//! array (interests, initial interests, satiation, profile estimate, profile counts, then the
+//! latent taste block when taste is on), the recent impressions (a ring of max(W, no-repeat) items) and follows in one `u32` array, the
 //! ring's topics in a `u16` array. The hot
 //! loop reuses per-thread scratch buffers and allocates nothing.
 
@@ -93,8 +93,11 @@ pub struct ArmRun<'a> {
     history: usize,
     follow_cap: usize,
     viewers: Vec<ViewerState>,
-    /// Per viewer: interests, initial interests, satiation, profile, profile counts (5 K).
+    /// Per viewer: interests, initial interests, satiation, profile, profile counts (5 K),
+    /// then the taste block (`taste::block_len(D)`, none when taste is off).
     floats: Vec<f32>,
+    /// Floats per viewer in `floats`.
+    stride: usize,
     /// Per viewer: the ring of recent items, then follow slots.
     slots: Vec<u32>,
     /// Per viewer: the topics of the ring of recent items.
@@ -129,14 +132,20 @@ impl<'a> ArmRun<'a> {
         let history = window.max(scenario.feed.no_repeat as usize).max(1);
         let follow_cap = scenario.viewer.max_follows as usize;
         let prior = scenario.recommender.profile_prior as f32;
-        let mut floats = vec![0f32; n * 5 * k];
-        for (block, interests) in floats
-            .chunks_exact_mut(5 * k)
+        let dims = catalog.taste.dims;
+        let stride = 5 * k + crate::taste::block_len(dims);
+        let mut floats = vec![0f32; n * stride];
+        for (id, (block, interests)) in floats
+            .chunks_exact_mut(stride)
             .zip(population.interests.chunks_exact(k))
+            .enumerate()
         {
             block[..k].copy_from_slice(interests);
             block[k..2 * k].copy_from_slice(interests);
             block[3 * k..4 * k].fill(prior);
+            if dims > 0 {
+                block[5 * k..5 * k + dims].copy_from_slice(&population.taste[id * dims..(id + 1) * dims]);
+            }
         }
         let global = Global::new(scenario, catalog);
         ArmRun {
@@ -150,6 +159,7 @@ impl<'a> ArmRun<'a> {
             follow_cap,
             viewers: population.people.iter().map(ViewerState::new).collect(),
             floats,
+            stride,
             slots: vec![0; n * (history + follow_cap)],
             history_topics: vec![0; n * history],
             outcomes: vec![Outcome::NOTHING; n],
@@ -170,7 +180,7 @@ impl<'a> ArmRun<'a> {
 
     /// Bytes of state per viewer in this arm.
     pub fn bytes_per_viewer(&self) -> usize {
-        BYTES_PER_VIEWER_FIXED + 5 * self.k * 4 + (self.history + self.follow_cap) * 4 + self.history * 2
+        BYTES_PER_VIEWER_FIXED + self.stride * 4 + (self.history + self.follow_cap) * 4 + self.history * 2
     }
 
     /// Runs arm `arm` of the scenario to the end, appending its timeseries rows; returns the
@@ -339,7 +349,7 @@ impl<'a> ArmRun<'a> {
         let n = self.viewers.len();
         let ahead = [
             Ahead::of(&self.viewers, 1),
-            Ahead::of(&self.floats, 5 * k),
+            Ahead::of(&self.floats, self.stride),
             Ahead::of(&self.slots, slot_stride),
             Ahead::of(&self.history_topics, history),
         ];
@@ -347,7 +357,7 @@ impl<'a> ArmRun<'a> {
         let tally = self
             .viewers
             .par_iter_mut()
-            .zip(self.floats.par_chunks_mut(5 * k))
+            .zip(self.floats.par_chunks_mut(self.stride))
             .zip(self.slots.par_chunks_mut(slot_stride))
             .zip(self.history_topics.par_chunks_mut(history))
             .zip(self.outcomes.par_iter_mut())
@@ -389,20 +399,22 @@ impl<'a> ArmRun<'a> {
 
     /// Appends one row per viewer, at the end of the run.
     pub fn user_rows(&self, arm: usize, out: &mut Vec<UserRow>) {
-        let k5 = 5 * self.k;
+        let (k, dims) = (self.k, self.catalog.taste.dims);
+        let mut taste0 = vec![0f32; dims];
         for (id, (v, m)) in self.viewers.iter().zip(&self.viewer_metrics).enumerate() {
             let switcher = v.switcher;
             let full = v.impressions as usize >= self.window;
             let feed = |x: f32| if full { f64::from(x) } else { f64::NAN };
-            let interests = &self.floats[id * k5..id * k5 + self.k];
-            let top_interest = interests
-                .iter()
-                .enumerate()
-                .fold(
-                    (0, f32::MIN),
-                    |best, (t, &x)| if x > best.1 { (t, x) } else { best },
-                )
-                .0 as u16;
+            let block = &self.floats[id * self.stride..(id + 1) * self.stride];
+            let [top_interest, second_interest] = top_two(&block[..k]);
+            let [top_interest_start, second_interest_start] = top_two(&block[k..2 * k]);
+            // The initial taste is drawn again from its stream rather than kept (§3b); a bot's is 0.
+            let taste = (dims > 0).then(|| {
+                if !v.bot {
+                    crate::taste::viewer_taste(self.scenario, self.replicate, id as u32, &mut taste0);
+                }
+                crate::taste::summary(&block[5 * k..], &taste0, v.impressions, v.watched)
+            });
             out.push(UserRow {
                 arm,
                 replicate: self.replicate,
@@ -431,9 +443,30 @@ impl<'a> ArmRun<'a> {
                 stance_end: f64::from(v.stance),
                 follows: u32::from(v.n_follows),
                 top_interest,
+                second_interest,
+                top_interest_start,
+                second_interest_start,
+                taste,
             });
         }
     }
+}
+
+/// The topics of the largest and the second largest of `interests` (K ≥ 2), the first of equal
+/// values first.
+fn top_two(interests: &[f32]) -> [u16; 2] {
+    let (mut first, mut second) = (0, 1);
+    if interests[1] > interests[0] {
+        (first, second) = (1, 0);
+    }
+    for (t, &x) in interests.iter().enumerate().skip(2) {
+        if x > interests[first] {
+            (first, second) = (t, first);
+        } else if x > interests[second] {
+            second = t;
+        }
+    }
+    [first as u16, second as u16]
 }
 
 /// What an arm runs with, built once from its configuration.
@@ -538,7 +571,16 @@ impl Tally {
 
 #[cfg(test)]
 mod tests {
-    use super::{PROGRESS_UNITS, Tally};
+    use super::{PROGRESS_UNITS, Tally, top_two};
+
+    #[test]
+    fn top_two_topics_first_of_equals_first() {
+        assert_eq!(top_two(&[0.1, 0.5, 0.2, 0.2]), [1, 2]);
+        assert_eq!(top_two(&[0.6, 0.1, 0.3]), [0, 2]);
+        assert_eq!(top_two(&[0.2, 0.3, 0.5]), [2, 1]);
+        assert_eq!(top_two(&[0.25; 4]), [0, 1]);
+        assert_eq!(top_two(&[0.1, 0.2, 0.4, 0.1, 0.4]), [2, 4]);
+    }
 
     #[test]
     fn progress_counts_viewer_days() {

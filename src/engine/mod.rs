@@ -93,6 +93,15 @@ pub struct UserRow {
     pub follows: u32,
     /// Topic with the largest latent interest at the end.
     pub top_interest: u16,
+    /// Topic with the second largest latent interest at the end.
+    pub second_interest: u16,
+    /// Topic with the largest latent interest at the start.
+    pub top_interest_start: u16,
+    /// Topic with the second largest latent interest at the start.
+    pub second_interest_start: u16,
+    /// With taste on: the taste's RMS change, the mean match of the items shown and of the
+    /// seconds watched (`taste::summary`).
+    pub taste: Option<[f64; 3]>,
 }
 
 /// Everything a run produced.
@@ -117,6 +126,9 @@ pub struct Results {
     pub safety: bool,
     /// Viewer-steps simulated.
     pub viewer_steps: u64,
+    /// The scenario has a taste space (`catalog.taste_dimensions` > 0): `users.csv` has the
+    /// taste columns.
+    pub taste: bool,
 }
 
 /// What to run beyond the scenario itself.
@@ -157,6 +169,7 @@ pub fn run(scenario: &Scenario, options: &RunOptions, progress: &(dyn Fn(u64) + 
         bot_rows: Vec::new(),
         safety: scenario.safety_features(),
         viewer_steps: 0,
+        taste: scenario.catalog.taste_dimensions > 0,
     };
     for replicate in results.replicates.clone() {
         assert!(

@@ -52,11 +52,14 @@ pub(super) struct Viewer<'v> {
     pub topics: &'v mut [u16],
     /// Follow slots (the first `state.n_follows` are used).
     pub follows: &'v mut [u32],
+    /// Latent taste and its sums (`taste::SUMS`); empty when taste is off.
+    pub taste: &'v mut [f32],
 }
 
 impl<'v> Viewer<'v> {
     /// Splits a viewer's blocks of the arm's arrays: `floats` holds five K-vectors
-    /// (interests, initial interests, satiation, estimate, counts), `slots` the ring of
+    /// (interests, initial interests, satiation, estimate, counts) and the taste block (none
+    /// when taste is off), `slots` the ring of
     /// `history` items then the follow slots.
     #[inline(always)]
     pub fn split(
@@ -70,7 +73,8 @@ impl<'v> Viewer<'v> {
         let (interests, rest) = floats.split_at_mut(k);
         let (initial, rest) = rest.split_at_mut(k);
         let (satiation, rest) = rest.split_at_mut(k);
-        let (estimate, counts) = rest.split_at_mut(k);
+        let (estimate, rest) = rest.split_at_mut(k);
+        let (counts, taste) = rest.split_at_mut(k);
         let (ring, follows) = slots.split_at_mut(history);
         Viewer {
             state,
@@ -82,6 +86,7 @@ impl<'v> Viewer<'v> {
             ring,
             topics,
             follows,
+            taste,
         }
     }
 }
@@ -146,6 +151,8 @@ struct Seen {
     shared: bool,
     /// The impression starts at night (day model).
     at_night: bool,
+    /// The taste match m(u, i) (§4b; 0 without taste).
+    taste_match: f32,
 }
 
 impl StepContext<'_> {
@@ -174,7 +181,7 @@ impl StepContext<'_> {
             // The clock has not moved since the pick: `learn` moves it.
             self.record(f64::from(v.state.clock) / 60.0, &pick, trace, response);
         }
-        self.learn(id, v, pick.item, item, &response);
+        self.learn(id, v, pick.item, item, &response, seen.taste_match);
         self.measure(v, vm, seen);
         self.finish(id, v, pick.item, &response, seen)
     }
@@ -315,12 +322,19 @@ impl StepContext<'_> {
         let trusted = viewer::follows_creator(v.follows, v.state.n_follows, item.creator);
         let mut rng = self.streams.response.at(u64::from(id), u64::from(self.step));
         let lingers = v.state.vulnerable && item.sensitive();
+        let taste = &self.shared.catalog.taste;
+        let taste_match = if v.taste.is_empty() {
+            0.0
+        } else {
+            crate::taste::matching(&v.taste[..taste.dims], taste.offset(item_idx), taste.scale)
+        };
         let mut response = viewer::respond(
             self.params,
             v.interests,
             v.satiation,
             trusted,
             lingers,
+            self.params.taste_weight * taste_match,
             item,
             &mut rng,
         );
@@ -347,6 +361,7 @@ impl StepContext<'_> {
             in_target,
             shared,
             at_night,
+            taste_match,
         };
         (response, seen)
     }
@@ -372,10 +387,18 @@ impl StepContext<'_> {
     }
 
     /// Phase 5: the impression enters the history; the viewer's state moves (time, satiation,
-    /// interests, stance, follows), the day model places a new day or session, and the
-    /// platform's profile learns from the signal it observed.
+    /// interests, stance, follows, then taste), the day model places a new day or session, and
+    /// the platform's profile learns from the signal it observed.
     #[inline]
-    fn learn(&self, id: u32, v: &mut Viewer, item_idx: ItemIdx, item: &Item, response: &Response) {
+    fn learn(
+        &self,
+        id: u32,
+        v: &mut Viewer,
+        item_idx: ItemIdx,
+        item: &Item,
+        response: &Response,
+        taste_match: f32,
+    ) {
         let shown = v.state.impressions as usize;
         let pos = shown % v.ring.len();
         v.ring[pos] = item_idx;
@@ -390,6 +413,16 @@ impl StepContext<'_> {
             item,
             response,
         );
+        if !v.taste.is_empty() {
+            crate::taste::learn(
+                v.taste,
+                self.shared.catalog.taste.offset(item_idx),
+                taste_match,
+                self.params.taste_drift_rate,
+                v.state.susceptibility,
+                response,
+            );
+        }
         let signal = match self.policies.protections {
             Some(y) => {
                 y.after(id, v.state, days_before, sessions_before);

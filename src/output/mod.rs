@@ -205,7 +205,8 @@ fn arm_cohorts(finals: &[WrittenFinal]) -> Vec<(usize, String)> {
 }
 
 /// `users.csv`: one row per (arm, replicate, user) at the end of the run; in a scenario with
-/// the safety features, audit bots included, with the columns `vulnerable` and `bot` last.
+/// the safety features, audit bots included, with the columns `vulnerable` and `bot`; with a
+/// taste space, the taste columns last.
 pub fn users_csv(results: &Results) -> Vec<u8> {
     to_bytes(|w| {
         let header = [
@@ -230,13 +231,21 @@ pub fn users_csv(results: &Results) -> Vec<u8> {
             "stance_end",
             "follows",
             "top_interest",
+            "second_interest",
+            "top_interest_start",
+            "second_interest_start",
         ];
-        let safety = ["vulnerable", "bot"];
-        if results.safety {
-            w.write_record(header.iter().chain(&safety))?;
+        let safety: &[&str] = if results.safety {
+            &["vulnerable", "bot"]
         } else {
-            w.write_record(header)?;
-        }
+            &[]
+        };
+        let taste: &[&str] = if results.taste {
+            &["taste_shift", "shown_match", "watched_match"]
+        } else {
+            &[]
+        };
+        w.write_record(header.iter().chain(safety).chain(taste))?;
         for u in &results.user_rows {
             let mut rec = vec![
                 results.arm_names[u.arm].clone(),
@@ -260,9 +269,15 @@ pub fn users_csv(results: &Results) -> Vec<u8> {
                 num(u.stance_end),
                 u.follows.to_string(),
                 results.topic_names[u.top_interest as usize].clone(),
+                results.topic_names[u.second_interest as usize].clone(),
+                results.topic_names[u.top_interest_start as usize].clone(),
+                results.topic_names[u.second_interest_start as usize].clone(),
             ];
             if results.safety {
                 rec.extend([u8::from(u.vulnerable).to_string(), u8::from(u.bot).to_string()]);
+            }
+            if let Some(taste) = u.taste {
+                rec.extend(taste.map(num));
             }
             w.write_record(&rec)?;
         }

@@ -10,6 +10,7 @@ mod load;
 mod policy;
 mod safety;
 mod sections;
+mod taste;
 
 pub use boost::{BoostConfig, BoostMode, CoordinatedConfig, TargetConfig};
 pub use check::Invalid;
@@ -188,6 +189,15 @@ pub struct CatalogConfig {
     pub topics: Vec<TopicConfig>,
     /// Creator groups (for exposure fairness).
     pub groups: Vec<GroupConfig>,
+    /// D, the dimensions of the latent taste space (`docs/model.md` §2b); 0 turns item-level
+    /// taste off.
+    pub taste_dimensions: u32,
+    /// Standard deviation of a creator's taste offset from its topic's centre, per dimension.
+    pub creator_taste_spread: f64,
+    /// Standard deviation of an item's taste offset from its creator's, per dimension.
+    pub item_taste_spread: f64,
+    /// Probability that an arriving item is the first upload of a new creator.
+    pub new_creator_share: f64,
 }
 
 impl Default for CatalogConfig {
@@ -236,6 +246,10 @@ impl Default for CatalogConfig {
                     share: 0.2,
                 },
             ],
+            taste_dimensions: 0,
+            creator_taste_spread: 1.0,
+            item_taste_spread: 0.5,
+            new_creator_share: 0.0,
         }
     }
 }
@@ -311,6 +325,8 @@ pub struct PopulationConfig {
     pub vulnerable_minor_share: f64,
     /// Share of adults who are vulnerable to sensitive content.
     pub vulnerable_adult_share: f64,
+    /// Standard deviation of a viewer's initial taste vector, per dimension (§3b).
+    pub taste_spread: f64,
 }
 
 impl Default for PopulationConfig {
@@ -328,6 +344,7 @@ impl Default for PopulationConfig {
             budget_sigma: 0.6,
             vulnerable_minor_share: 0.0,
             vulnerable_adult_share: 0.0,
+            taste_spread: 1.0,
         }
     }
 }
@@ -388,6 +405,11 @@ pub struct ViewerConfig {
     /// Added to the logit behind a vulnerable viewer's likes and follows of sensitive items:
     /// below 0, they approve of less than they watch.
     pub sensitive_approval: f64,
+    /// β_M: weight of the within-topic taste match in the watch logit (§4b); 0 is the topic
+    /// model alone.
+    pub taste_weight: f64,
+    /// λ_T: taste drift per impression towards the watched item, per unit of watch fraction.
+    pub taste_drift_rate: f64,
 }
 
 impl Default for ViewerConfig {
@@ -418,6 +440,8 @@ impl Default for ViewerConfig {
             sensitive_linger: 1.0,
             sensitive_drift: 3.0,
             sensitive_approval: -1.0,
+            taste_weight: 0.0,
+            taste_drift_rate: 0.0,
         }
     }
 }

@@ -20,6 +20,7 @@ mod reproducibility;
 mod run;
 mod scenario_docs;
 mod sweep;
+mod taste;
 
 use assert_cmd::Command;
 use std::path::{Path, PathBuf};

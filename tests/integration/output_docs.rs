@@ -115,7 +115,12 @@ fn every_column_of_every_written_csv_is_documented() {
     let others = rows(&doc[table(&doc, OTHER_HEADER).expect("a table of the other columns")]);
     let ws = Workspace::empty();
     let path = ws.write("everything.toml", &tiny_scenario(EVERYTHING));
-    let out = ws.run_ok(&path, "out", &["--no-plot", "--per-user"]);
+    // With a taste space, so that the taste columns of `users.csv` are written too.
+    let out = ws.run_ok(
+        &path,
+        "out",
+        &["--no-plot", "--per-user", "--set", "catalog.taste_dimensions=4"],
+    );
 
     let mut files: Vec<String> = std::fs::read_dir(&out)
         .unwrap()

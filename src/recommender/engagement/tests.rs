@@ -46,6 +46,7 @@ fn catalog() -> Catalog {
         creator_items: vec![vec![0], vec![1, 3], vec![2]],
         n_initial: items.len(),
         items,
+        taste: Default::default(),
     }
 }
 
