@@ -17,6 +17,8 @@ pub mod rng;
 pub mod catalog;
 pub mod population;
 
+pub mod following;
+
 // The platform's side of a step: ranking, then what boosts add to it.
 pub mod recommender;
 

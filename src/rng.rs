@@ -44,6 +44,14 @@ pub enum Purpose {
     /// The item that replaces a recommendation a protection does not allow (per viewer
     /// and step).
     Protect = 12,
+    /// A creator's popularity weight (drawn once per replicate, per creator).
+    Popularity = 13,
+    /// The creators a viewer follows at the start (drawn once per replicate).
+    Follows = 14,
+    /// The warm-up feed's draws for one viewer at one warm-up step (retrieval, exploration).
+    WarmupRecommend = 15,
+    /// The viewer's response at one warm-up step.
+    WarmupResponse = 16,
 }
 
 /// SplitMix64's finaliser (Steele, Lea and Flood 2014): a bijective 64-bit mixer.

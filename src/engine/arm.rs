@@ -26,6 +26,8 @@ use rayon::prelude::*;
 use std::cell::RefCell;
 use std::sync::Mutex;
 
+mod warmup;
+
 /// How many viewers ahead the step asks the cache for a viewer's state.
 const AHEAD: usize = 4;
 
@@ -132,7 +134,7 @@ impl<'a> ArmRun<'a> {
             block[3 * k..4 * k].fill(prior);
         }
         let global = Global::new(scenario, catalog);
-        ArmRun {
+        let mut run = ArmRun {
             scenario,
             catalog,
             replicate,
@@ -157,7 +159,13 @@ impl<'a> ArmRun<'a> {
                 )
             }),
             bot_log: None,
+        };
+        if scenario.population.initial_follows > 0 {
+            run.follow_at_start(&crate::following::initial_follows(
+                scenario, catalog, population, replicate,
+            ));
         }
+        run
     }
 
     /// Bytes of state per viewer in this arm.
@@ -414,6 +422,7 @@ impl<'a> ArmRun<'a> {
                 stance_end: f64::from(v.stance),
                 follows: u32::from(v.n_follows),
                 top_interest,
+                follows_initial: u32::from(v.follows0),
             });
         }
     }

@@ -93,6 +93,8 @@ pub struct UserRow {
     pub follows: u32,
     /// Topic with the largest latent interest at the end.
     pub top_interest: u16,
+    /// Creators followed when measurement began (`population.initial_follows`, warm-up).
+    pub follows_initial: u32,
 }
 
 /// Everything a run produced.

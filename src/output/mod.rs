@@ -230,6 +230,7 @@ pub fn users_csv(results: &Results) -> Vec<u8> {
             "stance_end",
             "follows",
             "top_interest",
+            "follows_initial",
         ];
         let safety = ["vulnerable", "bot"];
         if results.safety {
@@ -260,6 +261,7 @@ pub fn users_csv(results: &Results) -> Vec<u8> {
                 num(u.stance_end),
                 u.follows.to_string(),
                 results.topic_names[u.top_interest as usize].clone(),
+                u.follows_initial.to_string(),
             ];
             if results.safety {
                 rec.extend([u8::from(u.vulnerable).to_string(), u8::from(u.bot).to_string()]);

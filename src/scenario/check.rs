@@ -158,6 +158,7 @@ impl Scenario {
         c.groups(&self.catalog.groups);
         c.population(&self.population);
         c.viewer(&self.viewer);
+        c.following(self);
         c.recommender(&self.recommender);
         c.feed(&self.feed);
         c.metrics(&self.metrics);

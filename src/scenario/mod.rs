@@ -188,6 +188,10 @@ pub struct CatalogConfig {
     pub topics: Vec<TopicConfig>,
     /// Creator groups (for exposure fairness).
     pub groups: Vec<GroupConfig>,
+    /// Exponent s of creators' popularity weights w_c = U^(-s) (Zipf-like; 0: all alike),
+    /// which weigh the initial follows (`population.initial_follows`).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub creator_popularity_exponent: f64,
 }
 
 impl Default for CatalogConfig {
@@ -212,6 +216,7 @@ impl Default for CatalogConfig {
             quality_beta: 2.0,
             stance_noise: 0.15,
             off_topic_share: 0.1,
+            creator_popularity_exponent: 0.0,
             topics: vec![
                 topic("comedy", 0.2, false, false),
                 topic("music", 0.15, false, false),
@@ -311,6 +316,22 @@ pub struct PopulationConfig {
     pub vulnerable_minor_share: f64,
     /// Share of adults who are vulnerable to sensitive content.
     pub vulnerable_adult_share: f64,
+    /// Creators each viewer follows at the start (0: none, a fresh account).
+    #[serde(skip_serializing_if = "is_zero_count")]
+    pub initial_follows: u32,
+    /// Minutes of prior use under the warm-up feed before measurement begins (0: none).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub warmup_minutes: f64,
+}
+
+/// Keeps a key that is off (0) out of the manifest, so scenarios without it read as before.
+fn is_zero(x: &f64) -> bool {
+    *x == 0.0
+}
+
+/// [`is_zero`] for counts.
+fn is_zero_count(x: &u32) -> bool {
+    *x == 0
 }
 
 impl Default for PopulationConfig {
@@ -328,6 +349,8 @@ impl Default for PopulationConfig {
             budget_sigma: 0.6,
             vulnerable_minor_share: 0.0,
             vulnerable_adult_share: 0.0,
+            initial_follows: 0,
+            warmup_minutes: 0.0,
         }
     }
 }

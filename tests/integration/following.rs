@@ -1,0 +1,105 @@
+//! An existing following (`population.initial_follows`, docs/model.md §3b): every viewer
+//! starts with the follows asked for, and a follow-based feed shows followed creators' items
+//! from the first step.
+
+use crate::{Table, Workspace, explain_csv, tiny_scenario};
+
+/// A chronological feed and a random one.
+const CHRONOLOGICAL_AND_RANDOM: &str = r#"
+[[arms]]
+name = "chronological"
+policy = { kind = "chronological" }
+
+[[arms]]
+name = "random"
+policy = { kind = "random" }
+"#;
+
+#[test]
+fn every_viewer_starts_with_the_follows_asked_for_in_every_arm() {
+    let ws = Workspace::empty();
+    let scenario = ws.write("tiny.toml", &tiny_scenario(CHRONOLOGICAL_AND_RANDOM));
+    let set = ["--per-user", "--set", "population.initial_follows=8"];
+    let out = ws.run_ok(&scenario, "on", &set);
+    let users = Table::read(&out.join("users.csv"));
+    assert_eq!(users.rows.len(), 2 * 2 * crate::TINY_USERS);
+    for row in &users.rows {
+        assert_eq!(users.num(row, "follows_initial"), Some(8.0));
+        // The capacity is 16: follows only grow from 8.
+        assert!(users.num(row, "follows").unwrap() >= 8.0);
+    }
+    let off = ws.run_ok(&scenario, "off", &["--per-user"]);
+    let users = Table::read(&off.join("users.csv"));
+    assert!(
+        users
+            .rows
+            .iter()
+            .all(|r| users.num(r, "follows_initial") == Some(0.0))
+    );
+}
+
+#[test]
+fn a_chronological_feed_shows_followed_creators_from_the_first_step() {
+    let ws = Workspace::empty();
+    let scenario = ws.write("tiny.toml", &tiny_scenario(CHRONOLOGICAL_AND_RANDOM));
+    let args = |follows: &'static str| -> Vec<&'static str> {
+        vec![
+            "--arm",
+            "chronological",
+            "--user",
+            "3",
+            "--steps",
+            "10",
+            "--set",
+            follows,
+        ]
+    };
+    let fresh = explain_csv(&ws, &scenario, &args("population.initial_follows=0"), "fresh.csv");
+    let old = explain_csv(&ws, &scenario, &args("population.initial_follows=16"), "old.csv");
+    let sources =
+        |t: &Table| -> Vec<String> { t.rows.iter().map(|r| t.text(r, "source").to_string()).collect() };
+    let trusted = |t: &Table| t.rows.iter().filter(|r| t.text(r, "trusted") == "1").count();
+    assert!(
+        !sources(&fresh).contains(&"following".to_string()),
+        "{:?}",
+        sources(&fresh)
+    );
+    assert_eq!(sources(&old)[0], "following", "{:?}", sources(&old));
+    assert!(
+        trusted(&old) >= 5 && trusted(&fresh) == 0,
+        "{} {}",
+        trusted(&old),
+        trusted(&fresh)
+    );
+}
+
+#[test]
+fn validate_refuses_more_initial_follows_than_the_capacity() {
+    let ws = Workspace::empty();
+    let scenario = ws.write("tiny.toml", &tiny_scenario(CHRONOLOGICAL_AND_RANDOM));
+    let out = crate::rabbithole()
+        .args(["validate"])
+        .arg(&scenario)
+        .args(["--set", "population.initial_follows=17"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("population.initial_follows") && err.contains("between 0 and 16") && err.contains("17"),
+        "{err}"
+    );
+    for (key, bad) in [
+        ("catalog.creator_popularity_exponent", "-1"),
+        ("population.warmup_minutes", "-5"),
+    ] {
+        let out = crate::rabbithole()
+            .args(["validate"])
+            .arg(&scenario)
+            .args(["--set", &format!("{key}={bad}")])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{key}");
+        assert!(String::from_utf8_lossy(&out.stderr).contains(key));
+    }
+}
