@@ -108,6 +108,8 @@ pub struct ArmRun<'a> {
     /// The audit bots, after the viewers (none without `[[bots]]`), and what their feeds did.
     bots: Option<Bots>,
     bot_log: Option<BotLog>,
+    /// During the warm-up, its end in seconds of use (`population.warmup_minutes`).
+    warming: Option<f32>,
 }
 
 impl<'a> ArmRun<'a> {
@@ -159,6 +161,7 @@ impl<'a> ArmRun<'a> {
                 )
             }),
             bot_log: None,
+            warming: None,
         };
         if scenario.population.initial_follows > 0 {
             run.follow_at_start(&crate::following::initial_follows(
@@ -304,7 +307,16 @@ impl<'a> ArmRun<'a> {
         if let Some(blocks) = &mut g.blocks {
             blocks.rebuild(self.catalog, &g.topic_visible, &g.ranked);
         }
-        let shared = g.shared(self.catalog, self.scenario, step);
+        // The warm-up sees the catalog of step 0 and draws from streams of its own.
+        let shared = g.shared(
+            self.catalog,
+            self.scenario,
+            if self.warming.is_some() { 0 } else { step },
+        );
+        let (recommend, response) = match self.warming {
+            Some(_) => (Purpose::WarmupRecommend, Purpose::WarmupResponse),
+            None => (Purpose::Recommend, Purpose::Response),
+        };
         let ctx = StepContext {
             shared: &shared,
             policies,
@@ -316,18 +328,19 @@ impl<'a> ArmRun<'a> {
             k: self.k,
             window: self.window,
             no_repeat: self.scenario.feed.no_repeat as usize,
-            end_seconds: self
-                .scenario
-                .feed
-                .minutes
-                .map_or(f32::INFINITY, |m| (m * 60.0) as f32),
+            end_seconds: self.warming.unwrap_or_else(|| {
+                self.scenario
+                    .feed
+                    .minutes
+                    .map_or(f32::INFINITY, |m| (m * 60.0) as f32)
+            }),
             entropy: &self.entropy,
             streams: {
                 let streams = |purpose| Streams::new(self.scenario.scenario.seed, self.replicate, purpose);
                 StepStreams {
                     boost: streams(Purpose::Boost),
-                    recommend: streams(Purpose::Recommend),
-                    response: streams(Purpose::Response),
+                    recommend: streams(recommend),
+                    response: streams(response),
                 }
             },
         };

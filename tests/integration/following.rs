@@ -103,3 +103,82 @@ fn validate_refuses_more_initial_follows_than_the_capacity() {
         assert!(String::from_utf8_lossy(&out.stderr).contains(key));
     }
 }
+
+/// Two arms with the same engagement feed under different names, and a random one.
+const TWIN_ENGAGEMENT: &str = r#"
+[[arms]]
+name = "a"
+policy = { kind = "engagement", exploration = 0.05 }
+
+[[arms]]
+name = "b"
+policy = { kind = "engagement", exploration = 0.05 }
+
+[[arms]]
+name = "random"
+policy = { kind = "random" }
+"#;
+
+/// The timeseries rows of `arm` in replicate 0, without the arm's name.
+fn arm_rows(ts: &Table, arm: &str) -> Vec<Vec<String>> {
+    let name = ts.col("arm");
+    ts.rows_where("arm", arm)
+        .into_iter()
+        .filter(|r| ts.text(r, "replicate") == "0")
+        .map(|r| {
+            r.iter()
+                .enumerate()
+                .filter(|(i, _)| *i != name)
+                .map(|(_, x)| x.clone())
+                .collect()
+        })
+        .collect()
+}
+
+#[test]
+fn a_warm_up_is_the_same_in_every_arm_and_is_not_measured() {
+    let ws = Workspace::empty();
+    let scenario = ws.write("tiny.toml", &tiny_scenario(TWIN_ENGAGEMENT));
+    let warm = ["--set", "population.warmup_minutes=60", "--threads", "2"];
+    let out = ws.run_ok(&scenario, "warm", &warm);
+    let ts = Table::read(&out.join("timeseries.csv"));
+    // Same policy, same warm-up, same random numbers: the same rows.
+    assert_eq!(arm_rows(&ts, "a"), arm_rows(&ts, "b"));
+    // Step 0 is the first measured impression: a few seconds of use, not an hour.
+    let first = &ts.rows_where("arm", "a")[0];
+    assert_eq!(ts.text(first, "step"), "0");
+    assert!(ts.num(first, "mean_minutes").unwrap() < 3.0);
+    // The thread count changes nothing.
+    let one = ws.run_ok(
+        &scenario,
+        "one",
+        &["--set", "population.warmup_minutes=60", "--threads", "1"],
+    );
+    for file in ["timeseries.csv", "summary.csv"] {
+        let (x, y) = (out.join(file), one.join(file));
+        assert_eq!(std::fs::read(x).unwrap(), std::fs::read(y).unwrap(), "{file}");
+    }
+}
+
+#[test]
+fn an_established_account_starts_with_a_known_profile_and_a_narrower_feed() {
+    let ws = Workspace::empty();
+    let scenario = ws.write("tiny.toml", &tiny_scenario(TWIN_ENGAGEMENT));
+    let fresh = Table::read(&ws.run_ok(&scenario, "fresh", &[]).join("timeseries.csv"));
+    let warm = ws.run_ok(&scenario, "warm", &["--set", "population.warmup_minutes=60"]);
+    let warm = Table::read(&warm.join("timeseries.csv"));
+    let at = |t: &Table, step: &str, col: &str| -> f64 {
+        let rows = t.rows_where("arm", "a");
+        let r = rows
+            .iter()
+            .find(|r| t.text(r, "step") == step && t.text(r, "replicate") == "0")
+            .unwrap();
+        t.num(r, col).unwrap()
+    };
+    // After an hour of use the platform's profile is much closer to the viewer's interests.
+    let (f, w) = (at(&fresh, "0", "profile_error"), at(&warm, "0", "profile_error"));
+    assert!(w < f - 0.1, "profile_error at step 0: warm {w}, fresh {f}");
+    // The first full window (W = 20) of the engagement feed is already narrower.
+    let (f, w) = (at(&fresh, "19", "feed_entropy"), at(&warm, "19", "feed_entropy"));
+    assert!(w < f - 0.05, "feed_entropy at step 19: warm {w}, fresh {f}");
+}
