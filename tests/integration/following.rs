@@ -74,24 +74,13 @@ fn a_chronological_feed_shows_followed_creators_from_the_first_step() {
 }
 
 #[test]
-fn validate_refuses_more_initial_follows_than_the_capacity() {
+fn validate_refuses_bad_values_of_the_keys() {
     let ws = Workspace::empty();
     let scenario = ws.write("tiny.toml", &tiny_scenario(CHRONOLOGICAL_AND_RANDOM));
-    let out = crate::rabbithole()
-        .args(["validate"])
-        .arg(&scenario)
-        .args(["--set", "population.initial_follows=17"])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        err.contains("population.initial_follows") && err.contains("between 0 and 16") && err.contains("17"),
-        "{err}"
-    );
-    for (key, bad) in [
-        ("catalog.creator_popularity_exponent", "-1"),
-        ("population.warmup_minutes", "-5"),
+    for (key, bad, rule) in [
+        ("population.initial_follows", "17", "between 0 and 16"),
+        ("catalog.creator_popularity_exponent", "-1", "between 0 and 5"),
+        ("population.warmup_minutes", "-5", "between 0 and 1000000"),
     ] {
         let out = crate::rabbithole()
             .args(["validate"])
@@ -100,7 +89,11 @@ fn validate_refuses_more_initial_follows_than_the_capacity() {
             .output()
             .unwrap();
         assert_eq!(out.status.code(), Some(2), "{key}");
-        assert!(String::from_utf8_lossy(&out.stderr).contains(key));
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains(key) && err.contains(rule) && err.contains(bad),
+            "{err}"
+        );
     }
 }
 
