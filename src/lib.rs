@@ -22,6 +22,9 @@ pub mod taste;
 
 pub mod new_creators;
 
+// Who a viewer follows before the run starts.
+pub mod following;
+
 // The platform's side of a step: ranking, then what boosts add to it.
 pub mod recommender;
 

@@ -50,6 +50,14 @@ pub enum Purpose {
     /// Creators who appear during the run and the items they upload (`new_creators`), drawn
     /// once per replicate.
     NewCreators = 14,
+    /// A creator's popularity weight (drawn once per replicate, per creator).
+    Popularity = 15,
+    /// The creators a viewer follows at the start (drawn once per replicate).
+    Follows = 16,
+    /// The warm-up feed's draws for one viewer at one warm-up step (retrieval, exploration).
+    WarmupRecommend = 17,
+    /// The viewer's response at one warm-up step.
+    WarmupResponse = 18,
 }
 
 /// SplitMix64's finaliser (Steele, Lea and Flood 2014): a bijective 64-bit mixer.

@@ -149,6 +149,8 @@ pub struct ViewerState {
     pub day_start: f32,
     /// Impressions that started at night (with a `[day]` model).
     pub night: u32,
+    /// Creators followed when measurement began (initial follows, and the warm-up's).
+    pub follows0: u8,
 }
 
 impl ViewerState {
@@ -183,6 +185,7 @@ impl ViewerState {
             reset_done: false,
             day_start: 0.0,
             night: 0,
+            follows0: 0,
         }
     }
 }

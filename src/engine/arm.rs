@@ -27,6 +27,8 @@ use std::cell::RefCell;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 
+mod warmup;
+
 /// How many viewers ahead the step asks the cache for a viewer's state.
 const AHEAD: usize = 4;
 
@@ -116,6 +118,8 @@ pub struct ArmRun<'a> {
     /// The audit bots, after the viewers (none without `[[bots]]`), and what their feeds did.
     bots: Option<Bots>,
     bot_log: Option<BotLog>,
+    /// During the warm-up, its end in seconds of use (`population.warmup_minutes`).
+    warming: Option<f32>,
 }
 
 impl<'a> ArmRun<'a> {
@@ -148,7 +152,7 @@ impl<'a> ArmRun<'a> {
             }
         }
         let global = Global::new(scenario, catalog);
-        ArmRun {
+        let mut run = ArmRun {
             scenario,
             catalog,
             replicate,
@@ -175,7 +179,14 @@ impl<'a> ArmRun<'a> {
                 )
             }),
             bot_log: None,
+            warming: None,
+        };
+        if scenario.population.initial_follows > 0 {
+            run.follow_at_start(&crate::following::initial_follows(
+                scenario, catalog, population, replicate,
+            ));
         }
+        run
     }
 
     /// Bytes of state per viewer in this arm.
@@ -315,7 +326,16 @@ impl<'a> ArmRun<'a> {
         if let Some(blocks) = &mut g.blocks {
             blocks.rebuild(self.catalog, &g.topic_visible, &g.ranked);
         }
-        let shared = g.shared(self.catalog, self.scenario, step);
+        // The warm-up sees the catalog of step 0 and draws from streams of its own.
+        let shared = g.shared(
+            self.catalog,
+            self.scenario,
+            if self.warming.is_some() { 0 } else { step },
+        );
+        let (recommend, response) = match self.warming {
+            Some(_) => (Purpose::WarmupRecommend, Purpose::WarmupResponse),
+            None => (Purpose::Recommend, Purpose::Response),
+        };
         let ctx = StepContext {
             shared: &shared,
             policies,
@@ -327,18 +347,19 @@ impl<'a> ArmRun<'a> {
             k: self.k,
             window: self.window,
             no_repeat: self.scenario.feed.no_repeat as usize,
-            end_seconds: self
-                .scenario
-                .feed
-                .minutes
-                .map_or(f32::INFINITY, |m| (m * 60.0) as f32),
+            end_seconds: self.warming.unwrap_or_else(|| {
+                self.scenario
+                    .feed
+                    .minutes
+                    .map_or(f32::INFINITY, |m| (m * 60.0) as f32)
+            }),
             entropy: &self.entropy,
             streams: {
                 let streams = |purpose| Streams::new(self.scenario.scenario.seed, self.replicate, purpose);
                 StepStreams {
                     boost: streams(Purpose::Boost),
-                    recommend: streams(Purpose::Recommend),
-                    response: streams(Purpose::Response),
+                    recommend: streams(recommend),
+                    response: streams(response),
                 }
             },
         };
@@ -447,6 +468,7 @@ impl<'a> ArmRun<'a> {
                 top_interest_start,
                 second_interest_start,
                 taste,
+                follows_initial: u32::from(v.follows0),
             });
         }
     }

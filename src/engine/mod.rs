@@ -102,6 +102,8 @@ pub struct UserRow {
     /// With taste on: the taste's RMS change, the mean match of the items shown and of the
     /// seconds watched (`taste::summary`).
     pub taste: Option<[f64; 3]>,
+    /// Creators followed when measurement began (`population.initial_follows`, warm-up).
+    pub follows_initial: u32,
 }
 
 /// Everything a run produced.
@@ -181,8 +183,13 @@ pub fn run(scenario: &Scenario, options: &RunOptions, progress: &(dyn Fn(u64) + 
         let population = Population::generate(scenario, replicate);
         let replicate_start = results.timeseries.len();
         let mut arm_starts = Vec::with_capacity(scenario.arms.len());
+        // Older accounts: the warm-up runs once per replicate and every arm starts from it.
+        let warmed = ArmRun::warmed(scenario, &catalog, &population, replicate);
         for arm_idx in 0..scenario.arms.len() {
             let mut run = ArmRun::new(scenario, &catalog, &population, replicate);
+            if let Some(w) = &warmed {
+                run.start_from(w);
+            }
             arm_starts.push(results.timeseries.len());
             results.viewer_steps += run.run(arm_idx, &mut results.timeseries, progress, None);
             if options.per_user {

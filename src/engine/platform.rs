@@ -40,6 +40,7 @@ impl Outcome {
 }
 
 /// The platform's global state, updated between steps.
+#[derive(Clone)]
 pub(super) struct Global {
     pub n_visible: usize,
     pub topic_visible: Vec<u32>,
@@ -64,6 +65,12 @@ pub(super) struct Global {
     pub trending_rank: TrendingRank,
     /// With exhaustive retrieval, the visible items by topic for the ranking kernel.
     pub blocks: Option<TopicBlocks>,
+    /// The impressions of the warm-up (`population.warmup_minutes`): each item's (empty
+    /// without a warm-up), and in all with their watch fractions. The platform's knowledge
+    /// counts them; the measured figures (coverage, exposure, group shares) do not.
+    pub warm: Vec<u32>,
+    pub warm_impressions: u64,
+    pub warm_milli: u64,
 }
 
 impl Global {
@@ -94,6 +101,9 @@ impl Global {
             exposure: Exposure::new(),
             trending_rank: TrendingRank::new(n_items),
             blocks: (scenario.feed.retrieval == Retrieval::Exhaustive).then(|| TopicBlocks::new(catalog)),
+            warm: Vec::new(),
+            warm_impressions: 0,
+            warm_milli: 0,
         };
         global.reveal(catalog, 0);
         global
@@ -163,10 +173,11 @@ impl Global {
         self.trending_rank.decay(decay);
         for o in outcomes.iter().filter(|o| o.item != NONE) {
             let i = o.item as usize;
-            if self.impressions[i] == 0 {
+            let measured = self.impressions[i] - self.warm.get(i).copied().unwrap_or(0);
+            if measured == 0 {
                 self.covered += 1;
             }
-            self.exposure.add(self.impressions[i]);
+            self.exposure.add(measured);
             self.impressions[i] += 1;
             self.watched_milli[i] += u64::from(o.milli);
             self.trend[i] += o.milli as f32 / 1000.0 + if o.shared { 1.0 } else { 0.0 };
@@ -174,8 +185,12 @@ impl Global {
             self.total_milli += u64::from(o.milli);
             self.group_impressions[self.group[i] as usize] += 1;
         }
-        if self.total_impressions > 0 {
-            self.mean_completion = (self.total_milli as f64 / 1000.0 / self.total_impressions as f64) as f32;
+        let (all, milli) = (
+            self.total_impressions + self.warm_impressions,
+            self.total_milli + self.warm_milli,
+        );
+        if all > 0 {
+            self.mean_completion = (milli as f64 / 1000.0 / all as f64) as f32;
         }
         let mean_f32 = self.mean_completion;
         let mean = f64::from(mean_f32);
@@ -190,6 +205,19 @@ impl Global {
                 let completion = profile::completion(milli as f64 / 1000.0, shown, mean, prior);
                 r.ratio = Ranked::ratio(completion, mean_f32);
             });
+    }
+
+    /// Ends the warm-up: what the platform learnt stays (item statistics, c̄, trending) and
+    /// the measured counters start from zero.
+    pub fn start_measuring(&mut self) {
+        self.warm.clone_from(&self.impressions);
+        self.warm_impressions += self.total_impressions;
+        self.warm_milli += self.total_milli;
+        self.total_impressions = 0;
+        self.total_milli = 0;
+        self.covered = 0;
+        self.group_impressions.fill(0);
+        self.exposure = Exposure::new();
     }
 
     /// Rebuilds the trending list: the most-watched visible items, by decayed count.

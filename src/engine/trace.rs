@@ -43,6 +43,9 @@ pub fn trace(scenario: &Scenario, arm: usize, replicate: u32, viewer: u32, steps
     let catalog = Catalog::generate(scenario, replicate);
     let population = Population::generate(scenario, replicate);
     let mut run = ArmRun::new(scenario, &catalog, &population, replicate);
+    if let Some(w) = ArmRun::warmed(scenario, &catalog, &population, replicate) {
+        run.start_from(&w);
+    }
     let mut tracer = Tracer {
         viewer,
         steps,

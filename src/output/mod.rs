@@ -234,6 +234,7 @@ pub fn users_csv(results: &Results) -> Vec<u8> {
             "second_interest",
             "top_interest_start",
             "second_interest_start",
+            "follows_initial",
         ];
         let safety: &[&str] = if results.safety {
             &["vulnerable", "bot"]
@@ -272,6 +273,7 @@ pub fn users_csv(results: &Results) -> Vec<u8> {
                 results.topic_names[u.second_interest as usize].clone(),
                 results.topic_names[u.top_interest_start as usize].clone(),
                 results.topic_names[u.second_interest_start as usize].clone(),
+                u.follows_initial.to_string(),
             ];
             if results.safety {
                 rec.extend([u8::from(u.vulnerable).to_string(), u8::from(u.bot).to_string()]);

@@ -159,6 +159,7 @@ impl Scenario {
         c.population(&self.population);
         c.viewer(&self.viewer);
         c.taste(self);
+        c.following(self);
         c.recommender(&self.recommender);
         c.feed(&self.feed);
         c.metrics(&self.metrics);

@@ -198,6 +198,9 @@ pub struct CatalogConfig {
     pub item_taste_spread: f64,
     /// Probability that an arriving item is the first upload of a new creator.
     pub new_creator_share: f64,
+    /// Exponent s of creators' popularity weights w_c = U^(-s) (Zipf-like; 0: all alike),
+    /// which weigh the initial follows (`population.initial_follows`).
+    pub creator_popularity_exponent: f64,
 }
 
 impl Default for CatalogConfig {
@@ -222,6 +225,7 @@ impl Default for CatalogConfig {
             quality_beta: 2.0,
             stance_noise: 0.15,
             off_topic_share: 0.1,
+            creator_popularity_exponent: 0.0,
             topics: vec![
                 topic("comedy", 0.2, false, false),
                 topic("music", 0.15, false, false),
@@ -327,6 +331,10 @@ pub struct PopulationConfig {
     pub vulnerable_adult_share: f64,
     /// Standard deviation of a viewer's initial taste vector, per dimension (§3b).
     pub taste_spread: f64,
+    /// Creators each viewer follows at the start (0: none, a fresh account).
+    pub initial_follows: u32,
+    /// Minutes of prior use under the warm-up feed before measurement begins (0: none).
+    pub warmup_minutes: f64,
 }
 
 impl Default for PopulationConfig {
@@ -345,6 +353,8 @@ impl Default for PopulationConfig {
             vulnerable_minor_share: 0.0,
             vulnerable_adult_share: 0.0,
             taste_spread: 1.0,
+            initial_follows: 0,
+            warmup_minutes: 0.0,
         }
     }
 }

@@ -135,6 +135,27 @@ impl Checker {
         self.range("population.confidence_bound", p.confidence_bound, 0.0, 2.0);
         self.positive("population.budget_median_minutes", p.budget_median_minutes);
         self.range("population.budget_sigma", p.budget_sigma, 0.0, 5.0);
+        self.range("population.warmup_minutes", p.warmup_minutes, 0.0, 1e6);
+    }
+
+    /// The initial follows: within the follow capacity and the catalog's creators, and the
+    /// popularity exponent that weighs them.
+    pub(super) fn following(&mut self, scenario: &Scenario) {
+        let (p, c) = (&scenario.population, &scenario.catalog);
+        self.range(
+            "catalog.creator_popularity_exponent",
+            c.creator_popularity_exponent,
+            0.0,
+            5.0,
+        );
+        let cap = scenario.viewer.max_follows.min(c.creators);
+        if p.initial_follows > cap {
+            self.fail(
+                "population.initial_follows",
+                format!("must be between 0 and {cap} (viewer.max_follows and catalog.creators)"),
+                p.initial_follows,
+            );
+        }
     }
 
     /// `[viewer]`, except the sensitive-content keys (see `safety`).

@@ -11,6 +11,7 @@ mod bots;
 mod compat;
 mod effects;
 mod errors;
+mod following;
 mod golden;
 mod invariants;
 mod minors;
