@@ -175,3 +175,34 @@ fn an_established_account_starts_with_a_known_profile_and_a_narrower_feed() {
     let (f, w) = (at(&fresh, "19", "feed_entropy"), at(&warm, "19", "feed_entropy"));
     assert!(w < f - 0.05, "feed_entropy at step 19: warm {w}, fresh {f}");
 }
+
+#[test]
+fn a_warm_up_with_a_taste_space_measures_from_the_warmed_state() {
+    // The warm-up resets each viewer's block of floats, which a taste space makes longer: the
+    // initial interests must be copied and the taste's running sums cleared viewer by viewer.
+    let ws = Workspace::empty();
+    let scenario = ws.write("tiny.toml", &tiny_scenario(TWIN_ENGAGEMENT));
+    let taste = [
+        "--set",
+        "population.warmup_minutes=60",
+        "--set",
+        "catalog.taste_dimensions=4",
+        "--set",
+        "viewer.taste_weight=1",
+        "--set",
+        "viewer.taste_drift_rate=0.05",
+        "--per-user",
+    ];
+    let out = ws.run_ok(&scenario, "warm", &taste);
+    let ts = Table::read(&out.join("timeseries.csv"));
+    // One impression after the warm-up, interests have hardly moved from where it left them.
+    let first = &ts.rows_where("arm", "a")[0];
+    let drift = ts.num(first, "interest_drift").unwrap();
+    assert!(drift < 0.05, "interest drift at the first measured step: {drift}");
+    // A match is a scaled dot product of unit-spread vectors: a mean of it stays small.
+    let users = Table::read(&out.join("users.csv"));
+    for row in &users.rows {
+        let shown = users.num(row, "shown_match").unwrap_or(0.0);
+        assert!(shown.abs() < 5.0, "shown_match {shown}");
+    }
+}

@@ -100,10 +100,17 @@ impl<'a> ArmRun<'a> {
     /// counters at zero, the window empty, drift and stance change measured from here.
     fn start_measuring(&mut self) {
         let k = self.k;
-        for (v, block) in self.viewers.iter_mut().zip(self.floats.chunks_exact_mut(5 * k)) {
+        let dims = self.catalog.taste.dims;
+        for (v, block) in self
+            .viewers
+            .iter_mut()
+            .zip(self.floats.chunks_exact_mut(self.stride))
+        {
             let (interests, rest) = block.split_at_mut(k);
             rest[..k].copy_from_slice(interests);
             rest[k..2 * k].fill(0.0);
+            // The taste's running sums of the match shown and watched (none without taste).
+            rest[4 * k + dims..].fill(0.0);
             v.clock = 0.0;
             v.watched = 0.0;
             v.day_used = 0.0;
