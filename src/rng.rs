@@ -44,6 +44,8 @@ pub enum Purpose {
     /// The item that replaces a recommendation a protection does not allow (per viewer
     /// and step).
     Protect = 12,
+    /// Whether a viewer uses the app on a later day (per viewer and day; `docs/model.md` §5b).
+    Return = 13,
 }
 
 /// SplitMix64's finaliser (Steele, Lea and Flood 2014): a bijective 64-bit mixer.

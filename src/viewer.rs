@@ -8,6 +8,7 @@
 //! is written out in `docs/model.md`.
 
 use crate::catalog::Item;
+use crate::habit::{Habit, HabitParams};
 use crate::rng::Rng;
 use crate::scenario::ViewerConfig;
 use rand::RngExt;
@@ -47,6 +48,8 @@ pub struct ViewerParams {
     pub sensitive_approval: f32,
     /// K as a float, for the interest term ln(K θ).
     pub n_topics: f32,
+    /// Habit and return (`docs/model.md` §5b).
+    pub habit: HabitParams,
 }
 
 impl ViewerParams {
@@ -79,6 +82,7 @@ impl ViewerParams {
             sensitive_drift: cfg.sensitive_drift as f32,
             sensitive_approval: cfg.sensitive_approval as f32,
             n_topics: n_topics as f32,
+            habit: HabitParams::new(cfg),
         }
     }
 }
@@ -143,6 +147,8 @@ pub struct ViewerState {
     pub day_start: f32,
     /// Impressions that started at night (with a `[day]` model).
     pub night: u32,
+    /// Habit strength, today's satisfaction, days of use (`docs/model.md` §5b).
+    pub habit: Habit,
 }
 
 impl ViewerState {
@@ -177,6 +183,7 @@ impl ViewerState {
             reset_done: false,
             day_start: 0.0,
             night: 0,
+            habit: Habit::new(0, 0.5),
         }
     }
 }
@@ -198,6 +205,8 @@ pub struct Response {
     pub trusted: bool,
     /// Comes back the same day if this impression ends the session.
     pub returns: bool,
+    /// The uniform draw behind `returns`, for a return probability that depends on habit.
+    pub return_draw: f32,
 }
 
 #[inline]
@@ -262,7 +271,8 @@ pub fn respond(
     let follow_draw = rng.random::<f32>();
     let followed = !trusted && follow_draw < p.follow_rate * full;
     // Drawn at every impression, used only at a session end, so later draws stay aligned.
-    let returns = rng.random::<f32>() < p.return_probability;
+    let return_draw = rng.random::<f32>();
+    let returns = return_draw < p.return_probability;
     Response {
         fraction,
         seconds: fraction * item.duration,
@@ -271,6 +281,7 @@ pub fn respond(
         followed,
         trusted,
         returns,
+        return_draw,
     }
 }
 
@@ -301,11 +312,13 @@ pub fn update(
     satiation[k] += p.satiation_gain * r.fraction;
 
     // Boredom is a moving average of skips; at the threshold the session ends, and the
-    // viewer comes back the same day or not. The day ends when its budget is spent.
+    // viewer comes back the same day or not (by habit and today's satisfaction, §5b). The day
+    // ends when its budget is spent.
+    state.habit.observe(r.fraction);
     state.boredom =
         p.boredom_decay * state.boredom + (1.0 - p.boredom_decay) * f32::from(u8::from(r.skipped));
     let session_over = state.boredom >= p.boredom_threshold;
-    if state.day_used >= state.budget || (session_over && !r.returns) {
+    if state.day_used >= state.budget || (session_over && !p.habit.returns(&state.habit, r)) {
         end_day(p, state, satiation);
     } else if session_over {
         state.sessions = state.sessions.saturating_add(1);
@@ -342,18 +355,21 @@ pub fn update(
     }
 }
 
-/// Ends the viewer's day: the next one starts (today's use, boredom and satiation back to 0),
-/// or after the last day the viewer stops.
+/// Ends the viewer's day: the next day of use starts (today's use, boredom and satiation back
+/// to 0), or after the last day the viewer stops. With a day-return probability below 1, days
+/// may pass unused in between (§5b); `days` is then the calendar day reached.
 #[inline]
 pub fn end_day(p: &ViewerParams, state: &mut ViewerState, satiation: &mut [f32]) {
-    if state.days >= p.days {
-        state.active = false;
-    } else {
-        state.days += 1;
+    let next = p.habit.next_day(&mut state.habit, state.days, p.days, state.bot);
+    if let Some(day) = next {
+        state.days = day;
         state.sessions = state.sessions.saturating_add(1);
         state.day_used = 0.0;
         state.boredom = 0.0;
         satiation.iter_mut().for_each(|s| *s = 0.0);
+    } else {
+        state.days = state.days.max(p.days);
+        state.active = false;
     }
 }
 
@@ -391,6 +407,7 @@ mod tests {
             followed: false,
             trusted: false,
             returns: true,
+            return_draw: 0.0,
         }
     }
 
@@ -551,6 +568,7 @@ mod tests {
             followed: false,
             trusted: false,
             returns: true,
+            return_draw: 0.0,
         };
         let it = item(0, 0.5, 18.0);
         let mut sat = [0.5f32; 4];

@@ -16,6 +16,7 @@ use super::trace::Tracer;
 use super::{PROGRESS_UNITS, TimeRow, UserRow};
 use crate::boost::{Boost, TargetSet};
 use crate::catalog::Catalog;
+use crate::habit::Habit;
 use crate::metrics::{EntropyTable, ViewerMetrics};
 use crate::population::Population;
 use crate::recommender::{self, Policy, Scratch};
@@ -136,12 +137,21 @@ impl<'a> ArmRun<'a> {
             scenario,
             catalog,
             replicate,
-            params: ViewerParams::new(&scenario.viewer, k, scenario.feed.days),
+            params: ViewerParams::new(&scenario.viewer, k, scenario.feed.days)
+                .seeded(scenario.scenario.seed, replicate),
             k,
             window,
             history,
             follow_cap,
-            viewers: population.people.iter().map(ViewerState::new).collect(),
+            viewers: population
+                .people
+                .iter()
+                .enumerate()
+                .map(|(id, p)| ViewerState {
+                    habit: Habit::new(id as u32, scenario.population.initial_habit as f32),
+                    ..ViewerState::new(p)
+                })
+                .collect(),
             floats,
             slots: vec![0; n * (history + follow_cap)],
             history_topics: vec![0; n * history],
@@ -414,6 +424,8 @@ impl<'a> ArmRun<'a> {
                 stance_end: f64::from(v.stance),
                 follows: u32::from(v.n_follows),
                 top_interest,
+                active_days: u32::from(v.habit.active_days),
+                habit: f64::from(v.habit.strength),
             });
         }
     }

@@ -93,6 +93,10 @@ pub struct UserRow {
     pub follows: u32,
     /// Topic with the largest latent interest at the end.
     pub top_interest: u16,
+    /// Days of use (§5b).
+    pub active_days: u32,
+    /// Habit strength at the end (§5b).
+    pub habit: f64,
 }
 
 /// Everything a run produced.

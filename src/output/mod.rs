@@ -230,6 +230,8 @@ pub fn users_csv(results: &Results) -> Vec<u8> {
             "stance_end",
             "follows",
             "top_interest",
+            "active_days",
+            "habit",
         ];
         let safety = ["vulnerable", "bot"];
         if results.safety {
@@ -260,6 +262,8 @@ pub fn users_csv(results: &Results) -> Vec<u8> {
                 num(u.stance_end),
                 u.follows.to_string(),
                 results.topic_names[u.top_interest as usize].clone(),
+                u.active_days.to_string(),
+                num(u.habit),
             ];
             if results.safety {
                 rec.extend([u8::from(u.vulnerable).to_string(), u8::from(u.bot).to_string()]);

@@ -311,6 +311,8 @@ pub struct PopulationConfig {
     pub vulnerable_minor_share: f64,
     /// Share of adults who are vulnerable to sensitive content.
     pub vulnerable_adult_share: f64,
+    /// Habit strength (0..1) at the start: 0 a new user, 1 a fully habitual one.
+    pub initial_habit: f64,
 }
 
 impl Default for PopulationConfig {
@@ -328,6 +330,7 @@ impl Default for PopulationConfig {
             budget_sigma: 0.6,
             vulnerable_minor_share: 0.0,
             vulnerable_adult_share: 0.0,
+            initial_habit: 0.5,
         }
     }
 }
@@ -388,6 +391,18 @@ pub struct ViewerConfig {
     /// Added to the logit behind a vulnerable viewer's likes and follows of sensitive items:
     /// below 0, they approve of less than they watch.
     pub sensitive_approval: f64,
+    /// Added to the logit of coming back (same day, next day) per unit of habit above 0.5.
+    pub habit_return_weight: f64,
+    /// Added to the logit of coming back per unit of today's mean watch fraction above that of
+    /// an average item.
+    pub satisfaction_return_weight: f64,
+    /// Probability of using the app on a later day, for a viewer of middling habit and
+    /// satisfaction (1 = every day).
+    pub day_return_probability: f64,
+    /// Share of the gap to full habit closed by a day of use.
+    pub habit_gain: f64,
+    /// Share of habit lost on a day without use.
+    pub habit_decay: f64,
 }
 
 impl Default for ViewerConfig {
@@ -418,6 +433,11 @@ impl Default for ViewerConfig {
             sensitive_linger: 1.0,
             sensitive_drift: 3.0,
             sensitive_approval: -1.0,
+            habit_return_weight: 0.0,
+            satisfaction_return_weight: 0.0,
+            day_return_probability: 1.0,
+            habit_gain: 0.044,
+            habit_decay: 0.044,
         }
     }
 }

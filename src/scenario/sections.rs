@@ -135,6 +135,7 @@ impl Checker {
         self.range("population.confidence_bound", p.confidence_bound, 0.0, 2.0);
         self.positive("population.budget_median_minutes", p.budget_median_minutes);
         self.range("population.budget_sigma", p.budget_sigma, 0.0, 5.0);
+        self.probability("population.initial_habit", p.initial_habit);
     }
 
     /// `[viewer]`, except the sensitive-content keys (see `safety`).
@@ -176,6 +177,16 @@ impl Checker {
             100.0,
         );
         self.range("viewer.swipe_seconds", v.swipe_seconds, 0.0, 600.0);
+        self.range("viewer.habit_return_weight", v.habit_return_weight, 0.0, 20.0);
+        self.range(
+            "viewer.satisfaction_return_weight",
+            v.satisfaction_return_weight,
+            0.0,
+            20.0,
+        );
+        self.probability("viewer.day_return_probability", v.day_return_probability);
+        self.probability("viewer.habit_gain", v.habit_gain);
+        self.probability("viewer.habit_decay", v.habit_decay);
     }
 
     /// `[recommender]`: the profile every policy learns and the trending pool.

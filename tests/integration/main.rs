@@ -11,6 +11,7 @@ mod bots;
 mod effects;
 mod errors;
 mod golden;
+mod habit;
 mod invariants;
 mod minors;
 mod output_docs;

@@ -78,6 +78,10 @@ pub(super) struct Sums {
     pub entropy: f64,
     /// The largest sensitive share of a full window; 0 when none.
     pub window_sensitive_max: f64,
+    pub sessions_per_day: f64,
+    pub impressions_per_session: f64,
+    pub active_day_share: f64,
+    pub habit: f64,
 }
 
 /// What one chunk of viewers gathered for each cohort.
@@ -104,6 +108,8 @@ pub(super) struct Terms {
     exact: Vec<[f32; 4]>,
     /// feed entropy (full windows, else 0), window's sensitive share (full windows, else NaN).
     window: Vec<[f32; 2]>,
+    /// sessions per day, impressions per session, active-day share, habit (§5b).
+    habits: Vec<[f64; 4]>,
     gathered: Vec<Gathered>,
 }
 
@@ -124,6 +130,7 @@ impl Terms {
         self.shares.resize(n, [0.0; 2]);
         self.exact.resize(n, [0.0; 4]);
         self.window.resize(n, [0.0; 2]);
+        self.habits.resize(n, [0.0; 4]);
         self.gathered.resize_with(n.div_ceil(CHUNK), Gathered::default);
         self.member
             .par_chunks_mut(CHUNK)
@@ -158,6 +165,10 @@ impl Terms {
                     (divided[j], shares[j], exact[j], win[j]) = terms(v, m, flags & FULL != 0);
                 }
             });
+        self.habits
+            .par_iter_mut()
+            .zip(viewers)
+            .for_each(|(x, v)| *x = habit_terms(v));
     }
 
     /// Cohort `c`'s sums: each float column in viewer order, the columns in parallel.
@@ -181,6 +192,8 @@ impl Terms {
                 )
             },
         );
+        let [sessions_per_day, impressions_per_session, active_day_share, habit] =
+            masked_sums(&self.habits, member, bit);
         let mut counts = Counts::default();
         for g in &self.gathered {
             counts.merge(&g.counts[c]);
@@ -199,6 +212,10 @@ impl Terms {
             top_share,
             entropy,
             window_sensitive_max,
+            sessions_per_day,
+            impressions_per_session,
+            active_day_share,
+            habit,
         }
     }
 
@@ -255,6 +272,19 @@ fn terms(v: &ViewerState, m: &ViewerMetrics, full: bool) -> ([f64; 4], [f64; 2],
             if full { m.window_sensitive } else { f32::NAN },
         ],
     )
+}
+
+/// What viewer `v` adds to the sums of habit and return (§5b): sessions per day of use,
+/// impressions per session, the share of calendar days used, and habit strength.
+#[inline]
+fn habit_terms(v: &ViewerState) -> [f64; 4] {
+    let h = &v.habit;
+    [
+        f64::from(v.sessions) / f64::from(h.active_days),
+        f64::from(v.impressions) / f64::from(v.sessions),
+        f64::from(h.active_days) / f64::from(v.days),
+        f64::from(h.strength),
+    ]
 }
 
 /// The lane-wise sums of `column` over the rows whose `member` has `bit`, in row order.
