@@ -11,7 +11,7 @@
 
 use crate::rng::{Purpose, Streams};
 use crate::scenario::ViewerConfig;
-use crate::viewer::{Response, ViewerParams};
+use crate::viewer::{Response, ViewerParams, logistic};
 use rand::RngExt;
 
 /// The habit strength at which the return probabilities are the configured ones.
@@ -51,11 +51,6 @@ pub struct Habit {
     pub id: u32,
     /// Days of use (the first included).
     pub active_days: u16,
-}
-
-#[inline]
-fn logistic(x: f32) -> f32 {
-    1.0 / (1.0 + (-x).exp())
 }
 
 /// ln(p / (1 - p)); ±∞ at 1 and 0, which the logistic maps back exactly.

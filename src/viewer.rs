@@ -209,8 +209,9 @@ pub struct Response {
     pub return_draw: f32,
 }
 
+/// The logistic function σ(x) = 1 / (1 + e^(-x)).
 #[inline]
-fn logistic(x: f32) -> f32 {
+pub(crate) fn logistic(x: f32) -> f32 {
     1.0 / (1.0 + (-x).exp())
 }
 
