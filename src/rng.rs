@@ -58,6 +58,8 @@ pub enum Purpose {
     WarmupRecommend = 17,
     /// The viewer's response at one warm-up step.
     WarmupResponse = 18,
+    /// Whether a viewer uses the app on a later day (per viewer and day; `docs/model.md` §5b).
+    Return = 19,
 }
 
 /// SplitMix64's finaliser (Steele, Lea and Flood 2014): a bijective 64-bit mixer.

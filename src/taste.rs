@@ -172,6 +172,7 @@ mod tests {
             followed: false,
             trusted: false,
             returns: true,
+            return_draw: 0.0,
         }
     }
 

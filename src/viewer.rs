@@ -8,6 +8,7 @@
 //! is written out in `docs/model.md`.
 
 use crate::catalog::Item;
+use crate::habit::{Habit, HabitParams};
 use crate::rng::Rng;
 use crate::scenario::ViewerConfig;
 use rand::RngExt;
@@ -51,6 +52,8 @@ pub struct ViewerParams {
     pub taste_weight: f32,
     /// λ_T: taste drift per impression and unit of watch fraction (§5b).
     pub taste_drift_rate: f32,
+    /// Habit and return (`docs/model.md` §5c).
+    pub habit: HabitParams,
 }
 
 impl ViewerParams {
@@ -85,6 +88,7 @@ impl ViewerParams {
             n_topics: n_topics as f32,
             taste_weight: cfg.taste_weight as f32,
             taste_drift_rate: cfg.taste_drift_rate as f32,
+            habit: HabitParams::new(cfg),
         }
     }
 }
@@ -151,6 +155,8 @@ pub struct ViewerState {
     pub night: u32,
     /// Creators followed when measurement began (initial follows, and the warm-up's).
     pub follows0: u8,
+    /// Habit strength, today's satisfaction, days of use (`docs/model.md` §5c).
+    pub habit: Habit,
 }
 
 impl ViewerState {
@@ -186,6 +192,7 @@ impl ViewerState {
             day_start: 0.0,
             night: 0,
             follows0: 0,
+            habit: Habit::new(0, 0.5),
         }
     }
 }
@@ -207,10 +214,13 @@ pub struct Response {
     pub trusted: bool,
     /// Comes back the same day if this impression ends the session.
     pub returns: bool,
+    /// The uniform draw behind `returns`, for a return probability that depends on habit.
+    pub return_draw: f32,
 }
 
+/// The logistic function σ(x) = 1 / (1 + e^(-x)).
 #[inline]
-fn logistic(x: f32) -> f32 {
+pub(crate) fn logistic(x: f32) -> f32 {
     1.0 / (1.0 + (-x).exp())
 }
 
@@ -274,7 +284,8 @@ pub fn respond(
     let follow_draw = rng.random::<f32>();
     let followed = !trusted && follow_draw < p.follow_rate * full;
     // Drawn at every impression, used only at a session end, so later draws stay aligned.
-    let returns = rng.random::<f32>() < p.return_probability;
+    let return_draw = rng.random::<f32>();
+    let returns = return_draw < p.return_probability;
     Response {
         fraction,
         seconds: fraction * item.duration,
@@ -283,6 +294,7 @@ pub fn respond(
         followed,
         trusted,
         returns,
+        return_draw,
     }
 }
 
@@ -313,11 +325,13 @@ pub fn update(
     satiation[k] += p.satiation_gain * r.fraction;
 
     // Boredom is a moving average of skips; at the threshold the session ends, and the
-    // viewer comes back the same day or not. The day ends when its budget is spent.
+    // viewer comes back the same day or not (by habit and today's satisfaction, §5c). The day
+    // ends when its budget is spent.
+    state.habit.observe(r.fraction);
     state.boredom =
         p.boredom_decay * state.boredom + (1.0 - p.boredom_decay) * f32::from(u8::from(r.skipped));
     let session_over = state.boredom >= p.boredom_threshold;
-    if state.day_used >= state.budget || (session_over && !r.returns) {
+    if state.day_used >= state.budget || (session_over && !p.habit.returns(&state.habit, r)) {
         end_day(p, state, satiation);
     } else if session_over {
         state.sessions = state.sessions.saturating_add(1);
@@ -354,18 +368,21 @@ pub fn update(
     }
 }
 
-/// Ends the viewer's day: the next one starts (today's use, boredom and satiation back to 0),
-/// or after the last day the viewer stops.
+/// Ends the viewer's day: the next day of use starts (today's use, boredom and satiation back
+/// to 0), or after the last day the viewer stops. With a day-return probability below 1, days
+/// may pass unused in between (§5c); `days` is then the calendar day reached.
 #[inline]
 pub fn end_day(p: &ViewerParams, state: &mut ViewerState, satiation: &mut [f32]) {
-    if state.days >= p.days {
-        state.active = false;
-    } else {
-        state.days += 1;
+    let next = p.habit.next_day(&mut state.habit, state.days, p.days, state.bot);
+    if let Some(day) = next {
+        state.days = day;
         state.sessions = state.sessions.saturating_add(1);
         state.day_used = 0.0;
         state.boredom = 0.0;
         satiation.iter_mut().for_each(|s| *s = 0.0);
+    } else {
+        state.days = state.days.max(p.days);
+        state.active = false;
     }
 }
 
@@ -403,6 +420,7 @@ mod tests {
             followed: false,
             trusted: false,
             returns: true,
+            return_draw: 0.0,
         }
     }
 
@@ -565,6 +583,7 @@ mod tests {
             followed: false,
             trusted: false,
             returns: true,
+            return_draw: 0.0,
         };
         let it = item(0, 0.5, 18.0);
         let mut sat = [0.5f32; 4];

@@ -16,6 +16,7 @@ use super::trace::Tracer;
 use super::{PROGRESS_UNITS, TimeRow, UserRow};
 use crate::boost::{Boost, TargetSet};
 use crate::catalog::Catalog;
+use crate::habit::Habit;
 use crate::metrics::{EntropyTable, ViewerMetrics};
 use crate::population::Population;
 use crate::recommender::{self, Policy, Scratch};
@@ -156,12 +157,21 @@ impl<'a> ArmRun<'a> {
             scenario,
             catalog,
             replicate,
-            params: ViewerParams::new(&scenario.viewer, k, scenario.feed.days),
+            params: ViewerParams::new(&scenario.viewer, k, scenario.feed.days)
+                .seeded(scenario.scenario.seed, replicate),
             k,
             window,
             history,
             follow_cap,
-            viewers: population.people.iter().map(ViewerState::new).collect(),
+            viewers: population
+                .people
+                .iter()
+                .enumerate()
+                .map(|(id, p)| ViewerState {
+                    habit: Habit::new(id as u32, scenario.population.initial_habit as f32),
+                    ..ViewerState::new(p)
+                })
+                .collect(),
             floats,
             stride,
             slots: vec![0; n * (history + follow_cap)],
@@ -469,6 +479,8 @@ impl<'a> ArmRun<'a> {
                 second_interest_start,
                 taste,
                 follows_initial: u32::from(v.follows0),
+                active_days: u32::from(v.habit.active_days),
+                habit: f64::from(v.habit.strength),
             });
         }
     }

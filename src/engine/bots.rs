@@ -91,6 +91,8 @@ impl BotPlan {
             followed: false,
             trusted: r.trusted,
             returns: true,
+            // Below any return probability: a bot never leaves.
+            return_draw: f32::NEG_INFINITY,
         };
     }
 }

@@ -104,6 +104,10 @@ pub struct UserRow {
     pub taste: Option<[f64; 3]>,
     /// Creators followed when measurement began (`population.initial_follows`, warm-up).
     pub follows_initial: u32,
+    /// Days of use (§5c).
+    pub active_days: u32,
+    /// Habit strength at the end (§5c).
+    pub habit: f64,
 }
 
 /// Everything a run produced.

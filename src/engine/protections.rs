@@ -410,6 +410,7 @@ mod tests {
             followed: false,
             trusted: false,
             returns: true,
+            return_draw: 0.0,
         };
         y.cut_at_limit(&p, &v, 30.0, &mut r);
         assert_eq!((r.seconds, r.fraction), (9.0, 0.3));

@@ -277,6 +277,10 @@ impl Reducer {
             Metric::NightShare => s.night / n,
             Metric::SensitiveWindowMax if s.counts.full > 0 => s.window_sensitive_max,
             Metric::SensitiveWindowMax => f64::NAN,
+            Metric::SessionsPerDay => s.sessions_per_day / n,
+            Metric::ImpressionsPerSession => s.impressions_per_session / n,
+            Metric::ActiveDayShare => s.active_day_share / n,
+            Metric::HabitStrength => s.habit / n,
         }
     }
 }

@@ -19,6 +19,8 @@ pub enum Unit {
     Index,
     /// A ratio to the baseline arm.
     Ratio,
+    /// A count of events per unit (sessions per day, impressions per session).
+    Count,
 }
 
 impl Unit {
@@ -29,6 +31,7 @@ impl Unit {
             Unit::Minutes => "minutes",
             Unit::Index => "index",
             Unit::Ratio => "ratio",
+            Unit::Count => "count",
         }
     }
 }
@@ -317,7 +320,7 @@ metrics! {
         name: "watch_minutes_per_day", unit: Minutes, reduce: Mean, summary: MeanInterval,
         when: SafetyFeatures,
         label: "minutes watched per day",
-        doc: "per viewer, minutes watched / days started",
+        doc: "per viewer, minutes watched / calendar days reached (days left unused included, §5c)",
     }
     NightShare {
         name: "night_share", unit: Share, reduce: Mean, summary: MeanInterval,
@@ -331,6 +334,32 @@ metrics! {
         label: "most sensitive items in any viewer's window",
         doc: "the share of sensitive items in a viewer's full window of W at this step: what \
               a sensitive cap bounds",
+    }
+    SessionsPerDay {
+        name: "sessions_per_day", unit: Count, reduce: Mean, summary: MeanInterval,
+        when: Always,
+        label: "sessions per day of use",
+        doc: "per viewer, sessions started / days of use so far (a day's first session \
+              included; §5c)",
+    }
+    ImpressionsPerSession {
+        name: "impressions_per_session", unit: Count, reduce: Mean, summary: MeanInterval,
+        when: Always,
+        label: "impressions per session",
+        doc: "per viewer, impressions / sessions started so far (the session under way \
+              included)",
+    }
+    ActiveDayShare {
+        name: "active_day_share", unit: Share, reduce: Mean, summary: MeanInterval,
+        when: Always,
+        label: "days of the run the app was used",
+        doc: "per viewer, days of use / calendar days reached so far (1 unless \
+              `viewer.day_return_probability` < 1 lets days pass unused, §5c)",
+    }
+    HabitStrength {
+        name: "habit", unit: Index, reduce: Mean, summary: MeanInterval, when: Always,
+        label: "habit strength (0 to 1)",
+        doc: "h_u, the habit strength built by days of use (§5c); updated when a day ends",
     }
 }
 

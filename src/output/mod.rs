@@ -235,6 +235,8 @@ pub fn users_csv(results: &Results) -> Vec<u8> {
             "top_interest_start",
             "second_interest_start",
             "follows_initial",
+            "active_days",
+            "habit",
         ];
         let safety: &[&str] = if results.safety {
             &["vulnerable", "bot"]
@@ -274,6 +276,8 @@ pub fn users_csv(results: &Results) -> Vec<u8> {
                 results.topic_names[u.top_interest_start as usize].clone(),
                 results.topic_names[u.second_interest_start as usize].clone(),
                 u.follows_initial.to_string(),
+                u.active_days.to_string(),
+                num(u.habit),
             ];
             if results.safety {
                 rec.extend([u8::from(u.vulnerable).to_string(), u8::from(u.bot).to_string()]);

@@ -30,7 +30,7 @@ pub fn number(x: f64, unit: Option<Unit>) -> String {
         }
         Unit::Minutes => format!("{x:.1}"),
         Unit::Index => format!("{x:.3}"),
-        Unit::Ratio => format!("{x:.2}"),
+        Unit::Ratio | Unit::Count => format!("{x:.2}"),
     }
 }
 
@@ -39,7 +39,7 @@ pub fn suffix(unit: Option<Unit>) -> &'static str {
     match unit {
         Some(Unit::Share) => "\u{a0}%",
         Some(Unit::Minutes) => "\u{a0}min",
-        Some(Unit::Index | Unit::Ratio) | None => "",
+        Some(Unit::Index | Unit::Ratio | Unit::Count) | None => "",
     }
 }
 

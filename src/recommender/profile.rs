@@ -86,6 +86,7 @@ mod tests {
             followed,
             trusted: false,
             returns: true,
+            return_draw: 0.0,
         };
         // Like 0.3 and follow 0.3 over their expectation at a full watch, 0.3 × 0.2 + 0.3 × 0.03.
         check(explicit_signal(&c, 0.2, 0.03, &r(false, false)), 0.0);
@@ -145,6 +146,7 @@ mod tests {
             followed,
             trusted: false,
             returns: true,
+            return_draw: 0.0,
         };
         check(signal(&c, &r(0.5, true, true, false)), 1.1);
         check(signal(&c, &r(0.5, false, false, false)), 0.5);

@@ -335,6 +335,8 @@ pub struct PopulationConfig {
     pub initial_follows: u32,
     /// Minutes of prior use under the warm-up feed before measurement begins (0: none).
     pub warmup_minutes: f64,
+    /// Habit strength (0..1) at the start: 0 a new user, 1 a fully habitual one.
+    pub initial_habit: f64,
 }
 
 impl Default for PopulationConfig {
@@ -355,6 +357,7 @@ impl Default for PopulationConfig {
             taste_spread: 1.0,
             initial_follows: 0,
             warmup_minutes: 0.0,
+            initial_habit: 0.5,
         }
     }
 }
@@ -420,6 +423,18 @@ pub struct ViewerConfig {
     pub taste_weight: f64,
     /// λ_T: taste drift per impression towards the watched item, per unit of watch fraction.
     pub taste_drift_rate: f64,
+    /// Added to the logit of coming back (same day, next day) per unit of habit above 0.5.
+    pub habit_return_weight: f64,
+    /// Added to the logit of coming back per unit of today's mean watch fraction above that of
+    /// an average item.
+    pub satisfaction_return_weight: f64,
+    /// Probability of using the app on a later day, for a viewer of middling habit and
+    /// satisfaction (1 = every day).
+    pub day_return_probability: f64,
+    /// Share of the gap to full habit closed by a day of use.
+    pub habit_gain: f64,
+    /// Share of habit lost on a day without use.
+    pub habit_decay: f64,
 }
 
 impl Default for ViewerConfig {
@@ -452,6 +467,11 @@ impl Default for ViewerConfig {
             sensitive_approval: -1.0,
             taste_weight: 0.0,
             taste_drift_rate: 0.0,
+            habit_return_weight: 0.0,
+            satisfaction_return_weight: 0.0,
+            day_return_probability: 1.0,
+            habit_gain: 0.044,
+            habit_decay: 0.044,
         }
     }
 }

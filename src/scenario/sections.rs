@@ -136,6 +136,7 @@ impl Checker {
         self.positive("population.budget_median_minutes", p.budget_median_minutes);
         self.range("population.budget_sigma", p.budget_sigma, 0.0, 5.0);
         self.range("population.warmup_minutes", p.warmup_minutes, 0.0, 1e6);
+        self.probability("population.initial_habit", p.initial_habit);
     }
 
     /// The initial follows: within the follow capacity and the catalog's creators, and the
@@ -197,6 +198,16 @@ impl Checker {
             100.0,
         );
         self.range("viewer.swipe_seconds", v.swipe_seconds, 0.0, 600.0);
+        self.range("viewer.habit_return_weight", v.habit_return_weight, 0.0, 20.0);
+        self.range(
+            "viewer.satisfaction_return_weight",
+            v.satisfaction_return_weight,
+            0.0,
+            20.0,
+        );
+        self.probability("viewer.day_return_probability", v.day_return_probability);
+        self.probability("viewer.habit_gain", v.habit_gain);
+        self.probability("viewer.habit_decay", v.habit_decay);
     }
 
     /// `[recommender]`: the profile every policy learns and the trending pool.

@@ -13,6 +13,7 @@ mod effects;
 mod errors;
 mod following;
 mod golden;
+mod habit;
 mod invariants;
 mod minors;
 mod output_docs;

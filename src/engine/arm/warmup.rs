@@ -120,6 +120,11 @@ impl<'a> ArmRun<'a> {
             v.sensitive = 0;
             v.sessions = 1;
             v.days = 1;
+            // Habit strength is what the warm-up built; days of use and today's satisfaction
+            // count from the first measured day.
+            v.habit.active_days = 1;
+            v.habit.day_watched = 0.0;
+            v.habit.day_impressions = 0;
             v.boosted = 0;
             v.boosted_trusted = 0;
             v.night = 0;

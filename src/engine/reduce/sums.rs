@@ -79,6 +79,10 @@ pub(super) struct Sums {
     pub entropy: f64,
     /// The largest sensitive share of a full window; 0 when none.
     pub window_sensitive_max: f64,
+    pub sessions_per_day: f64,
+    pub impressions_per_session: f64,
+    pub active_day_share: f64,
+    pub habit: f64,
 }
 
 /// What one chunk of viewers gathered for each cohort.
@@ -116,6 +120,7 @@ impl Rows<'_> {
             self.boosted[j] = [v.boosted, v.boosted_trusted];
             self.hole[j] = v.minutes_to_hole;
             (self.divided[j], self.shares[j], self.exact[j], self.window[j]) = terms(v, m, flags & FULL != 0);
+            self.habits[j] = habit_terms(v);
         }
     }
 }
@@ -176,6 +181,8 @@ pub(super) struct Terms {
     exact: Vec<[f32; 4]>,
     /// feed entropy (full windows, else 0), window's sensitive share (full windows, else NaN).
     window: Vec<[f32; 2]>,
+    /// sessions per day, impressions per session, active-day share, habit (§5c).
+    habits: Vec<[f64; 4]>,
     gathered: Vec<Gathered>,
 }
 
@@ -190,6 +197,7 @@ struct Rows<'a> {
     shares: &'a mut [[f64; 2]],
     exact: &'a mut [[f32; 4]],
     window: &'a mut [[f32; 2]],
+    habits: &'a mut [[f64; 4]],
 }
 
 /// What a fill reads besides the viewers: cohorts, the window and the stance threshold.
@@ -222,6 +230,7 @@ impl Terms {
         self.shares.resize(n, [0.0; 2]);
         self.exact.resize(n, [0.0; 4]);
         self.window.resize(n, [0.0; 2]);
+        self.habits.resize(n, [0.0; 4]);
         self.gathered.resize_with(n.div_ceil(CHUNK), Gathered::default);
         let ctx = FillContext {
             cohorts,
@@ -238,7 +247,8 @@ impl Terms {
             .zip(self.divided.par_chunks_mut(CHUNK))
             .zip(self.shares.par_chunks_mut(CHUNK))
             .zip(self.exact.par_chunks_mut(CHUNK))
-            .zip(self.window.par_chunks_mut(CHUNK));
+            .zip(self.window.par_chunks_mut(CHUNK))
+            .zip(self.habits.par_chunks_mut(CHUNK));
         columns
             .zip(&mut self.gathered)
             .zip(viewers.par_chunks(CHUNK).zip(metrics.par_chunks(CHUNK)))
@@ -248,8 +258,11 @@ impl Terms {
                     (
                         (
                             (
-                                (((((((member, flags), boosted), hole), done), divided), shares), exact),
-                                window,
+                                (
+                                    (((((((member, flags), boosted), hole), done), divided), shares), exact),
+                                    window,
+                                ),
+                                habits,
                             ),
                             g,
                         ),
@@ -267,6 +280,7 @@ impl Terms {
                         shares,
                         exact,
                         window,
+                        habits,
                     };
                     rows.refresh(&ctx, vs, ms, stopped);
                     g.gather(&ctx, &rows);
@@ -295,6 +309,8 @@ impl Terms {
                 )
             },
         );
+        let [sessions_per_day, impressions_per_session, active_day_share, habit] =
+            masked_sums(&self.habits, member, bit);
         let mut counts = Counts::default();
         for g in &self.gathered {
             counts.merge(&g.counts[c]);
@@ -313,6 +329,10 @@ impl Terms {
             top_share,
             entropy,
             window_sensitive_max,
+            sessions_per_day,
+            impressions_per_session,
+            active_day_share,
+            habit,
         }
     }
 
@@ -369,6 +389,19 @@ fn terms(v: &ViewerState, m: &ViewerMetrics, full: bool) -> ([f64; 4], [f64; 2],
             if full { m.window_sensitive } else { f32::NAN },
         ],
     )
+}
+
+/// What viewer `v` adds to the sums of habit and return (§5c): sessions per day of use,
+/// impressions per session, the share of calendar days used, and habit strength.
+#[inline]
+fn habit_terms(v: &ViewerState) -> [f64; 4] {
+    let h = &v.habit;
+    [
+        f64::from(v.sessions) / f64::from(h.active_days),
+        f64::from(v.impressions) / f64::from(v.sessions),
+        f64::from(h.active_days) / f64::from(v.days),
+        f64::from(h.strength),
+    ]
 }
 
 /// The lane-wise sums of `column` over the rows whose `member` has `bit`, in row order.
