@@ -25,6 +25,8 @@ pub mod boost;
 // The viewer's side of a step: response and update.
 pub mod viewer;
 
+pub mod agreement;
+
 // The step loop over replicates, arms and steps.
 pub mod engine;
 

@@ -47,6 +47,8 @@ pub struct ViewerParams {
     pub sensitive_approval: f32,
     /// K as a float, for the interest term ln(K θ).
     pub n_topics: f32,
+    /// β_A: logit lost per unit of stance distance on stance-bearing items (0 = off).
+    pub agreement_weight: f32,
 }
 
 impl ViewerParams {
@@ -79,6 +81,7 @@ impl ViewerParams {
             sensitive_drift: cfg.sensitive_drift as f32,
             sensitive_approval: cfg.sensitive_approval as f32,
             n_topics: n_topics as f32,
+            agreement_weight: cfg.agreement_weight as f32,
         }
     }
 }
@@ -143,6 +146,11 @@ pub struct ViewerState {
     pub day_start: f32,
     /// Impressions that started at night (with a `[day]` model).
     pub night: u32,
+    /// The platform's learned stance x̂_u (`crate::agreement::observe`; learned only with
+    /// `recommender.agreement_weight` > 0). The viewer model never reads it.
+    pub stance_estimate: f32,
+    /// The signal weight behind `stance_estimate`.
+    pub stance_weight: f32,
 }
 
 impl ViewerState {
@@ -177,6 +185,8 @@ impl ViewerState {
             reset_done: false,
             day_start: 0.0,
             night: 0,
+            stance_estimate: 0.0,
+            stance_weight: 0.0,
         }
     }
 }
@@ -227,18 +237,24 @@ fn expected_logit(p: &ViewerParams, interest: f32, satiation: f32, trusted: bool
 /// follows the item's creator. A viewer who `lingers` (a vulnerable viewer on a sensitive
 /// item) watches as if the logit were `sensitive_linger` higher, but likes and follows as if
 /// it were `sensitive_approval` off the plain logit: watch time rises, approval does not.
+/// `disagreement` is the logit lost to disagreement with the item's stance
+/// (`crate::agreement::logit_penalty`, 0 without agreement); it lowers watching, and through
+/// the watch fraction likes and follows.
 #[inline]
+#[allow(clippy::too_many_arguments)]
 pub fn respond(
     p: &ViewerParams,
     interests: &[f32],
     satiation: &[f32],
     trusted: bool,
     lingers: bool,
+    disagreement: f32,
     item: &Item,
     rng: &mut Rng,
 ) -> Response {
     let k = item.topic as usize;
-    let z = expected_logit(p, interests[k], satiation[k], trusted, item);
+    // Subtracting 0 leaves every logit as it was: without agreement, results are unchanged.
+    let z = expected_logit(p, interests[k], satiation[k], trusted, item) - disagreement;
     let mu = logistic(z).clamp(0.005, 0.995);
     // Lingering: the watch fraction's mean, and the factor that brings likes to approval.
     let (mu_watch, approval) = if lingers {
@@ -476,7 +492,9 @@ mod tests {
             let (mut watched, mut liked) = (0.0, 0);
             for step in 0..4000 {
                 let mut rng = crate::rng::stream(1, 0, 0, crate::rng::Purpose::Response, step);
-                let r = respond(&p, &interests, &[0.0; 4], false, lingers, &sensitive, &mut rng);
+                let r = respond(
+                    &p, &interests, &[0.0; 4], false, lingers, 0.0, &sensitive, &mut rng,
+                );
                 watched += r.fraction;
                 liked += u32::from(r.liked);
             }
@@ -488,6 +506,41 @@ mod tests {
         assert!((plain_watch - 0.378).abs() < 0.02, "{plain_watch}");
         assert!((linger_watch - 0.622).abs() < 0.02, "{linger_watch}");
         assert!(linger_likes < plain_likes, "{linger_likes} against {plain_likes}");
+    }
+
+    #[test]
+    fn disagreement_lowers_watching_and_with_it_likes() {
+        let mut p = params();
+        p.like_rate = 1.0;
+        let it = item(1, 0.5, 18.0);
+        let draws = |disagreement: f32| {
+            let (mut watched, mut liked) = (0.0, 0);
+            for step in 0..4000 {
+                let mut rng = crate::rng::stream(1, 0, 0, crate::rng::Purpose::Response, step);
+                let r = respond(
+                    &p,
+                    &[0.25; 4],
+                    &[0.0; 4],
+                    false,
+                    false,
+                    disagreement,
+                    &it,
+                    &mut rng,
+                );
+                watched += r.fraction;
+                liked += u32::from(r.liked);
+            }
+            (watched / 4000.0, f64::from(liked) / 4000.0)
+        };
+        let (agree_watch, agree_likes) = draws(0.0);
+        // β_A |x_i − x_u| = 1.2 (β_A = 1.5, distance 0.8): μ = σ(-0.5 - 1.2) = 0.154.
+        let (disagree_watch, disagree_likes) = draws(1.2);
+        assert!((agree_watch - 0.378).abs() < 0.02, "{agree_watch}");
+        assert!((disagree_watch - 0.154).abs() < 0.02, "{disagree_watch}");
+        assert!(
+            disagree_likes < 0.6 * agree_likes,
+            "{disagree_likes} against {agree_likes}"
+        );
     }
 
     #[test]

@@ -269,6 +269,14 @@ impl Reducer {
             Metric::NightShare => s.night / n,
             Metric::SensitiveWindowMax if s.counts.full > 0 => s.window_sensitive_max,
             Metric::SensitiveWindowMax => f64::NAN,
+            Metric::StanceDistanceShown => {
+                let [_, _, gap, shown] = s.stances;
+                if shown > 0.0 { gap / shown } else { f64::NAN }
+            }
+            Metric::StancePolarisation => {
+                let [sum, squares, _, _] = s.stances;
+                (squares / n - (sum / n) * (sum / n)).max(0.0).sqrt()
+            }
         }
     }
 }

@@ -20,6 +20,7 @@ use super::bots::Bots;
 use super::platform::Outcome;
 use super::protections::Protections;
 use super::trace::TraceRecord;
+use crate::agreement;
 use crate::boost::{Boost, BoostView, MAX_BOOSTS, TargetSet};
 use crate::catalog::{Item, ItemIdx};
 use crate::metrics::{self, EntropyTable, ViewerMetrics};
@@ -146,6 +147,9 @@ struct Seen {
     shared: bool,
     /// The impression starts at night (day model).
     at_night: bool,
+    /// |x_i − x_u| before the impression moved the viewer, for a stance-bearing item; NaN
+    /// for another.
+    stance_gap: f32,
 }
 
 impl StepContext<'_> {
@@ -158,6 +162,8 @@ impl StepContext<'_> {
         vm: &mut ViewerMetrics,
         scratch: &mut Scratch,
     ) -> Outcome {
+        // Only an impression of this step has a stance distance to measure.
+        vm.stance_distance = f32::NAN;
         if !v.state.active || !self.admit(id, v) {
             return Outcome::NOTHING;
         }
@@ -282,6 +288,8 @@ impl StepContext<'_> {
                 ),
                 None => Allow::ANY,
             },
+            stance: v.state.stance_estimate,
+            agreement: agreement::ranking_weight(self.shared.config, v.state.stance_weight),
         }
     }
 
@@ -315,12 +323,14 @@ impl StepContext<'_> {
         let trusted = viewer::follows_creator(v.follows, v.state.n_follows, item.creator);
         let mut rng = self.streams.response.at(u64::from(id), u64::from(self.step));
         let lingers = v.state.vulnerable && item.sensitive();
+        let disagreement = agreement::logit_penalty(self.params.agreement_weight, v.state.stance, item);
         let mut response = viewer::respond(
             self.params,
             v.interests,
             v.satiation,
             trusted,
             lingers,
+            disagreement,
             item,
             &mut rng,
         );
@@ -347,6 +357,7 @@ impl StepContext<'_> {
             in_target,
             shared,
             at_night,
+            stance_gap: agreement::gap(item, v.state.stance).unwrap_or(f32::NAN),
         };
         (response, seen)
     }
@@ -404,6 +415,17 @@ impl StepContext<'_> {
             item.topic as usize,
             signal,
         );
+        // The learned stance, only when the ranking reads it (§6b).
+        if self.shared.config.agreement_weight > 0.0 && item.stance_bearing() {
+            let s = &mut *v.state;
+            agreement::observe(
+                self.shared.config,
+                &mut s.stance_estimate,
+                &mut s.stance_weight,
+                item.stance,
+                signal,
+            );
+        }
     }
 
     /// Phase 6: the impression's counters and the metrics of the window and of the viewer
@@ -419,6 +441,7 @@ impl StepContext<'_> {
         } else {
             self.window_metrics::<MAX_TOPICS>(v)
         };
+        vm.stance_distance = seen.stance_gap;
     }
 
     /// Phase 7: the viewer stops at the end of its minutes (a bot's own), and the outcome
@@ -472,6 +495,7 @@ impl StepContext<'_> {
                 .policies
                 .protections
                 .map_or(0.0, |y| y.sensitive_share(topic_counts, n as u32)),
+            stance_distance: f32::NAN,
         }
     }
 }

@@ -199,6 +199,7 @@ impl Default for CatalogConfig {
             educational,
             stance_mean: 0.0,
             stance_spread: 0.3,
+            stance_bearing: false,
         };
         CatalogConfig {
             items: 5000,
@@ -220,6 +221,7 @@ impl Default for CatalogConfig {
                 topic("gaming", 0.12, false, false),
                 TopicConfig {
                     stance_spread: 0.6,
+                    stance_bearing: true,
                     ..topic("politics", 0.1, false, false)
                 },
                 topic("science", 0.08, false, true),
@@ -261,6 +263,10 @@ pub struct TopicConfig {
     /// Standard deviation of creator stance on this topic.
     #[serde(default = "default_stance_spread")]
     pub stance_spread: f64,
+    /// Items of this topic take a side: viewers' agreement with their stance shapes the
+    /// response and the platform learns it (`docs/model.md` §2, §4b).
+    #[serde(default)]
+    pub stance_bearing: bool,
 }
 
 fn one() -> f64 {
@@ -388,6 +394,9 @@ pub struct ViewerConfig {
     /// Added to the logit behind a vulnerable viewer's likes and follows of sensitive items:
     /// below 0, they approve of less than they watch.
     pub sensitive_approval: f64,
+    /// Agreement (selective exposure): logit subtracted per unit of distance between a
+    /// stance-bearing item's stance and the viewer's; 0 turns it off.
+    pub agreement_weight: f64,
 }
 
 impl Default for ViewerConfig {
@@ -418,6 +427,7 @@ impl Default for ViewerConfig {
             sensitive_linger: 1.0,
             sensitive_drift: 3.0,
             sensitive_approval: -1.0,
+            agreement_weight: 0.0,
         }
     }
 }
@@ -447,6 +457,9 @@ pub struct RecommenderConfig {
     pub trending_half_life: f64,
     /// Size of the trending list that retrieval draws from.
     pub trending_pool: u32,
+    /// Weight of the learned stance in predicted watch fractions: stance-bearing items are
+    /// scaled by exp(-weight × |stance - learned stance|); 0 turns it off (and the learning).
+    pub agreement_weight: f64,
 }
 
 impl Default for RecommenderConfig {
@@ -462,6 +475,7 @@ impl Default for RecommenderConfig {
             follow_bonus: 1.2,
             trending_half_life: 10.0,
             trending_pool: 200,
+            agreement_weight: 0.0,
         }
     }
 }

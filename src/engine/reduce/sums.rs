@@ -78,6 +78,9 @@ pub(super) struct Sums {
     pub entropy: f64,
     /// The largest sensitive share of a full window; 0 when none.
     pub window_sensitive_max: f64,
+    /// Σ x_u and Σ x_u² (for `stance_polarisation`); Σ |x_i − x_u| over this step's
+    /// impressions of stance-bearing items and their number (for `stance_distance_shown`).
+    pub stances: [f64; 4],
 }
 
 /// What one chunk of viewers gathered for each cohort.
@@ -104,6 +107,8 @@ pub(super) struct Terms {
     exact: Vec<[f32; 4]>,
     /// feed entropy (full windows, else 0), window's sensitive share (full windows, else NaN).
     window: Vec<[f32; 2]>,
+    /// stance, its square, this step's stance distance (else 0) and 1 if there is one (else 0).
+    stances: Vec<[f64; 4]>,
     gathered: Vec<Gathered>,
 }
 
@@ -124,6 +129,7 @@ impl Terms {
         self.shares.resize(n, [0.0; 2]);
         self.exact.resize(n, [0.0; 4]);
         self.window.resize(n, [0.0; 2]);
+        self.stances.resize(n, [0.0; 4]);
         self.gathered.resize_with(n.div_ceil(CHUNK), Gathered::default);
         self.member
             .par_chunks_mut(CHUNK)
@@ -131,33 +137,37 @@ impl Terms {
             .zip(self.shares.par_chunks_mut(CHUNK))
             .zip(self.exact.par_chunks_mut(CHUNK))
             .zip(self.window.par_chunks_mut(CHUNK))
+            .zip(self.stances.par_chunks_mut(CHUNK))
             .zip(&mut self.gathered)
             .zip(viewers.par_chunks(CHUNK).zip(metrics.par_chunks(CHUNK)))
-            .for_each(|((((((member, divided), shares), exact), win), g), (vs, ms))| {
-                g.counts.clear();
-                g.counts.resize(cohorts.len(), Counts::default());
-                g.entropies.resize_with(cohorts.len(), Vec::new);
-                g.holes.resize_with(cohorts.len(), Vec::new);
-                g.entropies.iter_mut().chain(&mut g.holes).for_each(Vec::clear);
-                for (j, (v, m)) in vs.iter().zip(ms).enumerate() {
-                    let flags = viewer_flags(v, m, window, stance_threshold);
-                    let mut bits = 0;
-                    for (c, cohort) in cohorts.iter().enumerate() {
-                        if cohort.contains(v) {
-                            bits |= 1 << c;
-                            g.counts[c].add(flags, v.boosted, v.boosted_trusted);
-                            if flags & FULL != 0 {
-                                g.entropies[c].push(f64::from(m.feed_entropy));
-                            }
-                            if !v.minutes_to_hole.is_nan() {
-                                g.holes[c].push(f64::from(v.minutes_to_hole));
+            .for_each(
+                |(((((((member, divided), shares), exact), win), st), g), (vs, ms))| {
+                    g.counts.clear();
+                    g.counts.resize(cohorts.len(), Counts::default());
+                    g.entropies.resize_with(cohorts.len(), Vec::new);
+                    g.holes.resize_with(cohorts.len(), Vec::new);
+                    g.entropies.iter_mut().chain(&mut g.holes).for_each(Vec::clear);
+                    for (j, (v, m)) in vs.iter().zip(ms).enumerate() {
+                        let flags = viewer_flags(v, m, window, stance_threshold);
+                        let mut bits = 0;
+                        for (c, cohort) in cohorts.iter().enumerate() {
+                            if cohort.contains(v) {
+                                bits |= 1 << c;
+                                g.counts[c].add(flags, v.boosted, v.boosted_trusted);
+                                if flags & FULL != 0 {
+                                    g.entropies[c].push(f64::from(m.feed_entropy));
+                                }
+                                if !v.minutes_to_hole.is_nan() {
+                                    g.holes[c].push(f64::from(v.minutes_to_hole));
+                                }
                             }
                         }
+                        member[j] = bits;
+                        (divided[j], shares[j], exact[j], win[j]) = terms(v, m, flags & FULL != 0);
+                        st[j] = stance_terms(v, m);
                     }
-                    member[j] = bits;
-                    (divided[j], shares[j], exact[j], win[j]) = terms(v, m, flags & FULL != 0);
-                }
-            });
+                },
+            );
     }
 
     /// Cohort `c`'s sums: each float column in viewer order, the columns in parallel.
@@ -181,6 +191,7 @@ impl Terms {
                 )
             },
         );
+        let stances = masked_sums(&self.stances, member, bit);
         let mut counts = Counts::default();
         for g in &self.gathered {
             counts.merge(&g.counts[c]);
@@ -199,6 +210,7 @@ impl Terms {
             top_share,
             entropy,
             window_sensitive_max,
+            stances,
         }
     }
 
@@ -255,6 +267,19 @@ fn terms(v: &ViewerState, m: &ViewerMetrics, full: bool) -> ([f64; 4], [f64; 2],
             if full { m.window_sensitive } else { f32::NAN },
         ],
     )
+}
+
+/// What viewer `v` adds to the stance sums: x_u, x_u², and this step's stance distance and
+/// its count (0 and 0 without an impression of a stance-bearing item).
+#[inline]
+fn stance_terms(v: &ViewerState, m: &ViewerMetrics) -> [f64; 4] {
+    let x = f64::from(v.stance);
+    let (gap, shown) = if m.stance_distance.is_nan() {
+        (0.0, 0.0)
+    } else {
+        (f64::from(m.stance_distance), 1.0)
+    };
+    [x, x * x, gap, shown]
 }
 
 /// The lane-wise sums of `column` over the rows whose `member` has `bit`, in row order.
