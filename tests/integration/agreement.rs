@@ -93,17 +93,18 @@ fn distance_shown(out: &std::path::Path, arm: &str, from: u32) -> f64 {
 #[test]
 fn the_learned_stance_shows_viewers_items_closer_to_their_own() {
     let ws = Workspace::empty();
-    let viewer_only = run(&ws, "viewer", &["--set", "viewer.agreement_weight=2"]);
-    let both = run(
-        &ws,
-        "both",
-        &[
-            "--set",
-            "viewer.agreement_weight=2",
-            "--set",
-            "recommender.agreement_weight=2",
-        ],
-    );
+    // Viewers lean to one side (stance mean 0.5) while items are centred on 0, so a feed that
+    // merely favoured centrist items would not bring items closer to them; one that learns
+    // their stance does.
+    let lean = [
+        "--set",
+        "population.stance_mean=0.5",
+        "--set",
+        "viewer.agreement_weight=2",
+    ];
+    let viewer_only = run(&ws, "viewer", &lean);
+    let learn = ["--set", "recommender.agreement_weight=2"];
+    let both = run(&ws, "both", &[&lean[..], &learn[..]].concat());
     let (blind, learned) = (
         distance_shown(&viewer_only, "engagement", 20),
         distance_shown(&both, "engagement", 20),
