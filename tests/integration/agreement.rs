@@ -3,19 +3,7 @@
 //! stance in the ranking too, the engagement feed shows them items closer to their stance than
 //! without it; `validate` refuses a negative weight.
 
-use crate::{Table, Workspace, rabbithole, tiny_scenario};
-
-/// A random arm and an engagement arm on a catalog where half the items are political
-/// (stance-bearing), so that stance shapes much of what viewers watch.
-const ARMS: &str = r#"
-[[arms]]
-name = "engagement"
-policy = { kind = "engagement", exploration = 0.05 }
-
-[[arms]]
-name = "random"
-policy = { kind = "random" }
-"#;
+use crate::{ENGAGEMENT_AND_RANDOM as ARMS, Table, Workspace, rabbithole, tiny_scenario};
 
 /// `--set`s that make politics (stance-bearing) about half the default catalog.
 const POLITICAL: [&str; 2] = ["--set", "catalog.topics.politics.share=1.0"];
