@@ -136,6 +136,8 @@ impl Ranking {
             follows: &self.follows,
             boosts: BoostView::NONE,
             allow: Allow::ANY,
+            stance: 0.0,
+            agreement: 0.0,
         };
         f(&shared, &viewer)
     }
@@ -239,6 +241,7 @@ impl OneViewer {
             interest_drift: metrics::total_variation(&self.interests, &self.initial) as f32,
             profile_error: metrics::total_variation(&believed[..k], &self.interests) as f32,
             window_sensitive: 0.0,
+            stance_distance: f32::NAN,
         }
     }
 }

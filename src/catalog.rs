@@ -18,6 +18,8 @@ pub type ItemIdx = u32;
 pub const SENSITIVE: u8 = 1;
 /// Item is in an educational topic.
 pub const EDUCATIONAL: u8 = 2;
+/// Item is in a stance-bearing topic (agreement, `docs/model.md` §4c).
+pub const STANCE_BEARING: u8 = 4;
 
 /// One short video.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -28,7 +30,7 @@ pub struct Item {
     pub topic: u16,
     /// Creator group index.
     pub group: u8,
-    /// [`SENSITIVE`] and [`EDUCATIONAL`] bits.
+    /// [`SENSITIVE`], [`EDUCATIONAL`] and [`STANCE_BEARING`] bits.
     pub flags: u8,
     /// Quality in [0, 1].
     pub quality: f32,
@@ -49,6 +51,12 @@ impl Item {
     /// True if the item is in an educational topic.
     pub fn educational(&self) -> bool {
         self.flags & EDUCATIONAL != 0
+    }
+
+    /// True if the item is in a stance-bearing topic.
+    #[inline]
+    pub fn stance_bearing(&self) -> bool {
+        self.flags & STANCE_BEARING != 0
     }
 }
 
@@ -128,7 +136,9 @@ impl Catalog {
                 creator
             };
             let t = &cfg.topics[topic];
-            let flags = if t.sensitive { SENSITIVE } else { 0 } | if t.educational { EDUCATIONAL } else { 0 };
+            let flags = if t.sensitive { SENSITIVE } else { 0 }
+                | if t.educational { EDUCATIONAL } else { 0 }
+                | if t.stance_bearing { STANCE_BEARING } else { 0 };
             let stance = clamp_stance(creator_stance[creator] + normal(&mut rng, 0.0, cfg.stance_noise));
             items.push(Item {
                 creator: creator as u32,

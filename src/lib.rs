@@ -33,6 +33,7 @@ pub mod boost;
 // The viewer's side of a step: response and update.
 pub mod viewer;
 
+pub mod agreement;
 pub mod habit;
 
 // The step loop over replicates, arms and steps.

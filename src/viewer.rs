@@ -54,6 +54,8 @@ pub struct ViewerParams {
     pub taste_drift_rate: f32,
     /// Habit and return (`docs/model.md` §5c).
     pub habit: HabitParams,
+    /// β_A: logit lost per unit of stance distance on stance-bearing items (0 = off).
+    pub agreement_weight: f32,
 }
 
 impl ViewerParams {
@@ -89,6 +91,7 @@ impl ViewerParams {
             taste_weight: cfg.taste_weight as f32,
             taste_drift_rate: cfg.taste_drift_rate as f32,
             habit: HabitParams::new(cfg),
+            agreement_weight: cfg.agreement_weight as f32,
         }
     }
 }
@@ -157,6 +160,11 @@ pub struct ViewerState {
     pub follows0: u8,
     /// Habit strength, today's satisfaction, days of use (`docs/model.md` §5c).
     pub habit: Habit,
+    /// The platform's learned stance x̂_u (`crate::agreement::observe`; learned only with
+    /// `recommender.agreement_weight` > 0). The viewer model never reads it.
+    pub stance_estimate: f32,
+    /// The signal weight behind `stance_estimate`.
+    pub stance_weight: f32,
 }
 
 impl ViewerState {
@@ -193,6 +201,8 @@ impl ViewerState {
             night: 0,
             follows0: 0,
             habit: Habit::new(0, 0.5),
+            stance_estimate: 0.0,
+            stance_weight: 0.0,
         }
     }
 }
@@ -243,8 +253,10 @@ fn expected_logit(p: &ViewerParams, interest: f32, satiation: f32, trusted: bool
 /// Draws the viewer's response to `item`.
 ///
 /// `interests` and `satiation` are the viewer's K-vectors; `trusted` says whether the viewer
-/// follows the item's creator; `taste_logit` is the taste term β_M m(u, i) (§4b; 0 without
-/// taste), added to the logit. A viewer who `lingers` (a vulnerable viewer on a sensitive
+/// follows the item's creator; `extra_logit` is added to the logit: the taste term
+/// β_M m(u, i) (§4b) minus the logit lost to disagreement with the item's stance
+/// (`crate::agreement::logit_penalty`, §4c), 0 when both are off; disagreement lowers
+/// watching, and through the watch fraction likes and follows. A viewer who `lingers` (a vulnerable viewer on a sensitive
 /// item) watches as if the logit were `sensitive_linger` higher, but likes and follows as if
 /// it were `sensitive_approval` off the plain logit: watch time rises, approval does not.
 #[inline]
@@ -255,12 +267,14 @@ pub fn respond(
     satiation: &[f32],
     trusted: bool,
     lingers: bool,
-    taste_logit: f32,
+    extra_logit: f32,
     item: &Item,
     rng: &mut Rng,
 ) -> Response {
     let k = item.topic as usize;
-    let z = expected_logit(p, interests[k], satiation[k], trusted, item) + taste_logit;
+    // The terms of later mechanisms (taste match §4b, agreement §4c), 0 when they are off:
+    // adding 0 leaves every logit as it was, so results are unchanged.
+    let z = expected_logit(p, interests[k], satiation[k], trusted, item) + extra_logit;
     let mu = logistic(z).clamp(0.005, 0.995);
     // Lingering: the watch fraction's mean, and the factor that brings likes to approval.
     let (mu_watch, approval) = if lingers {
@@ -520,6 +534,41 @@ mod tests {
         assert!((plain_watch - 0.378).abs() < 0.02, "{plain_watch}");
         assert!((linger_watch - 0.622).abs() < 0.02, "{linger_watch}");
         assert!(linger_likes < plain_likes, "{linger_likes} against {plain_likes}");
+    }
+
+    #[test]
+    fn disagreement_lowers_watching_and_with_it_likes() {
+        let mut p = params();
+        p.like_rate = 1.0;
+        let it = item(1, 0.5, 18.0);
+        let draws = |disagreement: f32| {
+            let (mut watched, mut liked) = (0.0, 0);
+            for step in 0..4000 {
+                let mut rng = crate::rng::stream(1, 0, 0, crate::rng::Purpose::Response, step);
+                let r = respond(
+                    &p,
+                    &[0.25; 4],
+                    &[0.0; 4],
+                    false,
+                    false,
+                    -disagreement,
+                    &it,
+                    &mut rng,
+                );
+                watched += r.fraction;
+                liked += u32::from(r.liked);
+            }
+            (watched / 4000.0, f64::from(liked) / 4000.0)
+        };
+        let (agree_watch, agree_likes) = draws(0.0);
+        // β_A |x_i − x_u| = 1.2 (β_A = 1.5, distance 0.8): μ = σ(-0.5 - 1.2) = 0.154.
+        let (disagree_watch, disagree_likes) = draws(1.2);
+        assert!((agree_watch - 0.378).abs() < 0.02, "{agree_watch}");
+        assert!((disagree_watch - 0.154).abs() < 0.02, "{disagree_watch}");
+        assert!(
+            disagree_likes < 0.6 * agree_likes,
+            "{disagree_likes} against {agree_likes}"
+        );
     }
 
     #[test]

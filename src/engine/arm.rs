@@ -10,7 +10,7 @@
 use super::bots::{BotLog, BotRow, Bots};
 use super::platform::{Global, NONE, Outcome};
 use super::protections::Protections;
-use super::reduce::{Cohort, Reducer};
+use super::reduce::{Cohort, Reducer, ViewerArrays};
 use super::step::{Policies, StepContext, StepStreams, Viewer};
 use super::trace::Tracer;
 use super::{PROGRESS_UNITS, TimeRow, UserRow};
@@ -309,13 +309,18 @@ impl<'a> ArmRun<'a> {
     fn between_steps(&mut self, report: bool, half_life: f64) {
         let (global, reducer) = (&mut self.global, &mut self.reducer);
         let (outcomes, config) = (&self.outcomes, &self.scenario.recommender);
-        let (viewers, viewer_metrics, window) = (&self.viewers, &self.viewer_metrics, self.window as u32);
-        let stopped = &self.stopped;
+        let window = self.window as u32;
+        let arrays = ViewerArrays {
+            viewers: &self.viewers,
+            metrics: &self.viewer_metrics,
+            stopped: &self.stopped,
+            outcomes: &self.outcomes,
+        };
         rayon::join(
             || global.absorb(outcomes, config, half_life),
             || {
                 if report {
-                    reducer.sum_viewers(viewers, viewer_metrics, stopped, window);
+                    reducer.sum_viewers(&arrays, window);
                 }
             },
         );

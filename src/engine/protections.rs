@@ -136,6 +136,9 @@ impl Protections {
         {
             estimate.fill(config.profile_prior as f32);
             counts.fill(0.0);
+            // The learned stance is part of the profile the reset forgets.
+            state.stance_estimate = 0.0;
+            state.stance_weight = 0.0;
             state.reset_done = true;
         }
         if !state.minor {

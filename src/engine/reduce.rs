@@ -5,10 +5,11 @@ use super::TimeRow;
 mod sums;
 
 use crate::metrics::columns::Reduction;
-use crate::metrics::{self, Metric, ViewerMetrics};
+use crate::metrics::{self, Metric};
 use crate::viewer::ViewerState;
 use rayon::prelude::*;
-use std::sync::atomic::AtomicBool;
+
+pub(super) use sums::ViewerArrays;
 use sums::{Sums, Terms};
 
 /// A group of viewers that results are broken down by (the `cohort` column).
@@ -160,21 +161,9 @@ impl Reducer {
     /// figures, each float sum in viewer order (most of the work in parallel, see
     /// [`sums`]). [`Reducer::rows`] then adds the platform's figures and writes the rows; the
     /// engine runs this beside the global update, which it does not read.
-    pub fn sum_viewers(
-        &mut self,
-        viewers: &[ViewerState],
-        viewer_metrics: &[ViewerMetrics],
-        stopped: &[AtomicBool],
-        window: u32,
-    ) {
-        self.terms.fill(
-            &self.cohorts,
-            viewers,
-            viewer_metrics,
-            stopped,
-            window,
-            self.stance_threshold,
-        );
+    pub fn sum_viewers(&mut self, arrays: &ViewerArrays, window: u32) {
+        self.terms
+            .fill(&self.cohorts, arrays, window, self.stance_threshold);
         let terms = &self.terms;
         self.sums
             .par_iter_mut()
@@ -281,6 +270,14 @@ impl Reducer {
             Metric::ImpressionsPerSession => s.impressions_per_session / n,
             Metric::ActiveDayShare => s.active_day_share / n,
             Metric::HabitStrength => s.habit / n,
+            Metric::StanceDistanceShown => {
+                let [_, _, gap, shown] = s.stances;
+                if shown > 0.0 { gap / shown } else { f64::NAN }
+            }
+            Metric::StancePolarisation => {
+                let [sum, squares, _, _] = s.stances;
+                (squares / n - (sum / n) * (sum / n)).max(0.0).sqrt()
+            }
         }
     }
 }

@@ -20,6 +20,7 @@ use super::bots::Bots;
 use super::platform::Outcome;
 use super::protections::Protections;
 use super::trace::TraceRecord;
+use crate::agreement;
 use crate::boost::{Boost, BoostView, MAX_BOOSTS, TargetSet};
 use crate::catalog::{Item, ItemIdx};
 use crate::metrics::{self, EntropyTable, ViewerMetrics};
@@ -153,6 +154,9 @@ struct Seen {
     at_night: bool,
     /// The taste match m(u, i) (§4b; 0 without taste).
     taste_match: f32,
+    /// |x_i − x_u| before the impression moved the viewer, for a stance-bearing item; NaN
+    /// for another.
+    stance_gap: f32,
 }
 
 impl StepContext<'_> {
@@ -165,6 +169,8 @@ impl StepContext<'_> {
         vm: &mut ViewerMetrics,
         scratch: &mut Scratch,
     ) -> Outcome {
+        // Only an impression of this step has a stance distance to measure.
+        vm.stance_distance = f32::NAN;
         if !v.state.active || !self.admit(id, v) {
             return Outcome::NOTHING;
         }
@@ -289,6 +295,8 @@ impl StepContext<'_> {
                 ),
                 None => Allow::ANY,
             },
+            stance: v.state.stance_estimate,
+            agreement: agreement::ranking_weight(self.shared.config, v.state.stance_weight),
         }
     }
 
@@ -328,13 +336,14 @@ impl StepContext<'_> {
         } else {
             crate::taste::matching(&v.taste[..taste.dims], taste.offset(item_idx), taste.scale)
         };
+        let disagreement = agreement::logit_penalty(self.params.agreement_weight, v.state.stance, item);
         let mut response = viewer::respond(
             self.params,
             v.interests,
             v.satiation,
             trusted,
             lingers,
-            self.params.taste_weight * taste_match,
+            self.params.taste_weight * taste_match - disagreement,
             item,
             &mut rng,
         );
@@ -362,6 +371,7 @@ impl StepContext<'_> {
             shared,
             at_night,
             taste_match,
+            stance_gap: agreement::gap(item, v.state.stance).unwrap_or(f32::NAN),
         };
         (response, seen)
     }
@@ -437,6 +447,17 @@ impl StepContext<'_> {
             item.topic as usize,
             signal,
         );
+        // The learned stance, only when the ranking reads it (§6b).
+        if self.shared.config.agreement_weight > 0.0 && item.stance_bearing() {
+            let s = &mut *v.state;
+            agreement::observe(
+                self.shared.config,
+                &mut s.stance_estimate,
+                &mut s.stance_weight,
+                item.stance,
+                signal,
+            );
+        }
     }
 
     /// Phase 6: the impression's counters and the metrics of the window and of the viewer
@@ -452,6 +473,7 @@ impl StepContext<'_> {
         } else {
             self.window_metrics::<MAX_TOPICS>(v)
         };
+        vm.stance_distance = seen.stance_gap;
     }
 
     /// Phase 7: the viewer stops at the end of its minutes (a bot's own), and the outcome
@@ -505,6 +527,7 @@ impl StepContext<'_> {
                 .policies
                 .protections
                 .map_or(0.0, |y| y.sensitive_share(topic_counts, n as u32)),
+            stance_distance: f32::NAN,
         }
     }
 }

@@ -53,6 +53,8 @@ pub enum Reduction {
     Median,
     /// A ratio of sums over the cohort's impressions (empty when there are none).
     Pooled,
+    /// The standard deviation over the cohort's viewers (population form, 1/n).
+    Dispersion,
     /// Set after every arm ran, against the baseline arm's row.
     Baseline,
     /// Platform-wide: the same in every cohort's row.
@@ -72,6 +74,7 @@ impl Reduction {
             Reduction::FullWindowMax => "largest over viewers with a full window".into(),
             Reduction::Median => "median over the viewers it is defined for".into(),
             Reduction::Pooled => "pooled over the cohort's impressions".into(),
+            Reduction::Dispersion => "standard deviation over viewers".into(),
             Reduction::Baseline => "against the baseline arm".into(),
             Reduction::Platform => "platform-wide, the same in every cohort".into(),
         }
@@ -360,6 +363,21 @@ metrics! {
         name: "habit", unit: Index, reduce: Mean, summary: MeanInterval, when: Always,
         label: "habit strength (0 to 1)",
         doc: "h_u, the habit strength built by days of use (§5c); updated when a day ends",
+    }
+    StanceDistanceShown {
+        name: "stance_distance_shown", unit: Index, reduce: Pooled, summary: Omitted,
+        when: Always,
+        label: "stance distance of what is shown (0 to 2)",
+        doc: "mean of abs(x_i − x_u) over the cohort's impressions of stance-bearing items \
+              (§2) at this step, x_u the viewer's stance before the impression: how far from \
+              their own stance what viewers are shown is (empty without such impressions)",
+    }
+    StancePolarisation {
+        name: "stance_polarisation", unit: Index, reduce: Dispersion, summary: MeanInterval,
+        when: Always,
+        label: "polarisation: standard deviation of stances",
+        doc: "√(mean of x_u² − (mean of x_u)²) over the cohort's viewers: polarisation as the \
+              dispersion of opinion (DiMaggio, Evans and Bryson 1996)",
     }
 }
 

@@ -162,6 +162,8 @@ pub struct ViewerMetrics {
     pub profile_error: f32,
     /// Share of sensitive items in the window (computed when the safety features are used).
     pub window_sensitive: f32,
+    /// |x_i − x_u| of this step's impression if its item is stance-bearing, else NaN.
+    pub stance_distance: f32,
 }
 
 #[cfg(test)]

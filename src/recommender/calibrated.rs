@@ -74,6 +74,7 @@ impl Policy for Calibrated {
         mut trace: Option<&mut Trace>,
     ) -> (ItemIdx, Source) {
         begin(&mut trace, self);
+        engagement::name_factors(&mut trace, shared);
         if let Some(choice) = explore_or_retrieve(self.exploration, shared, viewer, rng, scratch, &mut trace)
         {
             return choice;

@@ -2,13 +2,16 @@
 //!
 //! Predicted watch fraction = the profile's estimate for the item's topic, scaled by the
 //! item's smoothed completion rate relative to the mean, and by a bonus for followed
-//! creators; predicted watch time = that fraction times the item's duration. With
-//! probability `exploration` the impression is a uniformly random item instead.
+//! creators, and for stance-bearing items by the agreement factor of the learned stance
+//! (`crate::agreement`, 1 unless `recommender.agreement_weight` > 0); predicted watch time =
+//! that fraction times the item's duration. With probability `exploration` the impression is a
+//! uniformly random item instead.
 
 use super::{
     MAX_FACTORS, Policy, Scratch, Shared, Source, Trace, ViewerView, begin, no_factors, pick_best,
     random_visible, retrieval,
 };
+use crate::agreement;
 use crate::catalog::ItemIdx;
 use crate::rng::Rng;
 use crate::scenario::EngagementConfig;
@@ -41,7 +44,24 @@ pub fn predicted_fraction(shared: &Shared, viewer: &ViewerView, item: ItemIdx) -
     } else {
         1.0
     };
-    (viewer.profile[r.topic()] * r.ratio * trust).min(1.0)
+    // The agreement factor is 1 when off, and multiplying by 1 changes no product.
+    (viewer.profile[r.topic()] * r.ratio * trust * agreement_factor(shared, viewer, item)).min(1.0)
+}
+
+/// The factor of the learned stance on `item`'s predicted watch fraction (`docs/model.md` §8):
+/// exp(−β_u · |x_i − x̂_u|) for a stance-bearing item, else 1; 1 when β_u = 0, without reading
+/// the item.
+#[inline(always)]
+pub fn agreement_factor(shared: &Shared, viewer: &ViewerView, item: ItemIdx) -> f32 {
+    if viewer.agreement > 0.0 {
+        agreement::item_factor(
+            viewer.agreement,
+            viewer.stance,
+            &shared.catalog.items[item as usize],
+        )
+    } else {
+        1.0
+    }
 }
 
 /// Names of the factors of predicted watch time, for `explain`.
@@ -54,8 +74,30 @@ pub const FACTOR_NAMES: &[&str] = &[
     "duration_seconds",
 ];
 
+/// [`FACTOR_NAMES`] and the agreement factor, which `explain` shows when the ranking uses the
+/// learned stance (`recommender.agreement_weight` > 0).
+const FACTOR_NAMES_AGREEMENT: &[&str] = &[
+    "topic_estimate",
+    "completion_ratio",
+    "trust_factor",
+    "predicted_fraction",
+    "duration_seconds",
+    "agreement_factor",
+];
+
+/// Names the factors of a watch-time ranking in `trace` (after [`super::begin`]): with the
+/// learned stance in use, the agreement factor too.
+pub fn name_factors(trace: &mut Option<&mut Trace>, shared: &Shared) {
+    if let Some(t) = trace.as_deref_mut()
+        && shared.config.agreement_weight > 0.0
+    {
+        t.factor_names = FACTOR_NAMES_AGREEMENT;
+    }
+}
+
 /// The factors of predicted watch time: predicted fraction = min(1, topic estimate ×
-/// completion ratio × trust factor), seconds = predicted fraction × duration.
+/// completion ratio × trust factor × agreement factor), seconds = predicted fraction ×
+/// duration; the agreement factor last (named only when in use, [`name_factors`]).
 pub fn factors(shared: &Shared, viewer: &ViewerView, item: ItemIdx) -> [f32; MAX_FACTORS] {
     let it = &shared.catalog.items[item as usize];
     [
@@ -68,6 +110,7 @@ pub fn factors(shared: &Shared, viewer: &ViewerView, item: ItemIdx) -> [f32; MAX
         },
         predicted_fraction(shared, viewer, item),
         it.duration,
+        agreement_factor(shared, viewer, item),
     ]
 }
 
@@ -188,6 +231,7 @@ impl Policy for Engagement {
             return self.recommend_fast(shared, viewer, rng, scratch);
         }
         begin(&mut trace, self);
+        name_factors(&mut trace, shared);
         if let Some(choice) = explore_or_retrieve(self.exploration, shared, viewer, rng, scratch, &mut trace)
         {
             return choice;

@@ -19,8 +19,15 @@
 //! window are patched in, and ties go to the lowest item index, as ranking the catalog in
 //! upload order does. The choice is the same item, bit for bit, as `engagement`'s general path
 //! over [`super::retrieval`]'s exhaustive candidates (a property test below checks it).
+//!
+//! With the learned stance in the ranking (`recommender.agreement_weight` > 0), a
+//! stance-bearing block's items are scored with their agreement factor
+//! exp(−β_u · |x_i − x̂_u|) too. The factor is at most 1, so it only lowers scores: the bounds
+//! above, computed without it, stay upper bounds and the pruning stays exact (they are merely
+//! less tight on those blocks).
 
 use super::{Ranked, Shared, ViewerView};
+use crate::agreement;
 use crate::catalog::{Catalog, ItemIdx};
 
 /// Relative margin on a block's bound, far above the rounding of the products it bounds.
@@ -48,6 +55,10 @@ pub struct TopicBlocks {
     ratio: Vec<f32>,
     /// Duration d_i of each position, seconds.
     duration: Vec<f32>,
+    /// Stance x_i of each position.
+    stance: Vec<f32>,
+    /// Whether each topic's block is stance-bearing.
+    bearing: Vec<bool>,
     /// Each block's ratios in ascending order (positions as in `items`).
     sorted_ratio: Vec<f32>,
     /// Along `sorted_ratio`, block t's largest r·d among its first j items at position
@@ -90,6 +101,8 @@ impl TopicBlocks {
             items: Vec::with_capacity(catalog.items.len()),
             ratio: Vec::with_capacity(catalog.items.len()),
             duration: Vec::with_capacity(catalog.items.len()),
+            stance: Vec::with_capacity(catalog.items.len()),
+            bearing: Vec::with_capacity(k),
             sorted_ratio: Vec::with_capacity(catalog.items.len()),
             prefix_ratio_duration: Vec::with_capacity(catalog.items.len() + k),
             suffix_duration: Vec::with_capacity(catalog.items.len() + k),
@@ -106,12 +119,19 @@ impl TopicBlocks {
         self.items.clear();
         self.ratio.clear();
         self.duration.clear();
+        self.stance.clear();
+        self.bearing.clear();
         self.sorted_ratio.clear();
         self.prefix_ratio_duration.clear();
         self.suffix_duration.clear();
         self.envelope.clear();
         for (list, &n) in catalog.topic_items.iter().zip(topic_visible) {
             self.offsets.push(self.items.len() as u32);
+            // A topic's items share its flags.
+            self.bearing.push(
+                list.first()
+                    .is_some_and(|&i| catalog.items[i as usize].stance_bearing()),
+            );
             self.sort_buffer.clear();
             for &item in &list[..n as usize] {
                 let r = ranked[item as usize].ratio;
@@ -119,6 +139,7 @@ impl TopicBlocks {
                 self.items.push(item);
                 self.ratio.push(r);
                 self.duration.push(d);
+                self.stance.push(catalog.items[item as usize].stance);
                 self.sort_buffer.push((r, r * d, d));
             }
             self.sort_buffer.sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
@@ -195,6 +216,9 @@ impl TopicBlocks {
             let m = viewer.profile[t];
             bounds.push(if m > 0.0 { self.bound(t, m) } else { 0.0 });
         }
+        // The learned stance's weight for this viewer; 0 when the ranking does not use it.
+        let weight = viewer.agreement;
+        let agreeing = |t: usize| weight > 0.0 && self.bearing[t];
         // Followed items, scored exactly; they raise their block's bound.
         patches.clear();
         let bonus = shared.config.follow_bonus as f32;
@@ -206,7 +230,12 @@ impl TopicBlocks {
                 let j = self.position(catalog, item);
                 let topic = catalog.items[item as usize].topic;
                 let m = viewer.profile[topic as usize];
-                let s = (m * self.ratio[j as usize] * bonus).min(1.0) * self.duration[j as usize];
+                let factor = if agreeing(topic as usize) {
+                    agreement::ranking_factor(weight, viewer.stance, self.stance[j as usize])
+                } else {
+                    1.0
+                };
+                let s = (m * self.ratio[j as usize] * bonus * factor).min(1.0) * self.duration[j as usize];
                 bounds[topic as usize] = bounds[topic as usize].max(s);
                 patches.push((j, s));
             }
@@ -235,7 +264,21 @@ impl TopicBlocks {
             bounds[t] = f32::NEG_INFINITY;
             let (a, b) = (self.offsets[t] as usize, self.offsets[t + 1] as usize);
             let block = &mut scores[a..b];
-            score_block(viewer.profile[t], &self.ratio[a..b], &self.duration[a..b], block);
+            let (ratio, duration) = (&self.ratio[a..b], &self.duration[a..b]);
+            if agreeing(t) {
+                let stance = &self.stance[a..b];
+                score_agreeing(
+                    viewer.profile[t],
+                    ratio,
+                    duration,
+                    stance,
+                    weight,
+                    viewer.stance,
+                    block,
+                );
+            } else {
+                score_block(viewer.profile[t], ratio, duration, block);
+            }
             for &(j, s) in patches.iter() {
                 if (a..b).contains(&(j as usize)) {
                     block[j as usize - a] = s;
@@ -261,6 +304,24 @@ impl TopicBlocks {
 fn score_block(m: f32, ratio: &[f32], duration: &[f32], out: &mut [f32]) {
     for ((s, &r), &d) in out.iter_mut().zip(ratio).zip(duration) {
         *s = (m * r).min(1.0) * d;
+    }
+}
+
+/// Scores one stance-bearing topic's block with the agreement factor:
+/// min(1, m · r · exp(−β_u · |x − x̂|)) · d, the product in `engagement::predicted_fraction`'s
+/// order.
+#[inline]
+fn score_agreeing(
+    m: f32,
+    ratio: &[f32],
+    duration: &[f32],
+    stance: &[f32],
+    weight: f32,
+    estimate: f32,
+    out: &mut [f32],
+) {
+    for (((s, &r), &d), &x) in out.iter_mut().zip(ratio).zip(duration).zip(stance) {
+        *s = (m * r * agreement::ranking_factor(weight, estimate, x)).min(1.0) * d;
     }
 }
 
@@ -296,7 +357,7 @@ mod tests {
 
         /// The kernel picks the same item as ranking every visible item in upload order with
         /// `predicted_seconds` (ties and all), whatever the profile, the completion rates, the
-        /// follows and the no-repeat window.
+        /// follows, the no-repeat window and the learned stance (politics bears stance).
         #[test]
         fn kernel_matches_ranking_the_catalog(
             step in 0u32..40,
@@ -308,6 +369,8 @@ mod tests {
             bonus in 0.5f64..8.0,
             negative in proptest::bool::weighted(0.2),
             uniform in proptest::bool::weighted(0.2),
+            stance in -1.0f32..1.0,
+            agreement in prop_oneof![Just(0.0f32), 0.0f32..4.0],
         ) {
             // Sometimes a profile of skipped topics only: every score at or below zero.
             let profile: Vec<f32> = profile.iter().map(|&m| if negative { -m.abs() } else { m }).collect();
@@ -341,6 +404,8 @@ mod tests {
                 follows: &follows,
                 boosts: BoostView::NONE,
                 allow: Allow::ANY,
+                stance,
+                agreement,
             };
             let candidates: Vec<(ItemIdx, Source)> =
                 (0..n_visible as ItemIdx).map(|i| (i, Source::Catalog)).collect();

@@ -72,6 +72,12 @@ pub struct ViewerView<'a> {
     pub boosts: BoostView<'a>,
     /// The items protections let the policy show this viewer now.
     pub allow: Allow<'a>,
+    /// The platform's learned stance of the viewer, x̂_u (`crate::agreement::observe`; 0, a
+    /// neutral stance, until learned).
+    pub stance: f32,
+    /// The weight β_u of the learned stance in this viewer's ranking
+    /// (`crate::agreement::ranking_weight`); 0 when the ranking does not use it.
+    pub agreement: f32,
 }
 
 /// Which items protections (`[arms.protections]`) let a policy show one viewer now: an item
@@ -236,7 +242,7 @@ impl Source {
 pub const MAX_PARTS: usize = 4;
 
 /// Most factors behind a base score that `explain` shows.
-pub const MAX_FACTORS: usize = 5;
+pub const MAX_FACTORS: usize = 6;
 
 /// The factors of a policy whose base score has none.
 pub fn no_factors(_item: ItemIdx) -> [f32; MAX_FACTORS] {
@@ -471,6 +477,8 @@ mod tests {
                 follows: &follows,
                 boosts: BoostView::NONE,
                 allow: Allow::ANY,
+                stance: 0.0,
+                agreement: 0.0,
             };
             let b = ViewerView {
                 profile: &profile_b,
@@ -480,6 +488,8 @@ mod tests {
                 follows: &follows,
                 boosts: BoostView::NONE,
                 allow: Allow::ANY,
+                stance: 0.0,
+                agreement: 0.0,
             };
             let policies: [Box<dyn Policy>; 2] = [
                 Box::new(chronological::Chronological::new(&ChronologicalConfig::default())),

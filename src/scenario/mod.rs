@@ -212,6 +212,7 @@ impl Default for CatalogConfig {
             educational,
             stance_mean: 0.0,
             stance_spread: 0.3,
+            stance_bearing: false,
         };
         CatalogConfig {
             items: 5000,
@@ -234,6 +235,7 @@ impl Default for CatalogConfig {
                 topic("gaming", 0.12, false, false),
                 TopicConfig {
                     stance_spread: 0.6,
+                    stance_bearing: true,
                     ..topic("politics", 0.1, false, false)
                 },
                 topic("science", 0.08, false, true),
@@ -279,6 +281,10 @@ pub struct TopicConfig {
     /// Standard deviation of creator stance on this topic.
     #[serde(default = "default_stance_spread")]
     pub stance_spread: f64,
+    /// Items of this topic take a side: viewers' agreement with their stance shapes the
+    /// response and the platform learns it (`docs/model.md` §2, §4c).
+    #[serde(default)]
+    pub stance_bearing: bool,
 }
 
 fn one() -> f64 {
@@ -435,6 +441,9 @@ pub struct ViewerConfig {
     pub habit_gain: f64,
     /// Share of habit lost on a day without use.
     pub habit_decay: f64,
+    /// Agreement (selective exposure): logit subtracted per unit of distance between a
+    /// stance-bearing item's stance and the viewer's; 0 turns it off.
+    pub agreement_weight: f64,
 }
 
 impl Default for ViewerConfig {
@@ -472,6 +481,7 @@ impl Default for ViewerConfig {
             day_return_probability: 1.0,
             habit_gain: 0.044,
             habit_decay: 0.044,
+            agreement_weight: 0.0,
         }
     }
 }
@@ -501,6 +511,9 @@ pub struct RecommenderConfig {
     pub trending_half_life: f64,
     /// Size of the trending list that retrieval draws from.
     pub trending_pool: u32,
+    /// Weight of the learned stance in predicted watch fractions: stance-bearing items are
+    /// scaled by exp(-weight × |stance - learned stance|); 0 turns it off (and the learning).
+    pub agreement_weight: f64,
 }
 
 impl Default for RecommenderConfig {
@@ -516,6 +529,7 @@ impl Default for RecommenderConfig {
             follow_bonus: 1.2,
             trending_half_life: 10.0,
             trending_pool: 200,
+            agreement_weight: 0.0,
         }
     }
 }

@@ -208,6 +208,7 @@ impl Checker {
         self.probability("viewer.day_return_probability", v.day_return_probability);
         self.probability("viewer.habit_gain", v.habit_gain);
         self.probability("viewer.habit_decay", v.habit_decay);
+        self.range("viewer.agreement_weight", v.agreement_weight, 0.0, 20.0);
     }
 
     /// `[recommender]`: the profile every policy learns and the trending pool.
@@ -227,6 +228,7 @@ impl Checker {
         self.range("recommender.follow_bonus", r.follow_bonus, 0.0, 100.0);
         self.positive("recommender.trending_half_life", r.trending_half_life);
         self.count("recommender.trending_pool", r.trending_pool.into(), 1, 1_000_000);
+        self.range("recommender.agreement_weight", r.agreement_weight, 0.0, 20.0);
     }
 
     /// `[feed]`: length of the run and the candidate sources, at least one of them non-empty.

@@ -5,6 +5,7 @@
 //! small (a few hundred viewers, a quarter of an hour of use), so the whole crate runs in
 //! seconds. This file holds the shared fixtures; the modules hold the tests.
 
+mod agreement;
 mod alternatives;
 mod ampliganda;
 mod bots;

@@ -460,8 +460,8 @@ fn default_topics_and_groups_are_listed() {
     let mut wrong = Vec::new();
     for t in &catalog.topics {
         let row = format!(
-            "| {} | {} | {} | {} | {} |",
-            t.name, t.share, t.sensitive, t.educational, t.stance_spread
+            "| {} | {} | {} | {} | {} | {} |",
+            t.name, t.share, t.sensitive, t.educational, t.stance_spread, t.stance_bearing
         );
         if !body.iter().any(|l| l.trim() == row) {
             wrong.push(format!("no row {row:?}"));

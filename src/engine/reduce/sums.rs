@@ -11,6 +11,7 @@
 //! counts are the same in any order, and so are the quantiles of the gathered values.
 
 use super::Cohort;
+use crate::engine::platform::{NONE, Outcome};
 use crate::metrics::ViewerMetrics;
 use crate::viewer::ViewerState;
 use rayon::prelude::*;
@@ -83,6 +84,9 @@ pub(super) struct Sums {
     pub impressions_per_session: f64,
     pub active_day_share: f64,
     pub habit: f64,
+    /// Σ x_u and Σ x_u² (for `stance_polarisation`); Σ |x_i − x_u| over this step's
+    /// impressions of stance-bearing items and their number (for `stance_distance_shown`).
+    pub stances: [f64; 4],
 }
 
 /// What one chunk of viewers gathered for each cohort.
@@ -103,9 +107,13 @@ impl Rows<'_> {
         vs: &[ViewerState],
         ms: &[ViewerMetrics],
         stopped: &[AtomicBool],
+        shown: &[Outcome],
     ) {
         for (j, (v, m)) in vs.iter().zip(ms).enumerate() {
             if self.done[j] {
+                // Only this step's impressions have a stance distance, and a stopped viewer
+                // has none: the one of its last step goes.
+                self.stances[j][2..].fill(0.0);
                 continue;
             }
             // Read before the state: a viewer that stops later still has its row recomputed.
@@ -121,6 +129,7 @@ impl Rows<'_> {
             self.hole[j] = v.minutes_to_hole;
             (self.divided[j], self.shares[j], self.exact[j], self.window[j]) = terms(v, m, flags & FULL != 0);
             self.habits[j] = habit_terms(v);
+            self.stances[j] = stance_terms(v, m, shown[j].item != NONE);
         }
     }
 }
@@ -183,6 +192,8 @@ pub(super) struct Terms {
     window: Vec<[f32; 2]>,
     /// sessions per day, impressions per session, active-day share, habit (§5c).
     habits: Vec<[f64; 4]>,
+    /// stance, its square, this step's stance distance (else 0) and 1 if there is one (else 0).
+    stances: Vec<[f64; 4]>,
     gathered: Vec<Gathered>,
 }
 
@@ -198,9 +209,19 @@ struct Rows<'a> {
     exact: &'a mut [[f32; 4]],
     window: &'a mut [[f32; 2]],
     habits: &'a mut [[f64; 4]],
+    stances: &'a mut [[f64; 4]],
 }
 
 /// What a fill reads besides the viewers: cohorts, the window and the stance threshold.
+/// What a fill reads of the viewers: their state and metrics, whether each has stopped for
+/// good, and the step's outcomes (whether each was shown an item).
+pub(in crate::engine) struct ViewerArrays<'a> {
+    pub viewers: &'a [ViewerState],
+    pub metrics: &'a [ViewerMetrics],
+    pub stopped: &'a [AtomicBool],
+    pub outcomes: &'a [Outcome],
+}
+
 struct FillContext<'a> {
     cohorts: &'a [Cohort],
     window: u32,
@@ -210,16 +231,13 @@ struct FillContext<'a> {
 impl Terms {
     /// Computes the terms of every viewer whose row is not final, in parallel over fixed
     /// chunks, and gathers counts, entropies and minutes to the rabbit hole per chunk.
-    /// `stopped[j]` says viewer j has stopped for good.
-    pub fn fill(
-        &mut self,
-        cohorts: &[Cohort],
-        viewers: &[ViewerState],
-        metrics: &[ViewerMetrics],
-        stopped: &[AtomicBool],
-        window: u32,
-        stance_threshold: f64,
-    ) {
+    pub fn fill(&mut self, cohorts: &[Cohort], arrays: &ViewerArrays, window: u32, stance_threshold: f64) {
+        let ViewerArrays {
+            viewers,
+            metrics,
+            stopped,
+            outcomes,
+        } = *arrays;
         let n = viewers.len();
         self.member.resize(n, 0);
         self.flags.resize(n, 0);
@@ -231,6 +249,7 @@ impl Terms {
         self.exact.resize(n, [0.0; 4]);
         self.window.resize(n, [0.0; 2]);
         self.habits.resize(n, [0.0; 4]);
+        self.stances.resize(n, [0.0; 4]);
         self.gathered.resize_with(n.div_ceil(CHUNK), Gathered::default);
         let ctx = FillContext {
             cohorts,
@@ -248,27 +267,34 @@ impl Terms {
             .zip(self.shares.par_chunks_mut(CHUNK))
             .zip(self.exact.par_chunks_mut(CHUNK))
             .zip(self.window.par_chunks_mut(CHUNK))
-            .zip(self.habits.par_chunks_mut(CHUNK));
+            .zip(self.habits.par_chunks_mut(CHUNK))
+            .zip(self.stances.par_chunks_mut(CHUNK));
         columns
             .zip(&mut self.gathered)
             .zip(viewers.par_chunks(CHUNK).zip(metrics.par_chunks(CHUNK)))
-            .zip(stopped.par_chunks(CHUNK))
+            .zip(stopped.par_chunks(CHUNK).zip(outcomes.par_chunks(CHUNK)))
             .for_each(
                 |(
                     (
                         (
                             (
                                 (
-                                    (((((((member, flags), boosted), hole), done), divided), shares), exact),
-                                    window,
+                                    (
+                                        (
+                                            ((((((member, flags), boosted), hole), done), divided), shares),
+                                            exact,
+                                        ),
+                                        window,
+                                    ),
+                                    habits,
                                 ),
-                                habits,
+                                stances,
                             ),
                             g,
                         ),
                         (vs, ms),
                     ),
-                    stopped,
+                    (stopped, shown),
                 )| {
                     let mut rows = Rows {
                         member,
@@ -281,8 +307,9 @@ impl Terms {
                         exact,
                         window,
                         habits,
+                        stances,
                     };
-                    rows.refresh(&ctx, vs, ms, stopped);
+                    rows.refresh(&ctx, vs, ms, stopped, shown);
                     g.gather(&ctx, &rows);
                 },
             );
@@ -311,6 +338,7 @@ impl Terms {
         );
         let [sessions_per_day, impressions_per_session, active_day_share, habit] =
             masked_sums(&self.habits, member, bit);
+        let stances = masked_sums(&self.stances, member, bit);
         let mut counts = Counts::default();
         for g in &self.gathered {
             counts.merge(&g.counts[c]);
@@ -333,6 +361,7 @@ impl Terms {
             impressions_per_session,
             active_day_share,
             habit,
+            stances,
         }
     }
 
@@ -404,6 +433,20 @@ fn habit_terms(v: &ViewerState) -> [f64; 4] {
     ]
 }
 
+/// What viewer `v` adds to the stance sums: x_u, x_u², and this step's stance distance and
+/// its count (0 and 0 unless the viewer was `shown` an item of a stance-bearing topic at this
+/// step; a viewer's metrics keep the distance of its last impression).
+#[inline]
+fn stance_terms(v: &ViewerState, m: &ViewerMetrics, shown: bool) -> [f64; 4] {
+    let x = f64::from(v.stance);
+    let (gap, count) = if shown && !m.stance_distance.is_nan() {
+        (f64::from(m.stance_distance), 1.0)
+    } else {
+        (0.0, 0.0)
+    };
+    [x, x * x, gap, count]
+}
+
 /// The lane-wise sums of `column` over the rows whose `member` has `bit`, in row order.
 fn masked_sums<T: Copy + Into<f64>, const L: usize>(column: &[[T; L]], member: &[u32], bit: u32) -> [f64; L] {
     let mut sums = [0.0; L];
@@ -426,4 +469,94 @@ fn window_sums(column: &[[f32; 2]], member: &[u32], bit: u32) -> (f64, f64) {
         max = max.max(if on { f64::from(ws) } else { f64::NAN });
     }
     (entropy, max)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::population::Person;
+
+    /// Two viewers of stances 0.5 and -0.5, both with a stance distance of 0.25 measured at
+    /// their latest impression.
+    fn viewers() -> (Vec<ViewerState>, Vec<ViewerMetrics>) {
+        let person = |stance| Person {
+            stance,
+            susceptibility: 1.0,
+            confidence: 0.4,
+            budget_seconds: 1e9,
+            minor: false,
+            vulnerable: false,
+            bot: false,
+        };
+        let metrics = ViewerMetrics {
+            stance_distance: 0.25,
+            ..ViewerMetrics::default()
+        };
+        (
+            vec![ViewerState::new(&person(0.5)), ViewerState::new(&person(-0.5))],
+            vec![metrics; 2],
+        )
+    }
+
+    fn shown(item: u32) -> Outcome {
+        Outcome {
+            item,
+            ..Outcome::NOTHING
+        }
+    }
+
+    #[test]
+    fn a_stance_distance_counts_only_at_the_step_of_its_impression() {
+        let (mut vs, ms) = viewers();
+        let stopped = [AtomicBool::new(false), AtomicBool::new(false)];
+        let mut terms = Terms::default();
+        let mut fill = |vs: &[ViewerState], outcomes: &[Outcome]| {
+            let arrays = ViewerArrays {
+                viewers: vs,
+                metrics: &ms,
+                stopped: &stopped,
+                outcomes,
+            };
+            terms.fill(&[Cohort::All], &arrays, 20, 0.1);
+            terms.sums(0).stances
+        };
+        // Both shown an item: Σx = 0, Σx² = 0.5, two distances of 0.25.
+        assert_eq!(fill(&vs, &[shown(3), shown(4)]), [0.0, 0.5, 0.5, 2.0]);
+        // Viewer 1 stops at the next step, after an impression; viewer 0 is not shown anything.
+        vs[1].active = false;
+        stopped[1].store(true, Ordering::Relaxed);
+        assert_eq!(fill(&vs, &[Outcome::NOTHING, shown(5)]), [0.0, 0.5, 0.25, 1.0]);
+        // Later its row is kept, but the distance of its last impression no longer counts.
+        assert_eq!(fill(&vs, &[shown(6), Outcome::NOTHING]), [0.0, 0.5, 0.25, 1.0]);
+        assert_eq!(
+            fill(&vs, &[Outcome::NOTHING, Outcome::NOTHING]),
+            [0.0, 0.5, 0.0, 0.0]
+        );
+    }
+
+    #[test]
+    fn a_stopped_viewers_row_is_computed_once_from_its_final_state() {
+        let (mut vs, ms) = viewers();
+        let stopped = [AtomicBool::new(true), AtomicBool::new(false)];
+        let mut terms = Terms::default();
+        let none = [Outcome::NOTHING; 2];
+        let mut minutes = |vs: &[ViewerState]| {
+            let arrays = ViewerArrays {
+                viewers: vs,
+                metrics: &ms,
+                stopped: &stopped,
+                outcomes: &none,
+            };
+            terms.fill(&[Cohort::All], &arrays, 20, 0.1);
+            terms.sums(0).minutes
+        };
+        vs[0].clock = 60.0;
+        vs[1].clock = 120.0;
+        assert_eq!(minutes(&vs), 3.0);
+        // A stopped viewer never changes again, so its state is not read again; an active
+        // viewer's is.
+        vs[0].clock = 600.0;
+        vs[1].clock = 180.0;
+        assert_eq!(minutes(&vs), 4.0);
+    }
 }

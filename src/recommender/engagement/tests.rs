@@ -4,7 +4,7 @@
 
 use super::{Engagement, factors, predicted_seconds, score_candidates};
 use crate::boost::BoostView;
-use crate::catalog::{Catalog, Item, ItemIdx};
+use crate::catalog::{Catalog, Item, ItemIdx, STANCE_BEARING};
 use crate::recommender::fixture::Platform;
 use crate::recommender::{
     Allow, Policy, Scratch, Shared, Source, Trace, ViewerView, no_factors, pick_best, random_visible,
@@ -79,6 +79,8 @@ fn viewer<'a>(follows: &'a [u32], recent: &'a [ItemIdx]) -> ViewerView<'a> {
         follows,
         boosts: BoostView::NONE,
         allow: Allow::ANY,
+        stance: 0.0,
+        agreement: 0.0,
     }
 }
 
@@ -126,6 +128,37 @@ fn predicted_watch_seconds_by_hand() {
         }
         check("capped factor", factors(shared, &followed, 2)[3], 1.0);
     });
+}
+
+/// The learned stance's factor, by hand: item 2 (topic b) made stance-bearing at stance 0.5,
+/// a viewer learned at -0.5 with weight β_u = 1: factor e^(-1) on 0.8 · 1.5 = 1.2, so
+/// min(1, 1.2/e) × 20 s = 20 × 0.4415 = 8.83 s; items of other topics are unchanged, and
+/// `explain`'s sixth factor is the agreement factor.
+#[test]
+fn the_learned_stance_scales_stance_bearing_items() {
+    let mut catalog = catalog();
+    catalog.items[2].flags = STANCE_BEARING;
+    catalog.items[2].stance = 0.5;
+    let mut scenario = Scenario::default();
+    scenario.recommender.follow_bonus = 1.5;
+    let platform = Platform::new(scenario, catalog, 0, &COMPLETION, 0.5, false);
+    let shared = platform.shared();
+    let agreeing = ViewerView {
+        stance: -0.5,
+        agreement: 1.0,
+        ..viewer(&[1], &[])
+    };
+    let e = (-1.0f32).exp();
+    check("item 2", predicted_seconds(&shared, &agreeing, 2), 1.2 * e * 20.0);
+    check("item 0", predicted_seconds(&shared, &agreeing, 0), 15.0);
+    check("factor", factors(&shared, &agreeing, 2)[5], e);
+    check("no factor", factors(&shared, &agreeing, 0)[5], 1.0);
+    // Nothing learned (β_u = 0): the score of today.
+    let blind = ViewerView {
+        stance: -0.5,
+        ..viewer(&[1], &[])
+    };
+    check("item 2 blind", predicted_seconds(&shared, &blind, 2), 20.0);
 }
 
 /// The re-rankers' base scores: every candidate's seconds, and their maximum for normalising
@@ -242,7 +275,13 @@ fn model_seconds(s: &Shared, v: &ViewerView, completion: &[f32], mean: f32, item
     } else {
         1.0
     };
-    (v.profile[it.topic as usize] * ratio * trust).min(1.0) * it.duration
+    // The agreement factor of §8, exp(−β_u · |x_i − x̂_u|) on stance-bearing items.
+    let agree = if v.agreement > 0.0 && it.flags & STANCE_BEARING != 0 {
+        (-v.agreement * (it.stance - v.stance).abs()).exp()
+    } else {
+        1.0
+    };
+    (v.profile[it.topic as usize] * ratio * trust * agree).min(1.0) * it.duration
 }
 
 /// What the model chooses, drawn from `rng`: the exploration draw, retrieval, then
@@ -293,6 +332,8 @@ proptest! {
         recent in proptest::collection::vec(0u32..400, 0..12),
         exploration in prop_oneof![Just(0.0f64), Just(0.3f64)],
         exhaustive in proptest::bool::weighted(0.2),
+        stance in -1.0f32..1.0,
+        agreement in prop_oneof![Just(0.0f32), 0.0f32..4.0],
     ) {
         let mut scenario = Scenario::default();
         scenario.scenario.seed = seed;
@@ -328,6 +369,8 @@ proptest! {
             follows: &[],
             boosts: BoostView::NONE,
             allow: Allow::ANY,
+            stance,
+            agreement,
         };
         let mut ahead = rng.clone();
         let mut scratch = Scratch::default();
