@@ -176,14 +176,33 @@ pub fn main() -> i32 {
     match result {
         Ok(()) => 0,
         Err(Failure::Input(msg)) => {
-            eprintln!("error: {msg}");
+            eprintln!("error: {}", cap_lines(&msg));
             2
         }
         Err(Failure::Run(msg)) => {
-            eprintln!("error: {msg}");
+            eprintln!("error: {}", cap_lines(&msg));
             1
         }
     }
+}
+
+/// Longest line of an error message, in bytes; longer lines end in a count of what was cut.
+const MAX_LINE: usize = 300;
+
+/// `msg` with every line cut to [`MAX_LINE`] bytes: a message echoes what was given (a value,
+/// the TOML line around it), which may be megabytes long.
+fn cap_lines(msg: &str) -> String {
+    let cap = |line: &str| {
+        if line.len() <= MAX_LINE {
+            return line.to_string();
+        }
+        let end = (0..=MAX_LINE)
+            .rev()
+            .find(|&i| line.is_char_boundary(i))
+            .unwrap_or(0);
+        format!("{}... ({} more bytes)", &line[..end], line.len() - end)
+    };
+    msg.split('\n').map(cap).collect::<Vec<_>>().join("\n")
 }
 
 /// A progress bar with ETA on a terminal; hidden when quiet or when stderr is not a terminal.

@@ -159,21 +159,27 @@ pub(crate) fn run(args: RunArgs) -> Result<(), Failure> {
     let started = Instant::now();
     let start_time = humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string();
     let mut scenario = load(&args.scenario, &args.set)?;
-    // The shorthand flags win over the file and --set, and are checked as themselves.
-    let mut flags = Vec::new();
+    // The shorthand flags win over the file and --set, and are checked as themselves: a
+    // refusal names the flag of the key it breaks, or all the flags given.
+    let mut flags: Vec<(&str, String)> = Vec::new();
     if let Some(seed) = args.seed {
         scenario.scenario.seed = seed;
+        flags.push(("scenario.seed", format!("--seed {seed}")));
     }
     if let Some(r) = args.replicates {
         scenario.scenario.replicates = r;
-        flags.push(format!("--replicates {r}"));
+        flags.push(("scenario.replicates", format!("--replicates {r}")));
     }
     if let Some(u) = args.users {
         scenario.population.users = u;
-        flags.push(format!("--users {u}"));
+        flags.push(("population.users", format!("--users {u}")));
     }
     if let Err(invalid) = scenario.validate() {
-        return Err(Failure::Input(format!("{}: {invalid}", flags.join(" "))));
+        let named: Vec<&str> = match flags.iter().find(|(key, _)| *key == invalid.key) {
+            Some((_, flag)) => vec![flag],
+            None => flags.iter().map(|(_, flag)| flag.as_str()).collect(),
+        };
+        return Err(Failure::Input(format!("{}: {invalid}", named.join(" "))));
     }
     let replicates = match args.shard {
         Some(shard) => {

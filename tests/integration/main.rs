@@ -16,6 +16,7 @@ mod minors;
 mod output_docs;
 mod plot;
 mod reproducibility;
+mod robustness;
 mod run;
 mod scenario_docs;
 mod sweep;

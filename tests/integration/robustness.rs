@@ -1,0 +1,155 @@
+//! Input the docs allow at its limits: a susceptibility of 0, shares near the largest float,
+//! no item prior. Each runs (exit 0) and means what the docs say, instead of panicking or
+//! writing NaN.
+
+use crate::{ENGAGEMENT_AND_RANDOM, Table, Workspace, rabbithole, tiny_scenario};
+use std::path::Path;
+
+/// The bytes of `timeseries.csv` of a run of `scenario` with `args`.
+fn timeseries(ws: &Workspace, scenario: &Path, out: &str, args: &[&str]) -> Vec<u8> {
+    let dir = ws.run_ok(scenario, out, &[&["--no-plot"], args].concat());
+    std::fs::read(dir.join("timeseries.csv")).unwrap()
+}
+
+/// A tiny scenario with two topics of the given shares.
+fn two_topics(shares: [&str; 2]) -> String {
+    tiny_scenario(&format!(
+        "{ENGAGEMENT_AND_RANDOM}\n[[catalog.topics]]\nname = \"a\"\nshare = {}\n\n[[catalog.topics]]\nname = \"b\"\nshare = {}\n",
+        shares[0], shares[1]
+    ))
+}
+
+#[test]
+fn susceptibility_zero_fixes_every_viewers_interests_and_stance() {
+    let ws = Workspace::empty();
+    let scenario = ws.write("s.toml", &tiny_scenario(ENGAGEMENT_AND_RANDOM));
+    let set = ["--set", "population.susceptibility_mean=0"];
+    rabbithole()
+        .arg("validate")
+        .arg(&scenario)
+        .args(set)
+        .assert()
+        .success();
+    let out = ws.run_ok(
+        &scenario,
+        "out",
+        &[&set[..], &["--per-user", "--no-plot"]].concat(),
+    );
+    let users = Table::read(&out.join("users.csv"));
+    assert!(!users.rows.is_empty());
+    for row in &users.rows {
+        assert_eq!(users.num(row, "interest_drift"), Some(0.0));
+        assert_eq!(users.text(row, "stance_start"), users.text(row, "stance_end"));
+    }
+}
+
+#[test]
+fn shares_whose_sum_overflows_mean_what_their_ratio_means() {
+    // 2^1023 twice overflows a sum; scaled by a power of two they are the shares 1 and 1.
+    let ws = Workspace::empty();
+    let huge = ws.write("huge.toml", &two_topics(["8.9884656743115795e307"; 2]));
+    let one = ws.write("one.toml", &two_topics(["1.0"; 2]));
+    assert_eq!(
+        timeseries(&ws, &huge, "huge", &[]),
+        timeseries(&ws, &one, "one", &[])
+    );
+}
+
+#[test]
+fn a_huge_share_with_the_largest_concentration_runs() {
+    let ws = Workspace::empty();
+    let scenario = ws.write("s.toml", &tiny_scenario(ENGAGEMENT_AND_RANDOM));
+    for set in [
+        vec!["catalog.topics.0.share=1e308"],
+        vec![
+            "catalog.topics.0.share=1e305",
+            "population.interest_concentration=10000",
+        ],
+    ] {
+        let args: Vec<&str> = set.iter().flat_map(|s| ["--set", s]).collect();
+        rabbithole()
+            .arg("validate")
+            .arg(&scenario)
+            .args(&args)
+            .assert()
+            .success();
+        ws.run_ok(&scenario, &format!("out{}", set.len()), &args);
+    }
+}
+
+#[test]
+fn no_item_prior_is_the_limit_of_a_small_one() {
+    // Without the limit, an unshown item's completion was 0/0 and coverage jumped (0.10 to 0.25).
+    let ws = Workspace::empty();
+    let scenario = ws.write("s.toml", &tiny_scenario(ENGAGEMENT_AND_RANDOM));
+    let coverage = |weight: &str| {
+        let set = format!("recommender.item_prior_weight={weight}");
+        let out = ws.run_ok(
+            &scenario,
+            weight,
+            &["--set", &set, "--no-plot", "--replicates", "1"],
+        );
+        let t = Table::read(&out.join("timeseries.csv"));
+        let rows: Vec<_> = t
+            .rows_where("arm", "engagement")
+            .into_iter()
+            .filter(|r| t.text(r, "cohort") == "all")
+            .collect();
+        t.num(rows[rows.len() - 1], "coverage").unwrap()
+    };
+    let (zero, small) = (coverage("0"), coverage("1e-9"));
+    assert!(
+        (zero - small).abs() < 0.02,
+        "coverage {zero} with weight 0, {small} with 1e-9"
+    );
+}
+
+/// Runs `run SCENARIO --out <ws>/out --quiet ARGS`, expects exit status 2 and returns stderr.
+fn refused(ws: &Workspace, scenario: &Path, args: &[&str]) -> String {
+    let out = rabbithole()
+        .arg("run")
+        .arg(scenario)
+        .arg("--out")
+        .arg(ws.path("out"))
+        .arg("--quiet")
+        .args(args)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "args {args:?}");
+    assert!(!ws.path("out").exists());
+    String::from_utf8(out.stderr).unwrap()
+}
+
+#[test]
+fn a_bad_flag_is_blamed_alone() {
+    let ws = Workspace::empty();
+    let scenario = ws.write("s.toml", &tiny_scenario(ENGAGEMENT_AND_RANDOM));
+    let seed = "9223372036854775808";
+    let msg = refused(
+        &ws,
+        &scenario,
+        &["--seed", seed, "--users", "20", "--replicates", "1"],
+    );
+    assert!(
+        msg.starts_with(&format!(
+            "error: --seed {seed}: scenario.seed must be between 0 and"
+        )),
+        "{msg}"
+    );
+    let msg = refused(&ws, &scenario, &["--seed", seed]);
+    assert!(msg.starts_with(&format!("error: --seed {seed}: ")), "{msg}");
+}
+
+#[test]
+fn a_huge_value_is_not_echoed_whole() {
+    let ws = Workspace::empty();
+    let value = "9".repeat(5_000_000);
+    let scenario = ws.write("big.toml", &format!("[population]\nusers = \"{value}\"\n"));
+    let msg = refused(&ws, &scenario, &[]);
+    assert!(msg.len() < 4_000, "{} bytes of message", msg.len());
+    assert!(
+        msg.contains("big.toml") && msg.contains("population.users"),
+        "{msg}"
+    );
+    assert!(msg.contains("more bytes)"), "{msg}");
+}
