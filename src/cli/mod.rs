@@ -2,6 +2,7 @@
 //! that knows about either. Exit status 0 on success, 2 for bad input, 1 for a failure while
 //! running.
 
+mod claim;
 mod explain;
 mod merge;
 mod plot;
@@ -66,9 +67,12 @@ pub(crate) struct RunArgs {
     /// Run only shard I of N (replicate r goes to shard (r mod N) + 1); see `merge`.
     #[arg(long, value_name = "I/N")]
     pub(crate) shard: Option<Shard>,
-    /// Replace an existing results directory.
+    /// Replace an existing results directory (one with a manifest.json; nothing else).
     #[arg(long)]
     pub(crate) force: bool,
+    /// Remove what killed runs left beside the output directory (temporary directories, locks).
+    #[arg(long)]
+    pub(crate) remove_stale: bool,
     /// No progress bar and no summary on the terminal.
     #[arg(long)]
     pub(crate) quiet: bool,
@@ -109,9 +113,12 @@ pub(crate) struct SweepArgs {
     /// Also write users.csv in every point's directory.
     #[arg(long)]
     pub(crate) per_user: bool,
-    /// Replace an existing sweep directory.
+    /// Replace an existing sweep directory (one with a sweep.json; nothing else).
     #[arg(long)]
     pub(crate) force: bool,
+    /// Remove what killed runs left beside the output directory (temporary directories, locks).
+    #[arg(long)]
+    pub(crate) remove_stale: bool,
     /// No progress bar and no summary on the terminal.
     #[arg(long)]
     pub(crate) quiet: bool,
@@ -128,9 +135,12 @@ pub(crate) struct MergeArgs {
     /// The merged results directory.
     #[arg(long)]
     pub(crate) out: PathBuf,
-    /// Replace an existing results directory.
+    /// Replace an existing results directory (one with a manifest.json; nothing else).
     #[arg(long)]
     pub(crate) force: bool,
+    /// Remove what killed runs left beside the output directory (temporary directories, locks).
+    #[arg(long)]
+    pub(crate) remove_stale: bool,
     /// Print nothing on success.
     #[arg(long)]
     pub(crate) quiet: bool,
@@ -165,6 +175,7 @@ pub fn main() -> i32 {
             return if e.use_stderr() { 2 } else { 0 };
         }
     };
+    claim::handle_signals();
     let result = match cli.command {
         Command::Run(args) => run::run(args),
         Command::Validate(args) => run::validate(args),

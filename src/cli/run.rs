@@ -1,5 +1,6 @@
 //! `run` and `validate`: load a scenario, run it, write its results directory.
 
+use super::claim::Claim;
 use super::{Failure, RunArgs, ValidateArgs, progress_bar};
 use rabbithole::engine::{self, ArmRun, Results, RunOptions};
 use rabbithole::metrics::Metric;
@@ -11,23 +12,6 @@ use std::time::Instant;
 
 fn load(path: &Path, overrides: &[String]) -> Result<Scenario, Failure> {
     scenario::load(path, overrides).map_err(|e| Failure::Input(e.to_string()))
-}
-
-/// Refuses an output directory that exists, unless `force` and it is a directory.
-pub(crate) fn check_out(out: &Path, force: bool) -> Result<(), Failure> {
-    if out.exists() && !out.is_dir() {
-        return Err(Failure::Input(format!(
-            "{} exists and is not a results directory; choose another --out",
-            out.display()
-        )));
-    }
-    if out.exists() && !force {
-        return Err(Failure::Input(format!(
-            "{} exists; pass --force to replace it",
-            out.display()
-        )));
-    }
-    Ok(())
 }
 
 /// The rayon pool of `--threads` (all cores by default) and its size.
@@ -44,21 +28,15 @@ pub(crate) fn thread_pool(threads: Option<usize>) -> Result<(rayon::ThreadPool, 
     Ok((pool, threads))
 }
 
-/// Writes `files` (name, bytes) as the directory `out`, whole or not at all.
+/// Writes `files` (name, bytes) as the claimed directory, whole or not at all.
 pub(crate) fn write_dir<N: AsRef<str>>(
-    out: &Path,
+    claim: &Claim,
     files: Vec<(N, Vec<u8>)>,
     force: bool,
 ) -> Result<(), Failure> {
     let (names, bytes): (Vec<N>, Vec<Vec<u8>>) = files.into_iter().unzip();
     let files: Vec<(&str, Vec<u8>)> = names.iter().map(AsRef::as_ref).zip(bytes).collect();
-    output::write_run_dir(out, &files, force).map_err(|e| {
-        if e.kind() == std::io::ErrorKind::AlreadyExists {
-            Failure::Input(e.to_string())
-        } else {
-            Failure::Run(format!("cannot write {}: {e}", out.display()))
-        }
-    })
+    claim.write(&files, force)
 }
 
 /// The charts and report drawn from a run directory's files, by name.
@@ -205,7 +183,7 @@ pub(crate) fn run(args: RunArgs) -> Result<(), Failure> {
         };
         Path::new("results").join(name)
     });
-    check_out(&out, args.force)?;
+    let claim = Claim::take(&out, args.force, args.remove_stale)?;
     let (pool, threads) = thread_pool(args.threads)?;
     if !args.quiet
         && let Some(note) = default_arms_note(&args.scenario, &scenario)
@@ -243,7 +221,7 @@ pub(crate) fn run(args: RunArgs) -> Result<(), Failure> {
     if !args.no_plot {
         files.extend(charts(&files, &scenario.scenario.name)?);
     }
-    write_dir(&out, files, args.force)?;
+    write_dir(&claim, files, args.force)?;
     if let Some(warning) = cut_short(&scenario, &results) {
         eprintln!("warning: {warning}");
     }

@@ -3,9 +3,7 @@
 //! (point, replicate) work units. Every point is loaded and validated before any runs, and
 //! the sweep directory is written whole or not at all.
 
-use super::run::{
-    Provenance, charts, check_out, cut_short, default_arms_note, run_dir_files, thread_pool, write_dir,
-};
+use super::run::{Provenance, charts, cut_short, default_arms_note, run_dir_files, thread_pool, write_dir};
 use super::{Failure, SweepArgs, progress_bar};
 use indicatif::ProgressBar;
 use rabbithole::engine::{self, RunOptions};
@@ -182,7 +180,7 @@ pub(crate) fn sweep(args: SweepArgs) -> Result<(), Failure> {
     let start_time = now();
     let plan = plan(&args)?;
     let out = out_dir(&args, &plan.base);
-    check_out(&out, args.force)?;
+    let claim = super::claim::Claim::take(&out, args.force, args.remove_stale)?;
     let (pool, threads) = thread_pool(args.threads)?;
     if !args.quiet
         && let Some(note) = default_arms_note(&args.scenario, &plan.base)
@@ -221,7 +219,7 @@ pub(crate) fn sweep(args: SweepArgs) -> Result<(), Failure> {
         start_time,
         started,
     ));
-    write_dir(&out, files, args.force)?;
+    write_dir(&claim, files, args.force)?;
     for warning in outputs.warnings {
         eprintln!("warning: {warning}");
     }

@@ -153,3 +153,93 @@ fn a_huge_value_is_not_echoed_whole() {
     );
     assert!(msg.contains("more bytes)"), "{msg}");
 }
+
+#[test]
+fn force_replaces_only_a_results_directory() {
+    let ws = Workspace::empty();
+    let scenario = ws.write("s.toml", &tiny_scenario(ENGAGEMENT_AND_RANDOM));
+    std::fs::create_dir(ws.path("out")).unwrap();
+    std::fs::write(ws.path("out/precious.txt"), "x").unwrap();
+    let out = rabbithole()
+        .arg("run")
+        .arg(&scenario)
+        .args(["--quiet", "--no-plot", "--force", "--out"])
+        .arg(ws.path("out"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not a results or sweep directory"));
+    assert_eq!(std::fs::read_to_string(ws.path("out/precious.txt")).unwrap(), "x");
+    // A results directory is replaced.
+    std::fs::remove_dir_all(ws.path("out")).unwrap();
+    ws.run_ok(&scenario, "out", &["--no-plot"]);
+    ws.run_ok(&scenario, "out", &["--no-plot", "--force", "--seed", "3"]);
+    assert_eq!(ws.entries(), ["out", "s.toml"]);
+}
+
+/// A run of a scenario long enough to be caught running (tens of seconds unless stopped).
+fn start_long_run(ws: &Workspace) -> std::process::Child {
+    let scenario = ws.write(
+        "long.toml",
+        "[scenario]\nreplicates = 1\n[population]\nusers = 100000\n[feed]\ndays = 3\n",
+    );
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_rabbithole"))
+        .arg("run")
+        .arg(&scenario)
+        .args(["--quiet", "--no-plot", "--threads", "1", "--out"])
+        .arg(ws.path("out"))
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The lock appears before the run computes anything.
+    let lock = ws.path(".out.lock");
+    let waited = std::time::Instant::now();
+    while !lock.exists() {
+        assert!(waited.elapsed().as_secs() < 20, "no lock file");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    child
+}
+
+#[test]
+fn a_second_run_on_the_same_out_is_refused_and_a_signal_leaves_nothing() {
+    let ws = Workspace::empty();
+    let mut first = Some(start_long_run(&ws));
+    let scenario = ws.write("s.toml", &tiny_scenario(ENGAGEMENT_AND_RANDOM));
+    let msg = refused(&ws, &scenario, &["--force"]);
+    assert!(msg.contains("is being written by run"), "{msg}");
+    for (signal, status) in [("-TERM", 143), ("-INT", 130)] {
+        let child = first.take().unwrap_or_else(|| start_long_run(&ws));
+        let killed = std::process::Command::new("kill")
+            .arg(signal)
+            .arg(child.id().to_string())
+            .status()
+            .unwrap();
+        assert!(killed.success());
+        let out = child.wait_with_output().unwrap();
+        assert_eq!(out.status.code(), Some(status), "{signal}");
+        let stderr = String::from_utf8(out.stderr).unwrap();
+        assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+        assert!(stderr.contains("interrupted"), "{stderr}");
+        // No lock, no temporary directory, no results.
+        assert_eq!(ws.entries(), ["long.toml", "s.toml"]);
+    }
+}
+
+#[test]
+fn leftovers_of_killed_runs_are_named_then_removed() {
+    let ws = Workspace::empty();
+    let scenario = ws.write("s.toml", &tiny_scenario(ENGAGEMENT_AND_RANDOM));
+    // What a SIGKILLed run leaves: its lock and temporary directory, of a process now gone.
+    let dead = "4194399"; // above the largest Linux pid
+    std::fs::create_dir(ws.path(&format!(".out.tmp-{dead}"))).unwrap();
+    std::fs::write(ws.path(".out.lock"), format!("{dead}\n")).unwrap();
+    let msg = refused(&ws, &scenario, &[]);
+    assert!(
+        msg.contains(&format!(".out.tmp-{dead}")) && msg.contains("--remove-stale"),
+        "{msg}"
+    );
+    assert!(msg.contains("locked by a run that was killed"), "{msg}");
+    ws.run_ok(&scenario, "out", &["--no-plot", "--remove-stale"]);
+    assert_eq!(ws.entries(), ["out", "s.toml"]);
+}
