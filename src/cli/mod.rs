@@ -73,6 +73,9 @@ pub(crate) struct RunArgs {
     /// Remove what killed runs left beside the output directory (temporary directories, locks).
     #[arg(long)]
     pub(crate) remove_stale: bool,
+    /// Run even when the estimated memory exceeds what the machine has available.
+    #[arg(long)]
+    pub(crate) ignore_memory_limit: bool,
     /// No progress bar and no summary on the terminal.
     #[arg(long)]
     pub(crate) quiet: bool,
@@ -119,6 +122,9 @@ pub(crate) struct SweepArgs {
     /// Remove what killed runs left beside the output directory (temporary directories, locks).
     #[arg(long)]
     pub(crate) remove_stale: bool,
+    /// Run even when the estimated memory exceeds what the machine has available.
+    #[arg(long)]
+    pub(crate) ignore_memory_limit: bool,
     /// No progress bar and no summary on the terminal.
     #[arg(long)]
     pub(crate) quiet: bool,

@@ -2,7 +2,8 @@
 
 use super::claim::Claim;
 use super::{Failure, RunArgs, ValidateArgs, progress_bar};
-use rabbithole::engine::{self, ArmRun, Results, RunOptions};
+use rabbithole::engine::{self, Results, RunOptions};
+use rabbithole::memory;
 use rabbithole::metrics::Metric;
 use rabbithole::output::{self, Manifest};
 use rabbithole::scenario::{self, Scenario};
@@ -12,6 +13,33 @@ use std::time::Instant;
 
 fn load(path: &Path, overrides: &[String]) -> Result<Scenario, Failure> {
     scenario::load(path, overrides).map_err(|e| Failure::Input(e.to_string()))
+}
+
+/// Refuses a run whose estimated memory (`rabbithole::memory`) exceeds what is available,
+/// unless `ignore`: better exit 2 at once than abort or be killed after minutes.
+pub(crate) fn check_memory(estimate: &memory::Estimate, ignore: bool) -> Result<(), Failure> {
+    let Some(available) = memory::available() else {
+        return Ok(());
+    };
+    if estimate.total() > available && !ignore {
+        return Err(Failure::Input(format!(
+            "the run needs about {} of memory ({}), more than the {} available; make it smaller (population.users, catalog.items, feed.max_steps, replicates) or pass --ignore-memory-limit",
+            memory::mib(estimate.total()),
+            parts(estimate),
+            memory::mib(available)
+        )));
+    }
+    Ok(())
+}
+
+/// The parts of an estimate, for messages.
+fn parts(e: &memory::Estimate) -> String {
+    format!(
+        "viewers {}, catalog {}, result rows {}",
+        memory::mib(e.viewers),
+        memory::mib(e.catalog),
+        memory::mib(e.rows)
+    )
 }
 
 /// The rayon pool of `--threads` (all cores by default) and its size.
@@ -183,6 +211,13 @@ pub(crate) fn run(args: RunArgs) -> Result<(), Failure> {
         };
         Path::new("results").join(name)
     });
+    let n_replicates = replicates
+        .as_ref()
+        .map_or(scenario.scenario.replicates, |r| r.len() as u32);
+    check_memory(
+        &memory::estimate(&scenario, n_replicates, args.per_user),
+        args.ignore_memory_limit,
+    )?;
     let claim = Claim::take(&out, args.force, args.remove_stale)?;
     let (pool, threads) = thread_pool(args.threads)?;
     if !args.quiet
@@ -191,9 +226,6 @@ pub(crate) fn run(args: RunArgs) -> Result<(), Failure> {
         eprintln!("{note}");
     }
 
-    let n_replicates = replicates
-        .as_ref()
-        .map_or(scenario.scenario.replicates, |r| r.len() as u32);
     let units = u64::from(n_replicates) * scenario.arms.len() as u64 * engine::PROGRESS_UNITS;
     let bar = progress_bar(units, args.quiet);
     let options = RunOptions {
@@ -243,33 +275,9 @@ pub(crate) fn run(args: RunArgs) -> Result<(), Failure> {
 
 pub(crate) fn validate(args: ValidateArgs) -> Result<(), Failure> {
     let scenario = load(&args.scenario, &args.set)?;
-    // One viewer suffices to size the per-viewer state; the catalog is the run's own.
-    let one = Scenario {
-        population: scenario::PopulationConfig {
-            users: 1,
-            ..scenario.population.clone()
-        },
-        ..scenario.clone()
-    };
-    let catalog = rabbithole::catalog::Catalog::generate(&one, 0);
-    let population = rabbithole::population::Population::generate(&one, 0);
-    let per_viewer = ArmRun::new(&one, &catalog, &population, 0).bytes_per_viewer();
-    let users = u64::from(scenario.population.users) + scenario.n_bots();
-    let items = catalog.items.len() as u64;
-    // Per item: the catalog entry and its places in the per-topic and per-creator lists; the
-    // platform's statistics (impressions, watched in thousandths, group, trend) and the
-    // record ranking reads; the trending selection's key and the sorted impression counts.
-    let per_item = std::mem::size_of::<rabbithole::catalog::Item>() as u64
-        + 4
-        + 4
-        + 4
-        + 8
-        + 1
-        + 4
-        + std::mem::size_of::<rabbithole::recommender::Ranked>() as u64
-        + 8
-        + 4;
-    let bytes = users * per_viewer as u64 + items * per_item;
+    let estimate = memory::estimate(&scenario, scenario.scenario.replicates, false);
+    let items = scenario.catalog.items as u64
+        + (scenario.catalog.arrivals_per_step * f64::from(scenario.feed.max_steps)).floor() as u64;
     println!(
         "{}: valid. {} arms, {} replicates, {} viewers{}, {} topics, {} items at the start ({} with arrivals), {} day(s) of use each",
         args.scenario.display(),
@@ -296,11 +304,20 @@ pub(crate) fn validate(args: ValidateArgs) -> Result<(), Failure> {
     for arm in &scenario.arms {
         println!("  {}", arm.describe());
     }
+    let available = memory::available();
     println!(
-        "memory: about {:.1} MiB while an arm runs ({} bytes per viewer, {} per item)",
-        bytes as f64 / (1024.0 * 1024.0),
-        per_viewer,
-        per_item
+        "memory: at most about {} ({}; {} bytes per viewer){}",
+        memory::mib(estimate.total()),
+        parts(&estimate),
+        memory::bytes_per_viewer(&scenario),
+        match available {
+            Some(a) if a < estimate.total() => format!(
+                "; more than the {} available: run refuses it without --ignore-memory-limit",
+                memory::mib(a)
+            ),
+            Some(a) => format!("; {} available", memory::mib(a)),
+            None => String::new(),
+        }
     );
     Ok(())
 }

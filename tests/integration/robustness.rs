@@ -243,3 +243,31 @@ fn leftovers_of_killed_runs_are_named_then_removed() {
     ws.run_ok(&scenario, "out", &["--no-plot", "--remove-stale"]);
     assert_eq!(ws.entries(), ["out", "s.toml"]);
 }
+
+#[test]
+fn a_run_that_cannot_fit_in_memory_is_refused_at_once() {
+    let ws = Workspace::empty();
+    let scenario = ws.write("s.toml", &tiny_scenario(ENGAGEMENT_AND_RANDOM));
+    let started = std::time::Instant::now();
+    let msg = refused(&ws, &scenario, &["--users", "100000000", "--replicates", "1"]);
+    assert!(started.elapsed().as_secs_f64() < 1.0, "{:?}", started.elapsed());
+    assert!(
+        msg.contains("the run needs about") && msg.contains("--ignore-memory-limit"),
+        "{msg}"
+    );
+    // validate compares without generating the catalog (50 million items took 14 s).
+    let started = std::time::Instant::now();
+    let out = rabbithole()
+        .arg("validate")
+        .arg(&scenario)
+        .args(["--set", "catalog.items=50000000"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert!(started.elapsed().as_secs_f64() < 1.0, "{:?}", started.elapsed());
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        stdout.contains("memory: at most about") && stdout.contains("available"),
+        "{stdout}"
+    );
+}
