@@ -10,6 +10,7 @@ mod ampliganda;
 mod bots;
 mod effects;
 mod errors;
+mod fuzz;
 mod golden;
 mod invariants;
 mod minors;
