@@ -88,8 +88,8 @@ impl Catalog {
     pub fn generate(scenario: &Scenario, replicate: u32) -> Catalog {
         let cfg = &scenario.catalog;
         let mut rng = stream(scenario.scenario.seed, replicate, 0, Purpose::Catalog, 0);
-        let topic_weights: Vec<f64> = cfg.topics.iter().map(|t| t.share).collect();
-        let group_weights: Vec<f64> = cfg.groups.iter().map(|g| g.share).collect();
+        let topic_weights = scaled_weights(cfg.topics.iter().map(|t| t.share));
+        let group_weights = scaled_weights(cfg.groups.iter().map(|g| g.share));
 
         let n_creators = cfg.creators as usize;
         let mut creator_topic = Vec::with_capacity(n_creators);
@@ -198,6 +198,22 @@ impl Catalog {
 }
 
 /// Draws an index with probability proportional to `weights`.
+/// Positive finite weights scaled by the power of two that brings the largest into [1, 2).
+///
+/// A share need only be positive and finite, so raw shares can overflow when summed or
+/// multiplied (1e308 twice); scaled, their sum is at most twice their number. A power of two
+/// scales exactly, so sums and ratios of the scaled weights are those of the raw ones, bit for
+/// bit, whenever the raw ones do not overflow.
+pub fn scaled_weights(shares: impl Iterator<Item = f64>) -> Vec<f64> {
+    let shares: Vec<f64> = shares.collect();
+    let max = shares.iter().copied().fold(f64::MIN_POSITIVE, f64::max);
+    let exponent = max.log2().floor() as i32;
+    // Two steps, since 2^exponent itself may be out of range (exponent -1074 to 1023).
+    let half = exponent / 2;
+    let (a, b) = (2f64.powi(-half), 2f64.powi(half - exponent));
+    shares.into_iter().map(|s| s * a * b).collect()
+}
+
 pub(crate) fn pick(rng: &mut Rng, weights: &[f64]) -> usize {
     let total: f64 = weights.iter().sum();
     let mut u = rng.random::<f64>() * total;

@@ -52,4 +52,6 @@ pub mod sweep;
 
 pub mod shard;
 
+/// The memory a run will need and the memory the machine has.
+pub mod memory;
 pub mod merge;

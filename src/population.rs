@@ -48,18 +48,18 @@ impl Population {
     pub fn generate(scenario: &Scenario, replicate: u32) -> Population {
         let cfg = &scenario.population;
         let k = scenario.n_topics();
-        let total_share: f64 = scenario.catalog.topics.iter().map(|t| t.share).sum();
-        let alpha: Vec<f64> = scenario
-            .catalog
-            .topics
+        let shares = crate::catalog::scaled_weights(scenario.catalog.topics.iter().map(|t| t.share));
+        let total_share: f64 = shares.iter().sum();
+        let alpha: Vec<f64> = shares
             .iter()
-            .map(|t| (cfg.interest_concentration * k as f64 * t.share / total_share).max(1e-3))
+            .map(|share| (cfg.interest_concentration * k as f64 * share / total_share).max(1e-3))
             .collect();
         let dirichlet = Dirichlet::new(&alpha).expect("validated concentration");
         let stance = Normal::new(cfg.stance_mean, cfg.stance_sd).expect("validated stance");
         let shape = cfg.susceptibility_shape;
-        let susceptibility =
-            Gamma::new(shape, cfg.susceptibility_mean / shape).expect("validated susceptibility");
+        // A mean of 0 is the limit where every viewer's susceptibility is 0 (no gamma has it).
+        let susceptibility = (cfg.susceptibility_mean > 0.0)
+            .then(|| Gamma::new(shape, cfg.susceptibility_mean / shape).expect("validated susceptibility"));
         let budget = LogNormal::new((cfg.budget_median_minutes * 60.0).ln(), cfg.budget_sigma)
             .expect("validated budget");
 
@@ -91,11 +91,7 @@ impl Population {
                     }
                     Person {
                         stance: stance.sample(&mut rng).clamp(-1.0, 1.0) as f32,
-                        susceptibility: if cfg.susceptibility_mean > 0.0 {
-                            susceptibility.sample(&mut rng) as f32
-                        } else {
-                            0.0
-                        },
+                        susceptibility: susceptibility.as_ref().map_or(0.0, |g| g.sample(&mut rng) as f32),
                         confidence: cfg.confidence_bound as f32,
                         budget_seconds: budget.sample(&mut rng) as f32,
                         minor: rng.random_bool(cfg.minor_share),

@@ -70,8 +70,12 @@ fn split_values(raw: &str) -> Option<Vec<String>> {
     let mut current = String::new();
     let mut depth = 0i32;
     let mut quote: Option<char> = None;
+    // After a backslash in a basic ("...") string: the next character is escaped, as in TOML.
+    let mut escaped = false;
     for c in raw.chars() {
         match (quote, c) {
+            _ if escaped => escaped = false,
+            (Some('"'), '\\') => escaped = true,
             (Some(q), c) if c == q => quote = None,
             (Some(_), _) => {}
             (None, '"' | '\'') => quote = Some(c),
@@ -360,6 +364,14 @@ mod tests {
     }
 
     #[test]
+    fn an_escaped_quote_stays_inside_its_string() {
+        // As TOML and --set read it: a backslash escapes a quote in a basic string only.
+        let g = grid(&[r#"d="a\"b","c""#, r#"e='x\',"y""#]).unwrap();
+        assert_eq!(g.axes[0].values, [r#""a\"b""#, r#""c""#]);
+        assert_eq!(g.axes[1].values, [r#"'x\'"#, r#""y""#]);
+    }
+
+    #[test]
     fn names_are_filesystem_safe() {
         let g = grid(&["s.t=\"a/b c\",\"x\"", "v=[1, 2]"]).unwrap();
         let names = g.dir_names(&g.points()).unwrap();
@@ -382,6 +394,7 @@ mod tests {
         assert!(msg(&["population.users"]).starts_with("--grid population.users: expected KEY=V1,V2"));
         assert!(msg(&["a..b=1"]).contains("not a dotted scenario key"));
         assert!(msg(&["a=1,,2"]).contains("value 2 is empty"));
+        assert!(msg(&["a=\"x\\\""]).contains("unbalanced"));
         assert!(msg(&["a=1,1"]).contains("value 1 is given twice"));
         assert!(msg(&["a=1", "a=2"]).contains("a is swept twice"));
         assert!(msg(&["a=[1"]).contains("unbalanced"));

@@ -1,13 +1,13 @@
 //! `merge`: the shard directories of a run or a sweep combined into the unsharded result.
 //! Every part is checked before anything is written; any problem is bad input (exit 2).
 
-use super::run::{charts, check_out, write_dir};
+use super::claim::Claim;
+use super::run::{charts, write_dir};
 use super::{Failure, MergeArgs};
 use rabbithole::merge::{self, MergeContext};
 use std::time::SystemTime;
 
 pub(crate) fn merge(args: MergeArgs) -> Result<(), Failure> {
-    check_out(&args.out, args.force)?;
     if let Some(part) = args.parts.iter().find(|p| same_dir(p, &args.out)) {
         return Err(Failure::Input(format!(
             "--out {} is one of the parts ({}); choose another directory",
@@ -15,6 +15,7 @@ pub(crate) fn merge(args: MergeArgs) -> Result<(), Failure> {
             part.display()
         )));
     }
+    let claim = Claim::take(&args.out, args.force, args.remove_stale)?;
     let context = MergeContext {
         command_line: std::env::args().collect(),
         start_time: humantime::format_rfc3339_seconds(SystemTime::now()).to_string(),
@@ -25,7 +26,7 @@ pub(crate) fn merge(args: MergeArgs) -> Result<(), Failure> {
     if !args.no_plot {
         files = with_charts(files)?;
     }
-    write_dir(&args.out, files, args.force)?;
+    write_dir(&claim, files, args.force)?;
     for note in merged.notes {
         eprintln!("note: {note}");
     }

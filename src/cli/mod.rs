@@ -2,6 +2,7 @@
 //! that knows about either. Exit status 0 on success, 2 for bad input, 1 for a failure while
 //! running.
 
+mod claim;
 mod explain;
 mod merge;
 mod plot;
@@ -66,9 +67,15 @@ pub(crate) struct RunArgs {
     /// Run only shard I of N (replicate r goes to shard (r mod N) + 1); see `merge`.
     #[arg(long, value_name = "I/N")]
     pub(crate) shard: Option<Shard>,
-    /// Replace an existing results directory.
+    /// Replace an existing results directory (one with a manifest.json; nothing else).
     #[arg(long)]
     pub(crate) force: bool,
+    /// Remove what killed runs left beside the output directory (temporary directories, locks).
+    #[arg(long)]
+    pub(crate) remove_stale: bool,
+    /// Run even when the estimated memory exceeds what the machine has available.
+    #[arg(long)]
+    pub(crate) ignore_memory_limit: bool,
     /// No progress bar and no summary on the terminal.
     #[arg(long)]
     pub(crate) quiet: bool,
@@ -109,9 +116,15 @@ pub(crate) struct SweepArgs {
     /// Also write users.csv in every point's directory.
     #[arg(long)]
     pub(crate) per_user: bool,
-    /// Replace an existing sweep directory.
+    /// Replace an existing sweep directory (one with a sweep.json; nothing else).
     #[arg(long)]
     pub(crate) force: bool,
+    /// Remove what killed runs left beside the output directory (temporary directories, locks).
+    #[arg(long)]
+    pub(crate) remove_stale: bool,
+    /// Run even when the estimated memory exceeds what the machine has available.
+    #[arg(long)]
+    pub(crate) ignore_memory_limit: bool,
     /// No progress bar and no summary on the terminal.
     #[arg(long)]
     pub(crate) quiet: bool,
@@ -128,9 +141,12 @@ pub(crate) struct MergeArgs {
     /// The merged results directory.
     #[arg(long)]
     pub(crate) out: PathBuf,
-    /// Replace an existing results directory.
+    /// Replace an existing results directory (one with a manifest.json; nothing else).
     #[arg(long)]
     pub(crate) force: bool,
+    /// Remove what killed runs left beside the output directory (temporary directories, locks).
+    #[arg(long)]
+    pub(crate) remove_stale: bool,
     /// Print nothing on success.
     #[arg(long)]
     pub(crate) quiet: bool,
@@ -165,6 +181,7 @@ pub fn main() -> i32 {
             return if e.use_stderr() { 2 } else { 0 };
         }
     };
+    claim::handle_signals();
     let result = match cli.command {
         Command::Run(args) => run::run(args),
         Command::Validate(args) => run::validate(args),
@@ -176,14 +193,33 @@ pub fn main() -> i32 {
     match result {
         Ok(()) => 0,
         Err(Failure::Input(msg)) => {
-            eprintln!("error: {msg}");
+            eprintln!("error: {}", cap_lines(&msg));
             2
         }
         Err(Failure::Run(msg)) => {
-            eprintln!("error: {msg}");
+            eprintln!("error: {}", cap_lines(&msg));
             1
         }
     }
+}
+
+/// Longest line of an error message, in bytes; longer lines end in a count of what was cut.
+const MAX_LINE: usize = 300;
+
+/// `msg` with every line cut to [`MAX_LINE`] bytes: a message echoes what was given (a value,
+/// the TOML line around it), which may be megabytes long.
+fn cap_lines(msg: &str) -> String {
+    let cap = |line: &str| {
+        if line.len() <= MAX_LINE {
+            return line.to_string();
+        }
+        let end = (0..=MAX_LINE)
+            .rev()
+            .find(|&i| line.is_char_boundary(i))
+            .unwrap_or(0);
+        format!("{}... ({} more bytes)", &line[..end], line.len() - end)
+    };
+    msg.split('\n').map(cap).collect::<Vec<_>>().join("\n")
 }
 
 /// A progress bar with ETA on a terminal; hidden when quiet or when stderr is not a terminal.

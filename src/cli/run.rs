@@ -1,7 +1,9 @@
 //! `run` and `validate`: load a scenario, run it, write its results directory.
 
+use super::claim::Claim;
 use super::{Failure, RunArgs, ValidateArgs, progress_bar};
-use rabbithole::engine::{self, ArmRun, Results, RunOptions};
+use rabbithole::engine::{self, Results, RunOptions};
+use rabbithole::memory;
 use rabbithole::metrics::Metric;
 use rabbithole::output::{self, Manifest};
 use rabbithole::scenario::{self, Scenario};
@@ -13,21 +15,31 @@ fn load(path: &Path, overrides: &[String]) -> Result<Scenario, Failure> {
     scenario::load(path, overrides).map_err(|e| Failure::Input(e.to_string()))
 }
 
-/// Refuses an output directory that exists, unless `force` and it is a directory.
-pub(crate) fn check_out(out: &Path, force: bool) -> Result<(), Failure> {
-    if out.exists() && !out.is_dir() {
+/// Refuses a run whose estimated memory (`rabbithole::memory`) exceeds what is available,
+/// unless `ignore`: better exit 2 at once than abort or be killed after minutes.
+pub(crate) fn check_memory(estimate: &memory::Estimate, ignore: bool) -> Result<(), Failure> {
+    let Some(available) = memory::available() else {
+        return Ok(());
+    };
+    if estimate.total() > available && !ignore {
         return Err(Failure::Input(format!(
-            "{} exists and is not a results directory; choose another --out",
-            out.display()
-        )));
-    }
-    if out.exists() && !force {
-        return Err(Failure::Input(format!(
-            "{} exists; pass --force to replace it",
-            out.display()
+            "the run needs about {} of memory ({}), more than the {} available; make it smaller (population.users, catalog.items, feed.max_steps, replicates) or pass --ignore-memory-limit",
+            memory::mib(estimate.total()),
+            parts(estimate),
+            memory::mib(available)
         )));
     }
     Ok(())
+}
+
+/// The parts of an estimate, for messages.
+fn parts(e: &memory::Estimate) -> String {
+    format!(
+        "viewers {}, catalog {}, result rows {}",
+        memory::mib(e.viewers),
+        memory::mib(e.catalog),
+        memory::mib(e.rows)
+    )
 }
 
 /// The rayon pool of `--threads` (all cores by default) and its size.
@@ -44,21 +56,15 @@ pub(crate) fn thread_pool(threads: Option<usize>) -> Result<(rayon::ThreadPool, 
     Ok((pool, threads))
 }
 
-/// Writes `files` (name, bytes) as the directory `out`, whole or not at all.
+/// Writes `files` (name, bytes) as the claimed directory, whole or not at all.
 pub(crate) fn write_dir<N: AsRef<str>>(
-    out: &Path,
+    claim: &Claim,
     files: Vec<(N, Vec<u8>)>,
     force: bool,
 ) -> Result<(), Failure> {
     let (names, bytes): (Vec<N>, Vec<Vec<u8>>) = files.into_iter().unzip();
     let files: Vec<(&str, Vec<u8>)> = names.iter().map(AsRef::as_ref).zip(bytes).collect();
-    output::write_run_dir(out, &files, force).map_err(|e| {
-        if e.kind() == std::io::ErrorKind::AlreadyExists {
-            Failure::Input(e.to_string())
-        } else {
-            Failure::Run(format!("cannot write {}: {e}", out.display()))
-        }
-    })
+    claim.write(&files, force)
 }
 
 /// The charts and report drawn from a run directory's files, by name.
@@ -159,21 +165,27 @@ pub(crate) fn run(args: RunArgs) -> Result<(), Failure> {
     let started = Instant::now();
     let start_time = humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string();
     let mut scenario = load(&args.scenario, &args.set)?;
-    // The shorthand flags win over the file and --set, and are checked as themselves.
-    let mut flags = Vec::new();
+    // The shorthand flags win over the file and --set, and are checked as themselves: a
+    // refusal names the flag of the key it breaks, or all the flags given.
+    let mut flags: Vec<(&str, String)> = Vec::new();
     if let Some(seed) = args.seed {
         scenario.scenario.seed = seed;
+        flags.push(("scenario.seed", format!("--seed {seed}")));
     }
     if let Some(r) = args.replicates {
         scenario.scenario.replicates = r;
-        flags.push(format!("--replicates {r}"));
+        flags.push(("scenario.replicates", format!("--replicates {r}")));
     }
     if let Some(u) = args.users {
         scenario.population.users = u;
-        flags.push(format!("--users {u}"));
+        flags.push(("population.users", format!("--users {u}")));
     }
     if let Err(invalid) = scenario.validate() {
-        return Err(Failure::Input(format!("{}: {invalid}", flags.join(" "))));
+        let named: Vec<&str> = match flags.iter().find(|(key, _)| *key == invalid.key) {
+            Some((_, flag)) => vec![flag],
+            None => flags.iter().map(|(_, flag)| flag.as_str()).collect(),
+        };
+        return Err(Failure::Input(format!("{}: {invalid}", named.join(" "))));
     }
     let replicates = match args.shard {
         Some(shard) => {
@@ -199,7 +211,14 @@ pub(crate) fn run(args: RunArgs) -> Result<(), Failure> {
         };
         Path::new("results").join(name)
     });
-    check_out(&out, args.force)?;
+    let n_replicates = replicates
+        .as_ref()
+        .map_or(scenario.scenario.replicates, |r| r.len() as u32);
+    check_memory(
+        &memory::estimate(&scenario, n_replicates, args.per_user),
+        args.ignore_memory_limit,
+    )?;
+    let claim = Claim::take(&out, args.force, args.remove_stale)?;
     let (pool, threads) = thread_pool(args.threads)?;
     if !args.quiet
         && let Some(note) = default_arms_note(&args.scenario, &scenario)
@@ -207,9 +226,6 @@ pub(crate) fn run(args: RunArgs) -> Result<(), Failure> {
         eprintln!("{note}");
     }
 
-    let n_replicates = replicates
-        .as_ref()
-        .map_or(scenario.scenario.replicates, |r| r.len() as u32);
     let units = u64::from(n_replicates) * scenario.arms.len() as u64 * engine::PROGRESS_UNITS;
     let bar = progress_bar(units, args.quiet);
     let options = RunOptions {
@@ -237,7 +253,7 @@ pub(crate) fn run(args: RunArgs) -> Result<(), Failure> {
     if !args.no_plot {
         files.extend(charts(&files, &scenario.scenario.name)?);
     }
-    write_dir(&out, files, args.force)?;
+    write_dir(&claim, files, args.force)?;
     if let Some(warning) = cut_short(&scenario, &results) {
         eprintln!("warning: {warning}");
     }
@@ -259,35 +275,9 @@ pub(crate) fn run(args: RunArgs) -> Result<(), Failure> {
 
 pub(crate) fn validate(args: ValidateArgs) -> Result<(), Failure> {
     let scenario = load(&args.scenario, &args.set)?;
-    // One viewer suffices to size the per-viewer state; the catalog is the run's own.
-    let one = Scenario {
-        population: scenario::PopulationConfig {
-            users: 1,
-            ..scenario.population.clone()
-        },
-        ..scenario.clone()
-    };
-    let catalog = rabbithole::catalog::Catalog::generate(&one, 0);
-    let population = rabbithole::population::Population::generate(&one, 0);
-    let per_viewer = ArmRun::new(&one, &catalog, &population, 0).bytes_per_viewer();
-    let users = u64::from(scenario.population.users) + scenario.n_bots();
-    let items = catalog.items.len() as u64;
-    // Per item: the catalog entry and its places in the per-topic and per-creator lists; the
-    // platform's statistics (impressions, watched in thousandths, group, trend) and the
-    // record ranking reads; the trending selection's key and the sorted impression counts;
-    // with a taste space, the item's offset (D floats).
-    let per_item = std::mem::size_of::<rabbithole::catalog::Item>() as u64
-        + 4 * u64::from(scenario.catalog.taste_dimensions)
-        + 4
-        + 4
-        + 4
-        + 8
-        + 1
-        + 4
-        + std::mem::size_of::<rabbithole::recommender::Ranked>() as u64
-        + 8
-        + 4;
-    let bytes = users * per_viewer as u64 + items * per_item;
+    let estimate = memory::estimate(&scenario, scenario.scenario.replicates, false);
+    let items = scenario.catalog.items as u64
+        + (scenario.catalog.arrivals_per_step * f64::from(scenario.feed.max_steps)).floor() as u64;
     println!(
         "{}: valid. {} arms, {} replicates, {} viewers{}, {} topics, {} items at the start ({} with arrivals), {} day(s) of use each",
         args.scenario.display(),
@@ -314,11 +304,20 @@ pub(crate) fn validate(args: ValidateArgs) -> Result<(), Failure> {
     for arm in &scenario.arms {
         println!("  {}", arm.describe());
     }
+    let available = memory::available();
     println!(
-        "memory: about {:.1} MiB while an arm runs ({} bytes per viewer, {} per item)",
-        bytes as f64 / (1024.0 * 1024.0),
-        per_viewer,
-        per_item
+        "memory: at most about {} ({}; {} bytes per viewer){}",
+        memory::mib(estimate.total()),
+        parts(&estimate),
+        memory::bytes_per_viewer(&scenario),
+        match available {
+            Some(a) if a < estimate.total() => format!(
+                "; more than the {} available: run refuses it without --ignore-memory-limit",
+                memory::mib(a)
+            ),
+            Some(a) => format!("; {} available", memory::mib(a)),
+            None => String::new(),
+        }
     );
     Ok(())
 }

@@ -4,11 +4,12 @@
 //! the sweep directory is written whole or not at all.
 
 use super::run::{
-    Provenance, charts, check_out, cut_short, default_arms_note, run_dir_files, thread_pool, write_dir,
+    Provenance, charts, check_memory, cut_short, default_arms_note, run_dir_files, thread_pool, write_dir,
 };
 use super::{Failure, SweepArgs, progress_bar};
 use indicatif::ProgressBar;
 use rabbithole::engine::{self, RunOptions};
+use rabbithole::memory;
 use rabbithole::output;
 use rabbithole::scenario::{self, Scenario, ScenarioError};
 use rabbithole::shard::ShardRecord;
@@ -182,7 +183,20 @@ pub(crate) fn sweep(args: SweepArgs) -> Result<(), Failure> {
     let start_time = now();
     let plan = plan(&args)?;
     let out = out_dir(&args, &plan.base);
-    check_out(&out, args.force)?;
+    // Points run one after another, but every point's files are kept until the end.
+    let estimates: Vec<memory::Estimate> = plan
+        .scenarios
+        .iter()
+        .zip(&plan.mine)
+        .map(|(s, reps)| memory::estimate(s, reps.len() as u32, args.per_user))
+        .collect();
+    let whole = memory::Estimate {
+        viewers: estimates.iter().map(|e| e.viewers).max().unwrap_or(0),
+        catalog: estimates.iter().map(|e| e.catalog).max().unwrap_or(0),
+        rows: estimates.iter().map(|e| e.rows).fold(0, u64::saturating_add),
+    };
+    check_memory(&whole, args.ignore_memory_limit)?;
+    let claim = super::claim::Claim::take(&out, args.force, args.remove_stale)?;
     let (pool, threads) = thread_pool(args.threads)?;
     if !args.quiet
         && let Some(note) = default_arms_note(&args.scenario, &plan.base)
@@ -221,7 +235,7 @@ pub(crate) fn sweep(args: SweepArgs) -> Result<(), Failure> {
         start_time,
         started,
     ));
-    write_dir(&out, files, args.force)?;
+    write_dir(&claim, files, args.force)?;
     for warning in outputs.warnings {
         eprintln!("warning: {warning}");
     }

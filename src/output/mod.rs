@@ -327,40 +327,68 @@ pub fn json_file<T: Serialize + ?Sized>(value: &T) -> Vec<u8> {
     bytes
 }
 
-/// Writes `files` (name, bytes) as the run directory `dir`, atomically.
-///
-/// The files go to a temporary directory beside `dir`, which is renamed into place only when
-/// all are written. An existing `dir` is refused unless `force`, and then replaced only after
-/// the new one is complete.
-pub fn write_run_dir(dir: &Path, files: &[(&str, Vec<u8>)], force: bool) -> io::Result<()> {
-    if dir.exists() && !dir.is_dir() {
-        return Err(io::Error::new(
-            io::ErrorKind::AlreadyExists,
-            format!("{} exists and is not a directory", dir.display()),
-        ));
-    }
-    if dir.exists() && !force {
-        return Err(io::Error::new(
-            io::ErrorKind::AlreadyExists,
-            format!("{} exists; pass --force to replace it", dir.display()),
-        ));
-    }
+/// The files that mark a directory as one `run`, `merge` or `sweep` wrote, which `--force`
+/// may replace.
+pub const RESULTS_MARKERS: [&str; 2] = ["manifest.json", "sweep.json"];
+
+/// The directory that holds `dir` (`.` for a bare name) and `dir`'s own name.
+pub fn parent_and_name(dir: &Path) -> io::Result<(PathBuf, String)> {
     let parent = match dir.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
     };
+    let name = dir.file_name().ok_or_else(|| {
+        io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!("{} names no directory", dir.display()),
+        )
+    })?;
+    Ok((parent, name.to_string_lossy().into_owned()))
+}
+
+/// The temporary directory this process writes `dir` into: `.<name>.tmp-<pid>` beside it.
+pub fn temp_dir(dir: &Path) -> io::Result<PathBuf> {
+    let (parent, name) = parent_and_name(dir)?;
+    Ok(parent.join(format!(".{name}.tmp-{}", std::process::id())))
+}
+
+/// Refuses `dir` when it exists, unless `force` and it is a results or sweep directory (it
+/// holds one of [`RESULTS_MARKERS`]): `--force` never deletes anything else.
+pub fn check_replaceable(dir: &Path, force: bool) -> io::Result<()> {
+    let refuse = |why: String| Err(io::Error::new(io::ErrorKind::AlreadyExists, why));
+    if !dir.exists() {
+        return Ok(());
+    }
+    if !dir.is_dir() {
+        return refuse(format!(
+            "{} exists and is not a results directory; choose another --out",
+            dir.display()
+        ));
+    }
+    if !force {
+        return refuse(format!("{} exists; pass --force to replace it", dir.display()));
+    }
+    if !RESULTS_MARKERS.iter().any(|m| dir.join(m).is_file()) {
+        return refuse(format!(
+            "{} is not a results or sweep directory (it has no {}), so --force does not replace it; choose another --out",
+            dir.display(),
+            RESULTS_MARKERS.join(" or ")
+        ));
+    }
+    Ok(())
+}
+
+/// Writes `files` (name, bytes) as the run directory `dir`, atomically.
+///
+/// The files go to a temporary directory beside `dir`, which is renamed into place only when
+/// all are written. An existing `dir` is refused unless `force` and it is a results or sweep
+/// directory ([`check_replaceable`], checked again here, as the directory may have appeared
+/// since), and then replaced only after the new one is complete.
+pub fn write_run_dir(dir: &Path, files: &[(&str, Vec<u8>)], force: bool) -> io::Result<()> {
+    check_replaceable(dir, force)?;
+    let (parent, name) = parent_and_name(dir)?;
     std::fs::create_dir_all(&parent)?;
-    let name = dir
-        .file_name()
-        .ok_or_else(|| {
-            io::Error::new(
-                io::ErrorKind::InvalidInput,
-                format!("{} names no directory", dir.display()),
-            )
-        })?
-        .to_string_lossy()
-        .to_string();
-    let tmp = parent.join(format!(".{name}.tmp-{}", std::process::id()));
+    let tmp = temp_dir(dir)?;
     let result = (|| {
         if tmp.exists() {
             std::fs::remove_dir_all(&tmp)?;
@@ -431,6 +459,14 @@ mod tests {
         let err = write_run_dir(&dir, &[("a.csv", b"2\n".to_vec())], false).unwrap_err();
         assert_eq!(err.kind(), io::ErrorKind::AlreadyExists);
         assert_eq!(std::fs::read(dir.join("a.csv")).unwrap(), b"1\n");
+        // --force replaces a results directory only: this one has no manifest yet.
+        let err = write_run_dir(&dir, &[("b.csv", b"3\n".to_vec())], true).unwrap_err();
+        assert!(
+            err.to_string().contains("not a results or sweep directory"),
+            "{err}"
+        );
+        assert_eq!(std::fs::read(dir.join("a.csv")).unwrap(), b"1\n");
+        std::fs::write(dir.join("manifest.json"), b"{}\n").unwrap();
         write_run_dir(&dir, &[("b.csv", b"3\n".to_vec())], true).unwrap();
         assert!(!dir.join("a.csv").exists());
         assert_eq!(std::fs::read(dir.join("b.csv")).unwrap(), b"3\n");

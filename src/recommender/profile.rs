@@ -61,10 +61,15 @@ pub fn estimated_interests(profile: &[f32], out: &mut [f32]) {
 }
 
 /// Smoothed completion rate of an item: its watched share with `prior_weight`
-/// pseudo-impressions at the global mean.
+/// pseudo-impressions at the global mean. With a weight of 0 an item never shown has the
+/// mean, the limit of every positive weight (not 0/0).
 #[inline]
 pub fn completion(watched: f64, impressions: u32, mean: f64, prior_weight: f64) -> f32 {
-    ((watched + prior_weight * mean) / (f64::from(impressions) + prior_weight)) as f32
+    let weight = f64::from(impressions) + prior_weight;
+    if weight == 0.0 {
+        return mean as f32;
+    }
+    ((watched + prior_weight * mean) / weight) as f32
 }
 
 #[cfg(test)]
@@ -133,6 +138,9 @@ mod tests {
     fn completion_shrinks_to_the_mean() {
         check(completion(0.0, 0, 0.4, 5.0), 0.4);
         check(completion(10.0, 10, 0.4, 5.0), (10.0 + 2.0) / 15.0);
+        // Without a prior, an unshown item has the mean and a shown one its own rate.
+        check(completion(0.0, 0, 0.4, 0.0), 0.4);
+        check(completion(3.0, 4, 0.4, 0.0), 0.75);
     }
 
     #[test]

@@ -37,9 +37,18 @@ pub enum ScenarioError {
 
 /// Reads, overrides and validates the scenario at `path`.
 pub fn load(path: &Path, overrides: &[String]) -> Result<Scenario, ScenarioError> {
-    let text = std::fs::read_to_string(path).map_err(|source| ScenarioError::Read {
+    let bytes = std::fs::read(path).map_err(|source| ScenarioError::Read {
         path: path.to_path_buf(),
         source,
+    })?;
+    let text = String::from_utf8(bytes).map_err(|e| {
+        let valid = &e.as_bytes()[..e.utf8_error().valid_up_to()];
+        let line = valid.iter().filter(|&&b| b == b'\n').count() + 1;
+        let column = valid.len() - valid.iter().rposition(|&b| b == b'\n').map_or(0, |p| p + 1) + 1;
+        ScenarioError::Parse {
+            path: path.to_path_buf(),
+            message: format!("line {line}, column {column}: not UTF-8 text (a TOML file must be UTF-8)"),
+        }
     })?;
     load_str(&text, path, overrides)
 }
@@ -72,10 +81,14 @@ pub fn load_str(text: &str, path: &Path, overrides: &[String]) -> Result<Scenari
         }
     }
     scenario.validate().map_err(|invalid| {
-        let from_override = overridden.iter().any(|k| invalid.key.starts_with(k.as_str()));
+        // Blamed on --set when it set the key, or when the file alone is valid (`arms=[]`
+        // breaks the file's baseline).
+        let from_override = overridden.iter().any(|k| invalid.key.starts_with(k.as_str()))
+            || (!overridden.is_empty()
+                && toml::from_str::<Scenario>(text).is_ok_and(|s| s.validate().is_ok()));
         ScenarioError::Invalid {
             path: path.to_path_buf(),
-            line: if from_override {
+            line: if overridden.iter().any(|k| invalid.key.starts_with(k.as_str())) {
                 None
             } else {
                 locate_line(text, &invalid.key)
@@ -328,6 +341,28 @@ mod tests {
         assert!(load_err("", &["arms.nope.name=x"]).contains("no element"));
         assert!(load_err("", &["arms.7.name=x"]).contains("no element"));
         assert!(load_err("", &["population.users.x=1"]).contains("not a table"));
+    }
+
+    #[test]
+    fn an_override_that_breaks_another_key_is_blamed_on_set() {
+        let text = "[scenario]\nbaseline = \"random\"\n";
+        let msg = load_err(text, &["arms=[]"]);
+        assert!(msg.ends_with("(from --set)"), "{msg}");
+        // The file's own fault keeps its line and no --set.
+        let msg = load_err("[scenario]\nbaseline = \"nope\"\n", &["population.users=5"]);
+        assert!(msg.starts_with("s.toml:2:") && !msg.contains("--set"), "{msg}");
+    }
+
+    #[test]
+    fn invalid_utf8_is_refused_with_its_position() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("bad.toml");
+        std::fs::write(&path, b"[population]\nusers = 5 # caf\xe9\n").unwrap();
+        let msg = load(&path, &[]).unwrap_err().to_string();
+        assert!(
+            msg.ends_with("bad.toml: line 2, column 16: not UTF-8 text (a TOML file must be UTF-8)"),
+            "{msg}"
+        );
     }
 
     #[test]

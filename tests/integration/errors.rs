@@ -256,7 +256,9 @@ fn existing_results_directory_is_replaced_with_force() {
     let ws = Workspace::empty();
     let scenario = ws.write("tiny.toml", &tiny_scenario(ENGAGEMENT_AND_RANDOM));
     let out = ws.path("out");
+    // A results directory (it has a manifest); --force replaces nothing else.
     std::fs::create_dir(&out).unwrap();
+    std::fs::write(out.join("manifest.json"), "{}").unwrap();
     std::fs::write(out.join("mine.txt"), "old").unwrap();
 
     ws.run_ok(&scenario, "out", &["--force", "--replicates", "1"]);
