@@ -186,7 +186,7 @@ fn report_is_well_formed_runs_no_script_and_links_only_into_the_run_directory() 
 fn plot_redraws_a_run_without_touching_its_data_files() {
     let ws = Workspace::empty();
     let out = run_tiny(&ws, &["--no-plot"]);
-    let data = ["manifest.json", "summary.csv", "timeseries.csv"];
+    let data = ["comparison.csv", "manifest.json", "summary.csv", "timeseries.csv"];
     assert_eq!(names_in(&out), data, "--no-plot wrote more than the data files");
     let before: Vec<Vec<u8>> = data.iter().map(|f| std::fs::read(out.join(f)).unwrap()).collect();
 
