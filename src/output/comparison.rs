@@ -76,7 +76,7 @@ pub fn comparison_from_written(
 }
 
 /// The cells mean, lo, hi of an estimate: empty where there is no value or interval.
-fn cells(estimate: Estimate) -> [String; 3] {
+pub(super) fn cells(estimate: Estimate) -> [String; 3] {
     match estimate {
         Some((mean, Some((lo, hi)))) => [num(mean), num(lo), num(hi)],
         Some((mean, None)) => [num(mean), String::new(), String::new()],

@@ -207,11 +207,7 @@ pub fn summary_from_written(
 /// left out): empty where there is no value, and the interval empty with one value; a
 /// `share`'s interval stays inside [0, 1] ([`interval::share_interval`]).
 fn mean_interval_cells(values: &[f64], share: bool) -> [String; 3] {
-    match interval::estimate(values, share) {
-        Some((mean, Some((lo, hi)))) => [num(mean), num(lo), num(hi)],
-        Some((mean, None)) => [num(mean), String::new(), String::new()],
-        None => [String::new(), String::new(), String::new()],
-    }
+    comparison::cells(interval::estimate(values, share))
 }
 
 /// The (arm, cohort) pairs of the final rows, arms in scenario order, cohorts in the order
