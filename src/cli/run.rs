@@ -92,6 +92,10 @@ pub(crate) fn run_dir_files(
     let mut files = vec![
         ("timeseries.csv", output::timeseries_csv(results)),
         ("summary.csv", output::summary_csv(results)),
+        (
+            "comparison.csv",
+            output::comparison_csv(results, scenario.baseline_index()),
+        ),
     ];
     if provenance.per_user {
         files.push(("users.csv", output::users_csv(results)));

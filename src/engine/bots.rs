@@ -115,7 +115,7 @@ struct Observed {
 pub struct BotRow {
     pub arm: usize,
     pub replicate: u32,
-    /// The bot's number among the scenario's bots, from 0.
+    /// The bot's viewer id, as in `users.csv` and `explain` (the bots follow the viewers).
     pub bot: u32,
     /// Its `[[bots]]` table's name and rule.
     pub name: String,
@@ -231,7 +231,7 @@ impl BotLog {
             out.push(BotRow {
                 arm,
                 replicate,
-                bot: b as u32,
+                bot: bots.first + b as u32,
                 name: scenario.bots[plan.table].name.clone(),
                 rule: plan.rule.name(),
                 minutes: f64::from(v.clock) / 60.0,

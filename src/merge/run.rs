@@ -73,10 +73,11 @@ pub fn merge_runs(parts: &[RunPart], context: &MergeContext, whole: bool) -> Res
         })
         .collect();
     let (header, rows) = by_replicate(&timeseries)?;
-    let summary = summary(&scenario, &header, &rows, &manifest_path)?;
+    let (summary, comparison) = summary(&scenario, &header, &rows, &manifest_path)?;
     let mut files = vec![
         ("timeseries.csv".to_string(), write_csv(&header, &rows)),
         ("summary.csv".to_string(), summary),
+        ("comparison.csv".to_string(), comparison),
     ];
     let notes = optional_files(parts, &shards, &mut files)?;
     // `bot_summary.csv` from the merged `bots.csv`, as a run computes it from its own.
@@ -267,14 +268,14 @@ fn write_csv(header: &csv::StringRecord, rows: &[csv::StringRecord]) -> Vec<u8> 
     w.into_inner().expect("flushing to memory cannot fail")
 }
 
-/// `summary.csv` from merged `timeseries.csv` rows: the last step of each (replicate, arm)
-/// is its final state, as in a run.
+/// `summary.csv` and `comparison.csv` from merged `timeseries.csv` rows: the last step of
+/// each (replicate, arm) is its final state, as in a run.
 fn summary(
     scenario: &Scenario,
     header: &csv::StringRecord,
     rows: &[csv::StringRecord],
     manifest: &Path,
-) -> Result<Vec<u8>, MergeError> {
+) -> Result<(Vec<u8>, Vec<u8>), MergeError> {
     let malformed = |message: String| MergeError::Malformed {
         path: manifest.with_file_name("timeseries.csv"),
         message,
@@ -327,6 +328,9 @@ fn summary(
         for r in block.iter().filter(|r| &r[step] == last) {
             finals.push(WrittenFinal {
                 arm: arm_idx,
+                replicate: r[replicate]
+                    .parse()
+                    .map_err(|_| malformed(format!("replicate {:?} is not a count", &r[replicate])))?,
                 cohort: r[cohort].to_string(),
                 viewers: r[viewers]
                     .parse()
@@ -339,11 +343,9 @@ fn summary(
         }
         start = end;
     }
-    Ok(output::summary_from_written(
-        &labels.arm_names,
-        &labels.policies,
-        &columns,
-        &finals,
+    Ok((
+        output::summary_from_written(&labels.arm_names, &labels.policies, &columns, &finals),
+        output::comparison_from_written(&labels.arm_names, scenario.baseline_index(), &columns, &finals),
     ))
 }
 

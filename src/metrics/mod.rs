@@ -4,6 +4,7 @@
 //! `docs/model.md` §10 gives each definition with its source.
 
 pub mod columns;
+pub mod interval;
 
 pub use columns::{METRICS, Metric, MetricDef};
 

@@ -113,9 +113,9 @@ pub fn bot_summary_csv(scenario: &Scenario, bots_csv: &[u8]) -> Result<Vec<u8>, 
                 .values()
                 .map(|bots| replicate_values(bots, switching))
                 .collect();
-            for m in 0..BOT_SUMMARY_METRICS.len() {
+            for (m, name) in BOT_SUMMARY_METRICS.iter().enumerate() {
                 let values: Vec<f64> = per_replicate.iter().map(|v| v[m]).collect();
-                rec.extend(mean_interval_cells(&values));
+                rec.extend(mean_interval_cells(&values, name.ends_with("_share")));
             }
             w.write_record(&rec)?;
         }
@@ -171,11 +171,13 @@ fn read_bots(scenario: &Scenario, bytes: &[u8]) -> Result<Grouped, String> {
     .map(col);
     let (arm, replicate, bot) = (arm?, replicate?, bot?);
     let (narrow, impressions, follow) = (narrow?, impressions?, follow?);
-    // The first bot of each table after the last one's: bot numbers follow the tables.
+    // A bot's id is its viewer id, as in `users.csv`: the bots follow the viewers, each
+    // table's after the last one's.
+    let first = u64::from(scenario.population.users);
     let ends: Vec<u64> = scenario
         .bots
         .iter()
-        .scan(0, |end, b| {
+        .scan(first, |end, b| {
             *end += u64::from(b.count);
             Some(*end)
         })
@@ -206,6 +208,7 @@ fn read_bots(scenario: &Scenario, bytes: &[u8]) -> Result<Grouped, String> {
         let group = ends
             .iter()
             .position(|&end| b < end)
+            .filter(|_| b >= first)
             .ok_or_else(|| at(format!("bot {b} is not in the scenario")))?;
         grouped
             .entry((arm_idx, group))
@@ -242,7 +245,9 @@ mod tests {
 
     /// Hand-computed: per replicate the share that narrowed and the median of their minutes
     /// (replicate 0: 1 of 2 at 10; replicate 1: 12 and 14, median 13), then the mean and
-    /// mean ± 12.706 s / √2 over the two replicates; a value in one replicate has no interval.
+    /// mean ± 12.706 s / √2 over the two replicates (the shares' intervals Wilson's with the
+    /// effective sample size, `metrics::interval`: 0.5 and 1 give n* = 3); a value in one
+    /// replicate has no interval. Bots are numbered from `population.users` (2000).
     #[test]
     fn bot_summary_is_shares_and_medians_per_replicate_averaged_over_replicates() {
         let s = Scenario {
@@ -254,20 +259,20 @@ mod tests {
         };
         let bots = "\
 arm,replicate,bot,name,rule,minutes,impressions,minutes_to_narrow,topic_share,impressions_to_follow_switch,minutes_to_follow_switch
-engagement,0,0,a,linger,60.000000,100,10.000000,0.9,,
-engagement,0,1,a,linger,60.000000,100,,0.5,,
-engagement,0,2,s,linger_switch,60.000000,100,5.000000,0.9,30,8.000000
-engagement,1,0,a,linger,60.000000,100,12.000000,0.9,,
-engagement,1,1,a,linger,60.000000,100,14.000000,0.9,,
-engagement,1,2,s,linger_switch,60.000000,100,7.000000,0.9,,
+engagement,0,2000,a,linger,60.000000,100,10.000000,0.9,,
+engagement,0,2001,a,linger,60.000000,100,,0.5,,
+engagement,0,2002,s,linger_switch,60.000000,100,5.000000,0.9,30,8.000000
+engagement,1,2000,a,linger,60.000000,100,12.000000,0.9,,
+engagement,1,2001,a,linger,60.000000,100,14.000000,0.9,,
+engagement,1,2002,s,linger_switch,60.000000,100,7.000000,0.9,,
 ";
         let summary = String::from_utf8(bot_summary_csv(&s, bots.as_bytes()).unwrap()).unwrap();
         let lines: Vec<&str> = summary.lines().collect();
         assert_eq!(
             lines[1..],
             [
-                "engagement,engagement,a,linger,gaming,,,2,2,0.750000,-2.426500,3.926500,11.500000,-7.559000,30.559000,,,,,,,,,",
-                "engagement,engagement,s,linger_switch,gaming,food,20.000000,1,2,1.000000,1.000000,1.000000,6.000000,-6.706000,18.706000,0.500000,-5.853000,6.853000,30.000000,,,8.000000,,",
+                "engagement,engagement,a,linger,gaming,,,2,2,0.750000,0.010274,0.998848,11.500000,-7.559000,30.559000,,,,,,,,,",
+                "engagement,engagement,s,linger_switch,gaming,food,20.000000,1,2,1.000000,1.000000,1.000000,6.000000,-6.706000,18.706000,0.500000,0.001541,0.998459,30.000000,,,8.000000,,",
             ]
         );
     }
@@ -279,8 +284,13 @@ engagement,1,2,s,linger_switch,60.000000,100,7.000000,0.9,,
             ..Scenario::default()
         };
         let bots = "arm,replicate,bot,minutes_to_narrow,impressions_to_follow_switch,minutes_to_follow_switch\n\
-                    engagement,0,0,,,\nengagement,0,1,,,\n";
+                    engagement,0,2000,,,\nengagement,0,2001,,,\n";
         let err = bot_summary_csv(&s, bots.as_bytes()).unwrap_err();
-        assert_eq!(err, "row 2: bot 1 is not in the scenario");
+        assert_eq!(err, "row 2: bot 2001 is not in the scenario");
+        // Ids below the first bot's are viewers', not bots'.
+        let bots = "arm,replicate,bot,minutes_to_narrow,impressions_to_follow_switch,minutes_to_follow_switch\n\
+                    engagement,0,0,,,\n";
+        let err = bot_summary_csv(&s, bots.as_bytes()).unwrap_err();
+        assert_eq!(err, "row 1: bot 0 is not in the scenario");
     }
 }

@@ -4,16 +4,18 @@
 //! complete or absent.
 
 use crate::engine::{Cohort, Results, TimeRow};
-use crate::metrics::columns::{GROUP_METRICS, Summary, find as metric_of_column};
-use crate::metrics::{self, Metric};
+use crate::metrics::columns::{GROUP_METRICS, Summary, Unit, find as metric_of_column};
+use crate::metrics::{Metric, interval};
 use serde::Serialize;
 use std::fmt::Write as _;
 use std::io;
 use std::path::{Path, PathBuf};
 
 mod bots;
+mod comparison;
 
 pub use bots::{bot_summary_csv, bots_csv};
+pub use comparison::{comparison_csv, comparison_from_written};
 
 /// A number as written in every CSV: six decimals, empty for NaN (no value).
 fn num(x: f64) -> String {
@@ -98,6 +100,7 @@ pub const TIMESERIES_KEYS: [&str; 5] = ["arm", "replicate", "cohort", "step", "v
 pub struct WrittenFinal {
     /// Index of the arm in the scenario.
     pub arm: usize,
+    pub replicate: u32,
     pub cohort: String,
     pub viewers: u32,
     /// The value columns (all but [`TIMESERIES_KEYS`]) in header order; NaN where empty.
@@ -111,18 +114,38 @@ pub fn summary_csv(results: &Results) -> Vec<u8> {
     if results.finals.is_empty() {
         return Vec::new();
     }
+    let (columns, finals) = written_finals(results);
+    summary_from_written(&results.arm_names, &results.policies, &columns, &finals)
+}
+
+/// The value columns and each final row as written in `timeseries.csv`.
+fn written_finals(results: &Results) -> (Vec<String>, Vec<WrittenFinal>) {
     let columns = value_columns(results);
     let finals: Vec<WrittenFinal> = results
         .finals
         .iter()
         .map(|r| WrittenFinal {
             arm: r.arm,
+            replicate: r.replicate,
             cohort: r.cohort.name().to_string(),
             viewers: r.viewers,
             values: row_values(results, r).into_iter().map(as_written).collect(),
         })
         .collect();
-    summary_from_written(&results.arm_names, &results.policies, &columns, &finals)
+    (columns, finals)
+}
+
+/// The columns `summary.csv` summarises, as the metric's definition says; a column the table
+/// does not know (a run written by another version) is summarised.
+fn summarised(columns: &[String]) -> Vec<usize> {
+    (0..columns.len())
+        .filter(|&c| metric_of_column(&columns[c]).is_none_or(|(d, _)| d.summary == Summary::MeanInterval))
+        .collect()
+}
+
+/// Whether `column` is a share, whose interval stays inside [0, 1].
+fn is_share(column: &str) -> bool {
+    metric_of_column(column).is_some_and(|(d, _)| d.unit == Unit::Share)
 }
 
 /// `summary.csv` from final rows as written; `columns` names their values. Rows are per
@@ -138,18 +161,14 @@ pub fn summary_from_written(
         if finals.is_empty() {
             return Ok(());
         }
-        // As the metric's definition says; a column the table does not know (a run written by
-        // another version) is summarised.
-        let summarised: Vec<usize> = (0..columns.len())
-            .filter(|&c| {
-                metric_of_column(&columns[c]).is_none_or(|(d, _)| d.summary == Summary::MeanInterval)
-            })
-            .collect();
+        let summarised = summarised(columns);
         let mut header = vec![
             "arm".to_string(),
             "cohort".into(),
             "policy".into(),
             "users".into(),
+            "users_min".into(),
+            "users_max".into(),
             "replicates".into(),
         ];
         for &c in &summarised {
@@ -164,16 +183,19 @@ pub fn summary_from_written(
                 .collect();
             // Cohort sizes can differ by replicate; the mean is reported.
             let users = rows.iter().map(|r| f64::from(r.viewers)).sum::<f64>() / rows.len() as f64;
+            let counts = rows.iter().map(|r| r.viewers);
             let mut rec = vec![
                 arm_names[arm].clone(),
                 cohort.clone(),
                 policies[arm].clone(),
                 format!("{users:.1}").trim_end_matches(".0").to_string(),
+                counts.clone().min().unwrap_or(0).to_string(),
+                counts.max().unwrap_or(0).to_string(),
                 rows.len().to_string(),
             ];
             for &c in &summarised {
                 let values: Vec<f64> = rows.iter().map(|r| r.values[c]).collect();
-                rec.extend(mean_interval_cells(&values));
+                rec.extend(mean_interval_cells(&values, is_share(&columns[c])));
             }
             w.write_record(&rec)?;
         }
@@ -182,13 +204,10 @@ pub fn summary_from_written(
 }
 
 /// The cells `<metric>_mean`, `<metric>_lo`, `<metric>_hi` of `values` over replicates (NaN
-/// left out): empty where there is no value, and the interval empty with one value.
-fn mean_interval_cells(values: &[f64]) -> [String; 3] {
-    match metrics::mean_interval(values) {
-        Some((mean, Some((lo, hi)))) => [num(mean), num(lo), num(hi)],
-        Some((mean, None)) => [num(mean), String::new(), String::new()],
-        None => [String::new(), String::new(), String::new()],
-    }
+/// left out): empty where there is no value, and the interval empty with one value; a
+/// `share`'s interval stays inside [0, 1] ([`interval::share_interval`]).
+fn mean_interval_cells(values: &[f64], share: bool) -> [String; 3] {
+    comparison::cells(interval::estimate(values, share))
 }
 
 /// The (arm, cohort) pairs of the final rows, arms in scenario order, cohorts in the order

@@ -184,9 +184,14 @@ pub fn scaled(estimate: Estimate, factor: f64) -> Estimate {
     }
 }
 
-/// `sensitive.svg`: the share of impressions that are sensitive, per arm, by cohort; drawn when
-/// some arm was shown sensitive content.
+/// `sensitive.svg`: the share of impressions that are sensitive, per arm, by cohort; drawn in a
+/// scenario with the safety features (minors, protections, bots) when some arm was shown
+/// sensitive content.
 pub fn sensitive(run: &Run) -> Option<String> {
+    // Sensitive content is the point of scenarios with minors and protections only.
+    if !super::story::safety(run) {
+        return None;
+    }
     let clusters: Vec<Cluster> = run
         .cohorts
         .iter()
@@ -231,10 +236,11 @@ pub fn sensitive(run: &Run) -> Option<String> {
 }
 
 /// `group-exposure.svg`: each creator group's share of impressions per arm, beside its
-/// share of the catalog; drawn when there are two groups or more.
+/// share of the catalog; drawn when there are two groups or more and the scenario is about them
+/// (its own groups, or a target or boost naming them).
 pub fn group_exposure(run: &Run) -> Option<String> {
     let groups = run.groups();
-    if groups.len() < 2 {
+    if groups.len() < 2 || !super::story::uses_groups(run) {
         return None;
     }
     let clusters: Vec<Cluster> = groups

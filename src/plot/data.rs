@@ -38,6 +38,21 @@ impl Table {
         &self.header
     }
 
+    /// The rows, in file order.
+    pub fn rows(&self) -> &[csv::StringRecord] {
+        &self.rows
+    }
+
+    /// The cell of column `name` in `row`, when the file has the column and the cell a value.
+    pub fn get<'a>(&self, row: &'a csv::StringRecord, name: &str) -> Option<&'a str> {
+        self.text(row, self.col(name)).filter(|t| !t.is_empty())
+    }
+
+    /// The number in column `name` of `row`, when there is one.
+    pub fn num(&self, row: &csv::StringRecord, name: &str) -> Option<f64> {
+        self.number(row, self.col(name))
+    }
+
     /// Index of column `name`, if the file has it.
     pub fn col(&self, name: &str) -> Option<usize> {
         self.header.iter().position(|h| h == name)
@@ -100,6 +115,9 @@ pub struct Run {
     pub policies: BTreeMap<String, String>,
     pub timeseries: Table,
     pub summary: Table,
+    /// `comparison.csv` and `bot_summary.csv`, when the directory has them.
+    pub comparison: Option<Table>,
+    pub bots: Option<Table>,
     /// (step, row index) of `timeseries` by (arm, cohort), one list per replicate, by step.
     series: BTreeMap<(String, String), Vec<Replicate>>,
 }
@@ -162,6 +180,8 @@ impl Run {
             policies,
             timeseries,
             summary,
+            comparison: None,
+            bots: None,
             series,
         })
     }

@@ -43,6 +43,25 @@ pub fn suffix(unit: Option<Unit>) -> &'static str {
     }
 }
 
+/// A metric's label with its unit: "(%)" for a share, "(min)" for minutes.
+pub fn with_unit(label: &str, unit: Option<Unit>) -> String {
+    match unit {
+        Some(Unit::Share) => format!("{label} (%)"),
+        Some(Unit::Minutes) => format!("{label} (min)"),
+        Some(Unit::Index | Unit::Ratio | Unit::Count) | None => label.to_string(),
+    }
+}
+
+/// An interval as `lo–hi`, or `lo to hi` when a sign would make the dash ambiguous.
+pub fn interval(lo: f64, hi: f64, unit: Option<Unit>) -> String {
+    let (lo_text, hi_text) = (number(lo, unit), number(hi, unit));
+    if lo < 0.0 || hi < 0.0 {
+        format!("{lo_text} to {hi_text}")
+    } else {
+        format!("{lo_text}\u{2013}{hi_text}")
+    }
+}
+
 /// `x` with `digits` significant digits.
 fn significant(x: f64, digits: i32) -> String {
     if x == 0.0 || !x.is_finite() {

@@ -5,7 +5,9 @@
 //! Everything is drawn from the files' bytes ([`render`], pure), so `plot` works on any run
 //! directory, a merged one included, and `run` can draw into its temporary directory before
 //! the run directory appears. A chart is drawn only when the columns it needs exist and say
-//! something (boosted exposure needs `boosted_share`, group exposure two creator groups).
+//! something (boosted exposure needs `boosted_share`, group exposure two creator groups) and
+//! the scenario is about it (`story.rs`: sensitive content with the safety features, creator
+//! groups with groups or boosts of the scenario's own); the chart carrying its point leads.
 //! [`plot_dir`] is the one function that touches files: it reads a run directory and writes
 //! each chart beside the CSV files through a temporary name and a rename, never changing them.
 
@@ -15,6 +17,7 @@ pub mod data;
 mod labels;
 mod lines;
 mod report;
+mod story;
 mod style;
 mod tradeoff;
 
@@ -50,12 +53,14 @@ impl PlotError {
 /// A chart kind: its file name and the function that draws it when it applies.
 type ChartKind = (&'static str, fn(&Run) -> Option<String>);
 
-/// Every chart, in the order the report shows them.
-const CHARTS: [ChartKind; 6] = [
+/// Every chart, in the order the report shows them unless the scenario's point puts one
+/// first ([`story::lead`]).
+const CHARTS: [ChartKind; 7] = [
     ("feed-narrowing.svg", lines::feed_narrowing),
     ("rabbit-hole.svg", lines::rabbit_hole),
     ("tradeoff.svg", tradeoff::tradeoff),
     ("boosted.svg", boost::boosted),
+    ("bots.svg", story::bots_chart),
     ("sensitive.svg", bars::sensitive),
     ("group-exposure.svg", bars::group_exposure),
 ];
@@ -65,10 +70,17 @@ pub const REPORT: &str = "report.html";
 
 /// The charts that apply to `run` and the report, as (file name, bytes).
 pub fn render(run: &Run) -> Vec<(&'static str, Vec<u8>)> {
-    let charts: Vec<(&'static str, String)> = CHARTS
+    let mut charts: Vec<(&'static str, String)> = CHARTS
         .iter()
         .filter_map(|(file, draw)| draw(run).map(|svg| (*file, svg)))
         .collect();
+    // The chart that carries the scenario's point first, the others in their order.
+    charts.sort_by_key(|(file, _)| {
+        story::lead(run)
+            .iter()
+            .position(|l| l == file)
+            .unwrap_or(usize::MAX)
+    });
     let shown: Vec<report::Chart<'_>> = charts
         .iter()
         .map(|(file, svg)| report::Chart { file, svg })
@@ -94,12 +106,13 @@ pub fn render_files(
             file: name,
         })
     };
-    let run = Run::parse(
+    let mut run = Run::parse(
         need("timeseries.csv")?,
         need("summary.csv")?,
         find("manifest.json"),
         fallback_name,
     )?;
+    story::read_extras(&mut run, find("comparison.csv"), find("bot_summary.csv"))?;
     Ok(render(&run))
 }
 
@@ -131,7 +144,10 @@ pub fn plot_dir(dir: &Path) -> Result<Vec<&'static str>, PlotError> {
         .ok()
         .and_then(|d| d.file_name().map(|n| n.to_string_lossy().into_owned()))
         .unwrap_or_else(|| "run".to_string());
-    let run = Run::parse(&timeseries, &summary, manifest.as_deref(), &fallback)?;
+    let mut run = Run::parse(&timeseries, &summary, manifest.as_deref(), &fallback)?;
+    let comparison = read("comparison.csv", false)?;
+    let bots = read("bot_summary.csv", false)?;
+    story::read_extras(&mut run, comparison.as_deref(), bots.as_deref())?;
     let files = render(&run);
     for (file, bytes) in &files {
         write_atomically(&dir.join(file), bytes).map_err(|source| PlotError::Write {

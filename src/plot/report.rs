@@ -1,12 +1,15 @@
 //! `report.html`: one self-contained page a policy analyst can open or print. The scenario's
-//! name and description, the headline table (cohort `all`, mean and 95 % interval per arm),
-//! every chart inline, and the run's provenance from `manifest.json`.
+//! name and description, the chart that carries its point, the headline table (cohort `all`,
+//! mean and 95 % interval per arm, the metrics the scenario uses), the paired differences
+//! from the baseline and the bots' table (`story.rs`), the other charts inline, a table per
+//! cohort, and the run's provenance from `manifest.json`.
 //!
 //! The page needs no network and runs no script; it is well-formed XML (XHTML syntax, inline
 //! SVG), and its links point only at files in the run directory.
 
 use super::data::{ALL, Run};
-use super::labels;
+use super::labels::{self, interval};
+use super::story;
 use super::style::thousands;
 use std::fmt::Write as _;
 
@@ -53,23 +56,37 @@ pub fn html(run: &Run, charts: &[Chart<'_>]) -> Vec<u8> {
         let _ = writeln!(h, "<p>{}</p>", esc(&run.description));
     }
     let _ = writeln!(h, "<p class=\"lead\">{}</p>", esc(&lead(run)));
-    headline(&mut h, run);
-    if !charts.is_empty() {
+    let (shown, left_out) = story::shown_metrics(run);
+    // The chart that carries the scenario's point first, then the tables, the other charts
+    // and the cohorts.
+    if let Some(first) = charts.first() {
+        figure(&mut h, first);
+    }
+    headline(&mut h, run, &shown, &left_out);
+    story::comparison_table(&mut h, run, &shown);
+    story::bot_table(&mut h, run);
+    if charts.len() > 1 {
         h.push_str("<h2>Charts</h2>\n");
-        for chart in charts {
-            let _ = writeln!(h, "<figure id=\"{}\">", esc(chart.file.trim_end_matches(".svg")));
-            h.push_str(strip_prolog(chart.svg));
-            let _ = writeln!(
-                h,
-                "<figcaption>File <a href=\"{0}\">{0}</a> in this directory.</figcaption>\n</figure>",
-                esc(chart.file)
-            );
+        for chart in &charts[1..] {
+            figure(&mut h, chart);
         }
     }
+    cohorts(&mut h, run, &shown);
     provenance(&mut h, run);
     h.push_str("<p class=\"lead\">A simulation: the figures follow from the model's parameters, documented with the program; read them as the behaviour of the mechanism, not as a measurement of any platform.</p>\n");
     h.push_str("</body>\n</html>\n");
     h.into_bytes()
+}
+
+/// A chart inline, with a link to its file.
+fn figure(h: &mut String, chart: &Chart<'_>) {
+    let _ = writeln!(h, "<figure id=\"{}\">", esc(chart.file.trim_end_matches(".svg")));
+    h.push_str(strip_prolog(chart.svg));
+    let _ = writeln!(
+        h,
+        "<figcaption>File <a href=\"{0}\">{0}</a> in this directory.</figcaption>\n</figure>",
+        esc(chart.file)
+    );
 }
 
 /// The line under the description: arms, replicates, viewers, seed.
@@ -106,13 +123,65 @@ fn lead(run: &Run) -> String {
     lead
 }
 
-/// The headline table: one row per metric, one column per arm, mean and interval.
-fn headline(h: &mut String, run: &Run) {
+/// The headline table for all viewers: one row per metric the scenario uses, one column per
+/// arm, mean and interval; and the metrics left out.
+fn headline(h: &mut String, run: &Run, shown: &[String], left_out: &[String]) {
     h.push_str("<h2>Headline results</h2>\n");
     let _ = writeln!(
         h,
         "<p>At the end of the run, for all viewers: the mean over replicates and, below it, the 95&#160;% interval over replicates (from <a href=\"summary.csv\">summary.csv</a>).</p>"
     );
+    headline_table(h, run, ALL, shown);
+    if !left_out.is_empty() {
+        let names: Vec<String> = left_out
+            .iter()
+            .map(|m| format!("<code>{}</code>", esc(m)))
+            .collect();
+        let _ = writeln!(
+            h,
+            "<p>Left out, for features this scenario does not use (0 in every arm, or creator groups it does not set): {}.</p>",
+            names.join(", ")
+        );
+    }
+}
+
+/// The headline tables of the cohorts other than all viewers and the bots (who have their own
+/// table): the metrics measured per viewer (the platform-wide ones are the same in every
+/// cohort).
+fn cohorts(h: &mut String, run: &Run, shown: &[String]) {
+    let others: Vec<&String> = run.cohorts.iter().filter(|c| *c != ALL && *c != "bot").collect();
+    if others.is_empty() {
+        return;
+    }
+    let per_viewer: Vec<String> = shown
+        .iter()
+        .filter(|m| !story::platform_wide(m))
+        .cloned()
+        .collect();
+    h.push_str("<h2>By cohort</h2>\n<p>The same at the end of the run for each group of viewers, the metrics measured per viewer (the platform-wide ones are the same in every cohort). Each arm's difference from the baseline for these cohorts is in <a href=\"comparison.csv\">comparison.csv</a>.</p>\n");
+    for cohort in others {
+        let _ = writeln!(h, "<h3>{}</h3>", esc(&cohort_title(cohort)));
+        headline_table(h, run, cohort, &per_viewer);
+    }
+}
+
+/// How a cohort's table is titled.
+fn cohort_title(cohort: &str) -> String {
+    match cohort {
+        ALL => "All viewers".to_string(),
+        "minors" => "Minors".to_string(),
+        "adults" => "Adults".to_string(),
+        "vulnerable" => "Vulnerable viewers".to_string(),
+        "switchers" => "Viewers who switch recommender".to_string(),
+        "stayers" => "Viewers who stay with the arm's recommender".to_string(),
+        "organic" => "Organic viewers (not coordinated accounts)".to_string(),
+        "coordinated" => "Coordinated accounts".to_string(),
+        other => format!("Cohort {}", other.replace('_', " ")),
+    }
+}
+
+/// One cohort's headline table.
+fn headline_table(h: &mut String, run: &Run, cohort: &str, shown: &[String]) {
     // Past five arms the table is set smaller, and scrolls rather than spill out of the page.
     let class = if run.arms.len() > 5 { " class=\"many\"" } else { "" };
     let _ = write!(
@@ -128,16 +197,16 @@ fn headline(h: &mut String, run: &Run) {
         h.push_str("</th>");
     }
     h.push_str("</tr></thead>\n<tbody>\n");
-    for metric in run.summary_metrics() {
-        let (label, unit) = labels::describe(&metric);
+    for metric in shown {
+        let (label, unit) = labels::describe(metric);
         let _ = write!(
             h,
             "<tr><th>{}<br/><code>{}</code></th>",
-            esc(&label),
-            esc(&metric)
+            esc(&labels::with_unit(&label, unit)),
+            esc(metric)
         );
         for arm in &run.arms {
-            match run.estimate(arm, ALL, &metric) {
+            match run.estimate(arm, cohort, metric) {
                 Some(e) => {
                     let _ = write!(
                         h,
@@ -156,29 +225,6 @@ fn headline(h: &mut String, run: &Run) {
         h.push_str("</tr>\n");
     }
     h.push_str("</tbody>\n</table></div>\n");
-    let others: Vec<&str> = run
-        .cohorts
-        .iter()
-        .filter(|c| *c != ALL)
-        .map(String::as_str)
-        .collect();
-    if !others.is_empty() {
-        let _ = writeln!(
-            h,
-            "<p>The same metrics for the other cohorts ({}) are in <a href=\"summary.csv\">summary.csv</a>.</p>",
-            esc(&others.join(", "))
-        );
-    }
-}
-
-/// An interval as `lo–hi`, or `lo to hi` when a sign would make the dash ambiguous.
-fn interval(lo: f64, hi: f64, unit: Option<labels::Unit>) -> String {
-    let (lo_text, hi_text) = (labels::number(lo, unit), labels::number(hi, unit));
-    if lo < 0.0 || hi < 0.0 {
-        format!("{lo_text} to {hi_text}")
-    } else {
-        format!("{lo_text}\u{2013}{hi_text}")
-    }
 }
 
 /// Provenance: what a reader needs to replay the run.

@@ -1,6 +1,7 @@
 //! `tradeoff.svg`: the engagement/diversity trade-off, one point per arm at its mean
 //! `feed_entropy` and mean `watch_minutes` at the end of the run, with 95 % interval whiskers
-//! from `summary.csv`, each point labelled with its arm.
+//! from `summary.csv`, each point labelled with its arm beside it, clear of every point and
+//! label ([`place_labels`]); the entropy axis is zoomed to the arms.
 
 use super::data::{ALL, Estimate, Run};
 use super::style::{self, Area, Frame, arm_colour};
@@ -43,9 +44,14 @@ pub fn tradeoff(run: &Run) -> Option<String> {
 
 fn draw(area: &Area<'_>, arms: &[Arm]) {
     let y_max = arms.iter().map(|a| a.watch.hi()).fold(0.0, f64::max);
+    // Entropy zoomed to the arms (with a margin), so close arms do not merge into one blob;
+    // minutes from 0, where a feed that holds no one would be.
+    let x_lo = arms.iter().map(|a| a.entropy.lo()).fold(1.0, f64::min);
+    let x_hi = arms.iter().map(|a| a.entropy.hi()).fold(0.0, f64::max);
+    let pad = (0.15 * (x_hi - x_lo)).max(0.02);
     let chart = style::axes(
         area,
-        0.0..1.0,
+        (x_lo - pad).max(0.0)..(x_hi + pad).min(1.0),
         0.0..style::upper(y_max),
         "feed entropy at the end (0 = one topic, 1 = all topics evenly)",
         "minutes watched per viewer",
@@ -99,37 +105,36 @@ fn draw(area: &Area<'_>, arms: &[Arm]) {
             }
         })
         .collect();
-    let mut taken = boxes.clone();
-    for (arm, own) in arms.iter().zip(&boxes) {
-        let (px, py) = chart.backend_coord(&(arm.entropy.mean, arm.watch.mean));
-        let (w, h) = (style::text_width(&arm.name, 14.0) * 11 / 10, 17);
-        let mut candidates = vec![(own.x1 + 4, py - h / 2), (own.x0 - 4 - w, py - h / 2)];
-        for k in 0..6 {
-            let (up, down) = (own.y0 - h - 18 * k, own.y1 + 18 * k);
-            candidates.extend([(px + 4, up), (px + 4, down), (px - 4 - w, up), (px - 4 - w, down)]);
-        }
-        let inside = |r: &Rect| {
-            r.x0 >= x_range.start && r.x1 <= x_range.end && r.y0 >= y_range.start && r.y1 <= y_range.end
-        };
-        let rects: Vec<Rect> = candidates
-            .into_iter()
-            .map(|(x, y)| Rect {
-                x0: x,
-                y0: y,
-                x1: x + w,
-                y1: y + h,
-            })
-            .filter(inside)
-            .collect();
-        let Some(label) = rects
-            .iter()
-            .find(|r| !taken.iter().any(|t| t.overlaps(r)))
-            .or(rects.first())
-            .copied()
-        else {
+    let sizes: Vec<(i32, i32)> = arms
+        .iter()
+        .map(|a| (style::text_width(&a.name, 14.0) * 11 / 10, 17))
+        .collect();
+    let points: Vec<(i32, i32)> = arms
+        .iter()
+        .map(|a| chart.backend_coord(&(a.entropy.mean, a.watch.mean)))
+        .collect();
+    let bounds = Rect {
+        x0: x_range.start,
+        y0: y_range.start,
+        x1: x_range.end,
+        y1: y_range.end,
+    };
+    let labels = place_labels(&boxes, &points, &sizes, bounds);
+    for ((arm, label), &(px, py)) in arms.iter().zip(labels).zip(&points) {
+        let Some(label) = label else {
             continue;
         };
-        taken.push(label);
+        // A label that could not sit beside its point is tied to it by a thin line.
+        let (cx, cy) = ((label.x0 + label.x1) / 2, (label.y0 + label.y1) / 2);
+        if (cx - px).abs() > label.x1 - label.x0 || (cy - py).abs() > 40 {
+            let end = (
+                cx.clamp(label.x0, label.x1),
+                if cy > py { label.y0 } else { label.y1 },
+            );
+            let line = vec![(px - base.0, py - base.1), (end.0 - base.0, end.1 - base.1)];
+            area.draw(&PathElement::new(line, arm.colour.mix(0.6).stroke_width(1)))
+                .expect(style::DRAW);
+        }
         style::draw_text(
             area,
             &arm.name,
@@ -137,6 +142,55 @@ fn draw(area: &Area<'_>, arms: &[Arm]) {
             &style::bold(14.0).color(&arm.colour),
         );
     }
+}
+
+/// Places each point's label (of `sizes`, in pixels) inside `bounds`, clear of every point's
+/// box (`boxes`: the point with its whiskers) and of the labels placed before it: first beside
+/// the point, right or left, then above or below it, then at the free place nearest to it.
+/// None only when no place in `bounds` is free.
+fn place_labels(
+    boxes: &[Rect],
+    points: &[(i32, i32)],
+    sizes: &[(i32, i32)],
+    bounds: Rect,
+) -> Vec<Option<Rect>> {
+    let mut taken = boxes.to_vec();
+    let mut placed = Vec::with_capacity(points.len());
+    for ((own, &(px, py)), &(w, h)) in boxes.iter().zip(points).zip(sizes) {
+        let mut candidates = vec![(own.x1 + 4, py - h / 2), (own.x0 - 4 - w, py - h / 2)];
+        for k in 0..6 {
+            let (up, down) = (own.y0 - h - 18 * k, own.y1 + 18 * k);
+            candidates.extend([(px + 4, up), (px + 4, down), (px - 4 - w, up), (px - 4 - w, down)]);
+        }
+        let rect = |(x, y): (i32, i32)| Rect {
+            x0: x,
+            y0: y,
+            x1: x + w,
+            y1: y + h,
+        };
+        let inside =
+            |r: &Rect| r.x0 >= bounds.x0 && r.x1 <= bounds.x1 && r.y0 >= bounds.y0 && r.y1 <= bounds.y1;
+        let free = |r: &Rect| inside(r) && !taken.iter().any(|t| t.overlaps(r));
+        let beside = candidates.into_iter().map(rect).find(|r| free(r));
+        // Else the free place nearest to the point, on a grid of 4 pixels.
+        let nearest = || {
+            (bounds.y0..=bounds.y1 - h)
+                .step_by(4)
+                .flat_map(|y| (bounds.x0..=bounds.x1 - w).step_by(4).map(move |x| (x, y)))
+                .map(rect)
+                .filter(|r| free(r))
+                .min_by_key(|r| {
+                    let (dx, dy) = ((r.x0 + r.x1) / 2 - px, (r.y0 + r.y1) / 2 - py);
+                    dx * dx + dy * dy
+                })
+        };
+        let label = beside.or_else(nearest);
+        if let Some(l) = label {
+            taken.push(l);
+        }
+        placed.push(label);
+    }
+    placed
 }
 
 /// A rectangle in pixels.
@@ -151,5 +205,50 @@ struct Rect {
 impl Rect {
     fn overlaps(&self, other: &Rect) -> bool {
         self.x0 < other.x1 && other.x0 < self.x1 && self.y0 < other.y1 && other.y0 < self.y1
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn square(x: i32, y: i32) -> Rect {
+        Rect {
+            x0: x - 5,
+            y0: y - 5,
+            x1: x + 5,
+            y1: y + 5,
+        }
+    }
+
+    /// The worst case, every arm at one point (as in ampliganda, where boosts move the point
+    /// by less than a pixel), and eight arms close together (dsa_alternatives), on a small
+    /// chart: no label overlaps another label or any point.
+    #[test]
+    fn labels_never_overlap_each_other_or_the_points() {
+        let bounds = Rect {
+            x0: 0,
+            y0: 0,
+            x1: 320,
+            y1: 120,
+        };
+        let same: Vec<(i32, i32)> = vec![(160, 60); 12];
+        let close: Vec<(i32, i32)> = (0..8).map(|i| (150 + 3 * i, 50 + 2 * (i % 3))).collect();
+        let corner: Vec<(i32, i32)> = (0..5).map(|i| (310, 5 + i)).collect();
+        for points in [same, close, corner] {
+            let boxes: Vec<Rect> = points.iter().map(|&(x, y)| square(x, y)).collect();
+            let sizes: Vec<(i32, i32)> = (0..points.len()).map(|i| (40 + 5 * i as i32, 17)).collect();
+            let labels: Vec<Rect> = place_labels(&boxes, &points, &sizes, bounds)
+                .into_iter()
+                .map(|l| l.expect("a free place"))
+                .collect();
+            for (i, a) in labels.iter().enumerate() {
+                assert!(a.x0 >= 0 && a.x1 <= 320 && a.y0 >= 0 && a.y1 <= 120, "{a:?}");
+                assert!(!boxes.iter().any(|b| b.overlaps(a)), "label {i} on a point");
+                for b in &labels[i + 1..] {
+                    assert!(!a.overlaps(b), "{a:?} and {b:?} overlap");
+                }
+            }
+        }
     }
 }

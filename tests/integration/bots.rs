@@ -116,6 +116,17 @@ fn bots_are_marked_in_users_csv_and_explained_like_viewers() {
         bots.iter()
             .all(|r| users.text(r, "user").parse::<usize>().unwrap() >= TINY_USERS)
     );
+    // `bots.csv` names the bots by the same ids.
+    let bot_file = Table::read(&out.join("bots.csv"));
+    let ids = |table: &Table, rows: Vec<&Vec<String>>, col: &str| {
+        let mut ids: Vec<String> = rows.iter().map(|r| table.text(r, col).to_string()).collect();
+        ids.sort();
+        ids
+    };
+    assert_eq!(
+        ids(&bot_file, bot_file.rows.iter().collect(), "bot"),
+        ids(&users, bots.clone(), "user")
+    );
     // The first bot lingers on gaming: `explain` shows its feed filling with gaming.
     let args = ["--arm", "engagement", "--user", "200", "--steps", "60"];
     let feed = explain_csv(&ws, &scenario, &args, "bot.csv");
@@ -161,15 +172,25 @@ const BOT_SUMMARY_COLUMNS: [&str; 24] = [
 ];
 
 /// Mean and 95 % interval over the two replicates of [`tiny_scenario`] (t = 12.706 for one
-/// degree of freedom); `None` without values, no interval with one.
-fn mean_and_interval(values: &[f64]) -> Option<(f64, Option<(f64, f64)>)> {
+/// degree of freedom); `None` without values, no interval with one. A `share`'s interval is
+/// Wilson's with the effective sample size n* = p(1 − p) / se² (docs/model.md §10).
+fn mean_and_interval(values: &[f64], share: bool) -> Option<(f64, Option<(f64, f64)>)> {
+    const T: f64 = 12.706;
     match values {
         [] => None,
         [x] => Some((*x, None)),
         [x, y] => {
             let mean = (x + y) / 2.0;
-            let half = 12.706 * (x - y).abs() / 2.0;
-            Some((mean, Some((mean - half, mean + half))))
+            // The standard error s / √2 with s² = (x − y)² / 2.
+            let se = (x - y).abs() / 2.0;
+            if !share || se == 0.0 {
+                return Some((mean, Some((mean - T * se, mean + T * se))));
+            }
+            let n = mean * (1.0 - mean) / (se * se);
+            let k = T * T / n;
+            let centre = (mean + k / 2.0) / (1.0 + k);
+            let half = T / (1.0 + k) * (se * se + k / (4.0 * n)).sqrt();
+            Some((mean, Some((centre - half, centre + half))))
         }
         _ => panic!("tiny scenarios have two replicates"),
     }
@@ -190,7 +211,7 @@ fn check_metric(summary: &Table, row: &[String], metric: &str, per_replicate: &[
         (Some(g), Some(w)) => assert!((g - w).abs() <= 1.5e-6, "{metric}_{what}: {g} against {w}"),
         (g, w) => assert_eq!(g, w, "{metric}_{what}"),
     };
-    let (mean, interval) = match mean_and_interval(&values) {
+    let (mean, interval) = match mean_and_interval(&values, metric.ends_with("_share")) {
         Some((mean, interval)) => (Some(mean), interval),
         None => (None, None),
     };

@@ -133,6 +133,7 @@ fn every_column_of_every_written_csv_is_documented() {
         [
             "bot_summary.csv",
             "bots.csv",
+            "comparison.csv",
             "summary.csv",
             "timeseries.csv",
             "users.csv"

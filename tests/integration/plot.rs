@@ -7,8 +7,9 @@ use crate::{ENGAGEMENT_AND_RANDOM, Workspace, rabbithole};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-/// A scenario that runs in a fraction of a second, with two creator groups (so the group
-/// chart applies) and the default topics (one of them sensitive).
+/// A scenario that runs in a fraction of a second, with two creator groups of its own (so the
+/// group chart applies) and the default topics (one of them sensitive), with `[day]` (so the
+/// safety features, and the sensitive chart, apply).
 fn scenario() -> String {
     format!(
         r#"[scenario]
@@ -34,6 +35,8 @@ share = 0.3
 
 [feed]
 minutes = 10
+
+[day]
 {ENGAGEMENT_AND_RANDOM}"#
     )
 }
@@ -186,7 +189,7 @@ fn report_is_well_formed_runs_no_script_and_links_only_into_the_run_directory() 
 fn plot_redraws_a_run_without_touching_its_data_files() {
     let ws = Workspace::empty();
     let out = run_tiny(&ws, &["--no-plot"]);
-    let data = ["manifest.json", "summary.csv", "timeseries.csv"];
+    let data = ["comparison.csv", "manifest.json", "summary.csv", "timeseries.csv"];
     assert_eq!(names_in(&out), data, "--no-plot wrote more than the data files");
     let before: Vec<Vec<u8>> = data.iter().map(|f| std::fs::read(out.join(f)).unwrap()).collect();
 
@@ -266,6 +269,8 @@ fn charts_follow_the_columns_the_files_have() {
         "sensitive_share",
         "boosted_share",
         "amplification_ratio",
+        // Written only with the safety features, under which the sensitive chart applies.
+        "night_share",
     ] {
         summary.push_str(&format!(",{m}_mean,{m}_lo,{m}_hi"));
     }
@@ -273,7 +278,7 @@ fn charts_follow_the_columns_the_files_have() {
     for (arm, boost) in [("boosted", 0.3), ("plain", 0.1)] {
         for cohort in ["all", "minors"] {
             summary.push_str(&format!(
-                "{arm},{cohort},engagement,10,2,0.5,0.4,0.6,12,11,13,0.02,0.01,0.03,{boost},{},{},{},{},{}\n",
+                "{arm},{cohort},engagement,10,2,0.5,0.4,0.6,12,11,13,0.02,0.01,0.03,{boost},{},{},{},{},{},0.1,0.05,0.15\n",
                 boost - 0.05,
                 boost + 0.05,
                 boost / 0.1,

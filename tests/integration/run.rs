@@ -77,7 +77,10 @@ fn run_writes_the_result_files_with_the_spec_columns() {
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
     files.sort();
-    assert_eq!(files, ["manifest.json", "summary.csv", "timeseries.csv"]);
+    assert_eq!(
+        files,
+        ["comparison.csv", "manifest.json", "summary.csv", "timeseries.csv"]
+    );
 
     let ts = Table::read(&out.join("timeseries.csv"));
     for name in TIMESERIES_COLUMNS {
