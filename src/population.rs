@@ -29,6 +29,23 @@ pub struct Person {
     pub bot: bool,
 }
 
+#[cfg(test)]
+impl Person {
+    /// For tests: an adult with stance `stance`, susceptibility 1, confidence bound 0.4 and no
+    /// budget to speak of, neither vulnerable nor a bot.
+    pub fn adult(stance: f32) -> Person {
+        Person {
+            stance,
+            susceptibility: 1.0,
+            confidence: 0.4,
+            budget_seconds: 1e9,
+            minor: false,
+            vulnerable: false,
+            bot: false,
+        }
+    }
+}
+
 /// All viewers of one replicate.
 #[derive(Debug, Clone)]
 pub struct Population {

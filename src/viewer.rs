@@ -444,15 +444,7 @@ mod tests {
 
     /// An adult with the given stance, susceptibility 1, confidence bound 0.4 and no budget.
     fn person(stance: f32) -> crate::population::Person {
-        crate::population::Person {
-            stance,
-            susceptibility: 1.0,
-            confidence: 0.4,
-            budget_seconds: 1e9,
-            minor: false,
-            vulnerable: false,
-            bot: false,
-        }
+        crate::population::Person::adult(stance)
     }
 
     fn check(got: f32, expected: f32) {

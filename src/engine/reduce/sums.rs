@@ -479,15 +479,7 @@ mod tests {
     /// Two viewers of stances 0.5 and -0.5, both with a stance distance of 0.25 measured at
     /// their latest impression.
     fn viewers() -> (Vec<ViewerState>, Vec<ViewerMetrics>) {
-        let person = |stance| Person {
-            stance,
-            susceptibility: 1.0,
-            confidence: 0.4,
-            budget_seconds: 1e9,
-            minor: false,
-            vulnerable: false,
-            bot: false,
-        };
+        let person = Person::adult;
         let metrics = ViewerMetrics {
             stance_distance: 0.25,
             ..ViewerMetrics::default()
