@@ -319,26 +319,36 @@ impl Terms {
     pub fn sums(&self, c: usize) -> Sums {
         let bit = 1 << c;
         let member = &self.member;
+        // Every column is summed in viewer order; the columns run side by side, the two
+        // halves about equal in bytes read.
         let (
-            ([minutes, watched, watched_per_day, sensitive], [boosted, night]),
-            ([drift, profile_error, stance, top_share], (entropy, window_sensitive_max)),
+            (([minutes, watched, watched_per_day, sensitive], [boosted, night]), habits),
+            (([drift, profile_error, stance, top_share], (entropy, window_sensitive_max)), stances),
         ) = rayon::join(
             || {
                 rayon::join(
-                    || masked_sums(&self.divided, member, bit),
-                    || masked_sums(&self.shares, member, bit),
+                    || {
+                        rayon::join(
+                            || masked_sums(&self.divided, member, bit),
+                            || masked_sums(&self.shares, member, bit),
+                        )
+                    },
+                    || masked_sums(&self.habits, member, bit),
                 )
             },
             || {
                 rayon::join(
-                    || masked_sums(&self.exact, member, bit),
-                    || window_sums(&self.window, member, bit),
+                    || {
+                        rayon::join(
+                            || masked_sums(&self.exact, member, bit),
+                            || window_sums(&self.window, member, bit),
+                        )
+                    },
+                    || masked_sums(&self.stances, member, bit),
                 )
             },
         );
-        let [sessions_per_day, impressions_per_session, active_day_share, habit] =
-            masked_sums(&self.habits, member, bit);
-        let stances = masked_sums(&self.stances, member, bit);
+        let [sessions_per_day, impressions_per_session, active_day_share, habit] = habits;
         let mut counts = Counts::default();
         for g in &self.gathered {
             counts.merge(&g.counts[c]);
