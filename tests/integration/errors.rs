@@ -2,30 +2,20 @@
 //! one, and leaves no results directory (nor a half-written one) behind. An existing results
 //! directory is kept unless `--force`.
 
-use crate::{ENGAGEMENT_AND_RANDOM, Workspace, rabbithole, tiny_scenario};
+use crate::{ENGAGEMENT_AND_RANDOM, Workspace, rabbithole, refused, tiny_scenario};
 use std::path::Path;
 
 /// Runs `rabbithole run SCENARIO --out <ws>/out --quiet ARGS...`, expects exit status 2, a
 /// message containing each of `needles`, and nothing new in the workspace.
 fn assert_refused(ws: &Workspace, scenario: &Path, args: &[&str], needles: &[&str]) {
     let before = ws.entries();
-    let assert = rabbithole()
-        .arg("run")
-        .arg(scenario)
-        .arg("--out")
-        .arg(ws.path("out"))
-        .arg("--quiet")
-        .args(args)
-        .assert()
-        .code(2);
-    let stderr = String::from_utf8_lossy(&assert.get_output().stderr).into_owned();
+    let stderr = refused(ws, scenario, args);
     for needle in needles {
         assert!(
             stderr.contains(needle),
             "stderr should name {needle:?} (args {args:?}):\n{stderr}"
         );
     }
-    assert!(!ws.path("out").exists(), "a results directory was created");
     assert_eq!(ws.entries(), before, "the run left files behind");
 }
 

@@ -126,6 +126,23 @@ impl Workspace {
     }
 }
 
+/// Runs `rabbithole run SCENARIO --out <ws>/out --quiet ARGS...`, expects exit status 2 and no
+/// results directory, and returns stderr.
+pub fn refused(ws: &Workspace, scenario: &Path, args: &[&str]) -> String {
+    let output = rabbithole()
+        .arg("run")
+        .arg(scenario)
+        .arg("--out")
+        .arg(ws.path("out"))
+        .arg("--quiet")
+        .args(args)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2), "args {args:?}");
+    assert!(!ws.path("out").exists(), "a results directory was created");
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
 /// The `rabbithole` binary built by cargo for this test crate.
 pub fn rabbithole() -> Command {
     Command::new(env!("CARGO_BIN_EXE_rabbithole"))

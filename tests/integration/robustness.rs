@@ -2,7 +2,7 @@
 //! no item prior. Each runs (exit 0) and means what the docs say, instead of panicking or
 //! writing NaN.
 
-use crate::{ENGAGEMENT_AND_RANDOM, Table, Workspace, rabbithole, tiny_scenario};
+use crate::{ENGAGEMENT_AND_RANDOM, Table, Workspace, rabbithole, refused, tiny_scenario};
 use std::path::Path;
 
 /// The bytes of `timeseries.csv` of a run of `scenario` with `args`.
@@ -102,22 +102,6 @@ fn no_item_prior_is_the_limit_of_a_small_one() {
         (zero - small).abs() < 0.02,
         "coverage {zero} with weight 0, {small} with 1e-9"
     );
-}
-
-/// Runs `run SCENARIO --out <ws>/out --quiet ARGS`, expects exit status 2 and returns stderr.
-fn refused(ws: &Workspace, scenario: &Path, args: &[&str]) -> String {
-    let out = rabbithole()
-        .arg("run")
-        .arg(scenario)
-        .arg("--out")
-        .arg(ws.path("out"))
-        .arg("--quiet")
-        .args(args)
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(2), "args {args:?}");
-    assert!(!ws.path("out").exists());
-    String::from_utf8(out.stderr).unwrap()
 }
 
 #[test]
