@@ -164,16 +164,7 @@ mod tests {
     use super::*;
 
     fn response(fraction: f32, seconds: f32) -> Response {
-        Response {
-            fraction,
-            seconds,
-            skipped: false,
-            liked: false,
-            followed: false,
-            trusted: false,
-            returns: true,
-            return_draw: 0.0,
-        }
+        Response::watched(fraction, seconds)
     }
 
     #[test]

@@ -228,6 +228,24 @@ pub struct Response {
     pub return_draw: f32,
 }
 
+#[cfg(test)]
+impl Response {
+    /// For tests: `fraction` of an item watched for `seconds`, neither skipped, liked nor
+    /// followed, and the viewer would come back.
+    pub fn watched(fraction: f32, seconds: f32) -> Response {
+        Response {
+            fraction,
+            seconds,
+            skipped: false,
+            liked: false,
+            followed: false,
+            trusted: false,
+            returns: true,
+            return_draw: 0.0,
+        }
+    }
+}
+
 /// The logistic function σ(x) = 1 / (1 + e^(-x)).
 #[inline]
 pub(crate) fn logistic(x: f32) -> f32 {

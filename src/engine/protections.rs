@@ -405,16 +405,7 @@ mod tests {
         let mut v = minor();
         v.day_used = 2390.0;
         // 10 s left: one swipe and 9 s of a 30 s item.
-        let mut r = Response {
-            fraction: 1.0,
-            seconds: 30.0,
-            skipped: false,
-            liked: false,
-            followed: false,
-            trusted: false,
-            returns: true,
-            return_draw: 0.0,
-        };
+        let mut r = Response::watched(1.0, 30.0);
         y.cut_at_limit(&p, &v, 30.0, &mut r);
         assert_eq!((r.seconds, r.fraction), (9.0, 0.3));
         v.day_used = 2400.0;
