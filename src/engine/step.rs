@@ -169,8 +169,6 @@ impl StepContext<'_> {
         vm: &mut ViewerMetrics,
         scratch: &mut Scratch,
     ) -> Outcome {
-        // Only an impression of this step has a stance distance to measure.
-        vm.stance_distance = f32::NAN;
         if !v.state.active || !self.admit(id, v) {
             return Outcome::NOTHING;
         }

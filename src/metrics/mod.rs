@@ -163,7 +163,8 @@ pub struct ViewerMetrics {
     pub profile_error: f32,
     /// Share of sensitive items in the window (computed when the safety features are used).
     pub window_sensitive: f32,
-    /// |x_i − x_u| of this step's impression if its item is stance-bearing, else NaN.
+    /// |x_i − x_u| of the latest impression if its item is stance-bearing, else NaN; the
+    /// reduction counts it only for a viewer shown an item at the step it reduces.
     pub stance_distance: f32,
 }
 
