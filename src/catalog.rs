@@ -109,7 +109,7 @@ impl Catalog {
         }
 
         let n_initial = cfg.items as usize;
-        let n_arrivals = (cfg.arrivals_per_step * f64::from(scenario.feed.max_steps)).floor() as usize;
+        let n_arrivals = scenario.n_arrivals() as usize;
         let duration =
             LogNormal::new(cfg.duration_median_seconds.ln(), cfg.duration_sigma).expect("validated duration");
         let quality = Beta::new(cfg.quality_alpha, cfg.quality_beta).expect("validated quality");

@@ -89,8 +89,7 @@ fn cohorts(scenario: &Scenario) -> u64 {
 /// The estimate for `replicates` replicates of `scenario` (`per_user`: with `users.csv`).
 pub fn estimate(scenario: &Scenario, replicates: u32, per_user: bool) -> Estimate {
     let viewers = u64::from(scenario.population.users) + scenario.n_bots();
-    let items = u64::from(scenario.catalog.items)
-        + (scenario.catalog.arrivals_per_step * f64::from(scenario.feed.max_steps)).floor() as u64;
+    let items = u64::from(scenario.catalog.items) + scenario.n_arrivals();
     let runs = u64::from(replicates) * scenario.arms.len() as u64;
     let groups = scenario.catalog.groups.len() as u64;
     let row = std::mem::size_of::<TimeRow>() as u64

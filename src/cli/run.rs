@@ -280,8 +280,7 @@ pub(crate) fn run(args: RunArgs) -> Result<(), Failure> {
 pub(crate) fn validate(args: ValidateArgs) -> Result<(), Failure> {
     let scenario = load(&args.scenario, &args.set)?;
     let estimate = memory::estimate(&scenario, scenario.scenario.replicates, false);
-    let items = scenario.catalog.items as u64
-        + (scenario.catalog.arrivals_per_step * f64::from(scenario.feed.max_steps)).floor() as u64;
+    let items = u64::from(scenario.catalog.items) + scenario.n_arrivals();
     println!(
         "{}: valid. {} arms, {} replicates, {} viewers{}, {} topics, {} items at the start ({} with arrivals), {} day(s) of use each",
         args.scenario.display(),

@@ -104,6 +104,11 @@ impl Scenario {
         }
     }
 
+    /// Items uploaded during the run: `catalog.arrivals_per_step` for `feed.max_steps` steps.
+    pub fn n_arrivals(&self) -> u64 {
+        (self.catalog.arrivals_per_step * f64::from(self.feed.max_steps)).floor() as u64
+    }
+
     /// Number of audit bots, after the population's viewers.
     pub fn n_bots(&self) -> u64 {
         self.bots.iter().map(|b| u64::from(b.count)).sum()
