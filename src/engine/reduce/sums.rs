@@ -25,9 +25,14 @@ const ACTIVE: u32 = 1 << 16;
 const FULL: u32 = 1 << 17;
 const IN_HOLE: u32 = 1 << 18;
 const MOVED: u32 = 1 << 19;
+/// Shown an item at the step reduced.
+const SHOWN: u32 = 1 << 20;
+
+/// The most creator groups a scenario has (`catalog.groups`).
+const MAX_GROUPS: usize = 64;
 
 /// Integer counts over one cohort's viewers (order-free).
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub(super) struct Counts {
     pub viewers: u32,
     pub active: u32,
@@ -37,11 +42,48 @@ pub(super) struct Counts {
     pub stance_moved: u32,
     pub boosted_impressions: u64,
     pub boosted_trusted: u64,
+    /// Viewers shown at least one target item so far (`boosted_reach`).
+    pub reached: u32,
+    /// Viewers shown an item at this step, and Σ of those items' impressions before it.
+    pub shown: u32,
+    pub shown_popularity: u64,
+    /// Per creator group, viewers shown at least one of its items so far.
+    pub group_reach: [u32; MAX_GROUPS],
+}
+
+impl Default for Counts {
+    fn default() -> Counts {
+        Counts {
+            viewers: 0,
+            active: 0,
+            full: 0,
+            in_hole: 0,
+            stance_moved: 0,
+            boosted_impressions: 0,
+            boosted_trusted: 0,
+            reached: 0,
+            shown: 0,
+            shown_popularity: 0,
+            group_reach: [0; MAX_GROUPS],
+        }
+    }
+}
+
+/// What one viewer adds to the [`Counts`] besides its flags.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+struct Counted {
+    /// Target impressions, and those from creators the viewer followed.
+    boosted: [u32; 2],
+    /// The groups seen (bit g for group g).
+    groups: u64,
+    /// Impressions of the item shown at this step before it (with the flag [`SHOWN`]).
+    popularity: u32,
 }
 
 impl Counts {
-    fn add(&mut self, flags: u32, boosted: u32, boosted_trusted: u32) {
+    fn add(&mut self, flags: u32, c: &Counted) {
         let count = |flag: u32| u32::from(flags & flag != 0);
+        let [boosted, boosted_trusted] = c.boosted;
         self.viewers += 1;
         self.active += count(ACTIVE);
         self.full += count(FULL);
@@ -49,6 +91,16 @@ impl Counts {
         self.stance_moved += count(MOVED);
         self.boosted_impressions += u64::from(boosted);
         self.boosted_trusted += u64::from(boosted_trusted);
+        self.reached += u32::from(boosted > 0);
+        self.shown += count(SHOWN);
+        if flags & SHOWN != 0 {
+            self.shown_popularity += u64::from(c.popularity);
+        }
+        let mut groups = c.groups;
+        while groups != 0 {
+            self.group_reach[groups.trailing_zeros() as usize] += 1;
+            groups &= groups - 1;
+        }
     }
 
     fn merge(&mut self, o: &Counts) {
@@ -59,6 +111,12 @@ impl Counts {
         self.stance_moved += o.stance_moved;
         self.boosted_impressions += o.boosted_impressions;
         self.boosted_trusted += o.boosted_trusted;
+        self.reached += o.reached;
+        self.shown += o.shown;
+        self.shown_popularity += o.shown_popularity;
+        for (r, &x) in self.group_reach.iter_mut().zip(&o.group_reach) {
+            *r += x;
+        }
     }
 }
 
@@ -111,25 +169,32 @@ impl Rows<'_> {
     ) {
         for (j, (v, m)) in vs.iter().zip(ms).enumerate() {
             if self.done[j] {
-                // Only this step's impressions have a stance distance, and a stopped viewer
-                // has none: the one of its last step goes.
+                // Only this step's impressions have a stance distance and a popularity, and a
+                // stopped viewer has none: those of its last step go.
                 self.stances[j][2..].fill(0.0);
+                self.flags[j] &= !SHOWN;
                 continue;
             }
             // Read before the state: a viewer that stops later still has its row recomputed.
             self.done[j] = stopped[j].load(Ordering::Relaxed);
-            let flags = viewer_flags(v, m, ctx.window, ctx.stance_threshold);
+            let shown_now = shown[j].item != NONE;
+            let flags =
+                viewer_flags(v, m, ctx.window, ctx.stance_threshold) | if shown_now { SHOWN } else { 0 };
             self.member[j] = ctx
                 .cohorts
                 .iter()
                 .enumerate()
                 .fold(0, |bits, (c, cohort)| bits | (u32::from(cohort.contains(v)) << c));
             self.flags[j] = flags;
-            self.boosted[j] = [v.boosted, v.boosted_trusted];
+            self.counted[j] = Counted {
+                boosted: [v.boosted, v.boosted_trusted],
+                groups: v.groups_seen,
+                popularity: m.shown_popularity,
+            };
             self.hole[j] = v.minutes_to_hole;
             (self.divided[j], self.shares[j], self.exact[j], self.window[j]) = terms(v, m, flags & FULL != 0);
             self.habits[j] = habit_terms(v);
-            self.stances[j] = stance_terms(v, m, shown[j].item != NONE);
+            self.stances[j] = stance_terms(v, m, shown_now);
         }
     }
 }
@@ -148,9 +213,9 @@ impl Gathered {
             .chain(&mut self.holes)
             .for_each(Vec::clear);
         for j in 0..rows.member.len() {
-            let (bits, flags, [boosted, trusted]) = (rows.member[j], rows.flags[j], rows.boosted[j]);
+            let (bits, flags, counted) = (rows.member[j], rows.flags[j], &rows.counted[j]);
             for c in (0..n).filter(|c| bits & (1 << c) != 0) {
-                self.counts[c].add(flags, boosted, trusted);
+                self.counts[c].add(flags, counted);
                 if flags & FULL != 0 {
                     // The window column holds the feed entropy when the window is full.
                     self.entropies[c].push(f64::from(rows.window[j][0]));
@@ -176,8 +241,8 @@ pub(super) struct Terms {
     member: Vec<u32>,
     /// The viewer's flags ([`viewer_flags`]).
     flags: Vec<u32>,
-    /// Boosted and boosted trusted impressions, for the counts.
-    boosted: Vec<[u32; 2]>,
+    /// What the viewer adds to the counts besides its flags.
+    counted: Vec<Counted>,
     /// Minutes to the rabbit hole; NaN for a viewer who has not fallen in.
     hole: Vec<f32>,
     /// The row was computed after the viewer stopped, so it is final.
@@ -201,7 +266,7 @@ pub(super) struct Terms {
 struct Rows<'a> {
     member: &'a mut [u32],
     flags: &'a mut [u32],
-    boosted: &'a mut [[u32; 2]],
+    counted: &'a mut [Counted],
     hole: &'a mut [f32],
     done: &'a mut [bool],
     divided: &'a mut [[f64; 4]],
@@ -241,7 +306,7 @@ impl Terms {
         let n = viewers.len();
         self.member.resize(n, 0);
         self.flags.resize(n, 0);
-        self.boosted.resize(n, [0; 2]);
+        self.counted.resize(n, Counted::default());
         self.hole.resize(n, f32::NAN);
         self.done.resize(n, false);
         self.divided.resize(n, [0.0; 4]);
@@ -260,7 +325,7 @@ impl Terms {
             .member
             .par_chunks_mut(CHUNK)
             .zip(self.flags.par_chunks_mut(CHUNK))
-            .zip(self.boosted.par_chunks_mut(CHUNK))
+            .zip(self.counted.par_chunks_mut(CHUNK))
             .zip(self.hole.par_chunks_mut(CHUNK))
             .zip(self.done.par_chunks_mut(CHUNK))
             .zip(self.divided.par_chunks_mut(CHUNK))
@@ -281,7 +346,7 @@ impl Terms {
                                 (
                                     (
                                         (
-                                            ((((((member, flags), boosted), hole), done), divided), shares),
+                                            ((((((member, flags), counted), hole), done), divided), shares),
                                             exact,
                                         ),
                                         window,
@@ -299,7 +364,7 @@ impl Terms {
                     let mut rows = Rows {
                         member,
                         flags,
-                        boosted,
+                        counted,
                         hole,
                         done,
                         divided,
@@ -534,6 +599,56 @@ mod tests {
             fill(&vs, &[Outcome::NOTHING, Outcome::NOTHING]),
             [0.0, 0.5, 0.0, 0.0]
         );
+    }
+
+    #[test]
+    fn reach_and_popularity_are_counted_per_cohort() {
+        let person = Person::adult;
+        let mut vs: Vec<ViewerState> = (0..3).map(|_| ViewerState::new(&person(0.0))).collect();
+        // Viewer 0: 2 target impressions, groups 0 and 2; viewer 1 (the switcher): none, group
+        // 0; viewer 2: 1 target impression, group 2.
+        (vs[0].boosted, vs[0].groups_seen) = (2, 0b101);
+        (vs[1].boosted, vs[1].groups_seen, vs[1].switcher) = (0, 0b001, true);
+        (vs[2].boosted, vs[2].groups_seen) = (1, 0b100);
+        // The items shown at their latest impressions had 10, 4 and 7 impressions before.
+        let ms: Vec<ViewerMetrics> = [10, 4, 7]
+            .map(|p| ViewerMetrics {
+                shown_popularity: p,
+                ..ViewerMetrics::default()
+            })
+            .to_vec();
+        let stopped = [
+            AtomicBool::new(false),
+            AtomicBool::new(false),
+            AtomicBool::new(false),
+        ];
+        let mut terms = Terms::default();
+        let mut fill = |vs: &[ViewerState], outcomes: &[Outcome]| {
+            let arrays = ViewerArrays {
+                viewers: vs,
+                metrics: &ms,
+                stopped: &stopped,
+                outcomes,
+            };
+            terms.fill(&[Cohort::All, Cohort::Switchers], &arrays, 20, 0.1);
+            [terms.sums(0).counts, terms.sums(1).counts]
+        };
+        // Viewers 0 and 1 are shown an item at this step, viewer 2 is not.
+        let [all, switchers] = fill(&vs, &[shown(1), shown(2), Outcome::NOTHING]);
+        assert_eq!((all.reached, all.shown, all.shown_popularity), (2, 2, 14));
+        assert_eq!(all.group_reach[..4], [2, 0, 2, 0]);
+        assert_eq!(
+            (switchers.reached, switchers.shown, switchers.shown_popularity),
+            (0, 1, 4)
+        );
+        assert_eq!(switchers.group_reach[..3], [1, 0, 0]);
+        // Viewer 0 stopped after that step: its reach stays, its impression is past.
+        stopped[0].store(true, Ordering::Relaxed);
+        let [all, _] = fill(&vs, &[Outcome::NOTHING, Outcome::NOTHING, shown(3)]);
+        assert_eq!((all.reached, all.shown, all.shown_popularity), (2, 1, 7));
+        let [all, _] = fill(&vs, &[Outcome::NOTHING; 3]);
+        assert_eq!((all.reached, all.shown, all.shown_popularity), (2, 0, 0));
+        assert_eq!(all.group_reach[..3], [2, 0, 2]);
     }
 
     #[test]
