@@ -565,6 +565,23 @@ mod tests {
         )
     }
 
+    /// Fills `terms` for `cohorts` from the viewers' state after a step with `outcomes`.
+    fn fill_terms(
+        terms: &mut Terms,
+        cohorts: &[Cohort],
+        (vs, ms): (&[ViewerState], &[ViewerMetrics]),
+        stopped: &[AtomicBool],
+        outcomes: &[Outcome],
+    ) {
+        let arrays = ViewerArrays {
+            viewers: vs,
+            metrics: ms,
+            stopped,
+            outcomes,
+        };
+        terms.fill(cohorts, &arrays, 20, 0.1);
+    }
+
     fn shown(item: u32) -> Outcome {
         Outcome {
             item,
@@ -578,13 +595,7 @@ mod tests {
         let stopped = [AtomicBool::new(false), AtomicBool::new(false)];
         let mut terms = Terms::default();
         let mut fill = |vs: &[ViewerState], outcomes: &[Outcome]| {
-            let arrays = ViewerArrays {
-                viewers: vs,
-                metrics: &ms,
-                stopped: &stopped,
-                outcomes,
-            };
-            terms.fill(&[Cohort::All], &arrays, 20, 0.1);
+            fill_terms(&mut terms, &[Cohort::All], (vs, &ms), &stopped, outcomes);
             terms.sums(0).stances
         };
         // Both shown an item: Σx = 0, Σx² = 0.5, two distances of 0.25.
@@ -624,13 +635,8 @@ mod tests {
         ];
         let mut terms = Terms::default();
         let mut fill = |vs: &[ViewerState], outcomes: &[Outcome]| {
-            let arrays = ViewerArrays {
-                viewers: vs,
-                metrics: &ms,
-                stopped: &stopped,
-                outcomes,
-            };
-            terms.fill(&[Cohort::All, Cohort::Switchers], &arrays, 20, 0.1);
+            let cohorts = [Cohort::All, Cohort::Switchers];
+            fill_terms(&mut terms, &cohorts, (vs, &ms), &stopped, outcomes);
             [terms.sums(0).counts, terms.sums(1).counts]
         };
         // Viewers 0 and 1 are shown an item at this step, viewer 2 is not.
@@ -658,13 +664,7 @@ mod tests {
         let mut terms = Terms::default();
         let none = [Outcome::NOTHING; 2];
         let mut minutes = |vs: &[ViewerState]| {
-            let arrays = ViewerArrays {
-                viewers: vs,
-                metrics: &ms,
-                stopped: &stopped,
-                outcomes: &none,
-            };
-            terms.fill(&[Cohort::All], &arrays, 20, 0.1);
+            fill_terms(&mut terms, &[Cohort::All], (vs, &ms), &stopped, &none);
             terms.sums(0).minutes
         };
         vs[0].clock = 60.0;
