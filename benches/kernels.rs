@@ -242,6 +242,7 @@ impl OneViewer {
             profile_error: metrics::total_variation(&believed[..k], &self.interests) as f32,
             window_sensitive: 0.0,
             stance_distance: f32::NAN,
+            shown_popularity: 0,
         }
     }
 }

@@ -141,6 +141,9 @@ pub struct ViewerState {
     pub boosted: u32,
     /// Of those, from creators the viewer followed.
     pub boosted_trusted: u32,
+    /// The creator groups whose items the viewer was shown (bit g for group g), for
+    /// `group_reach_<g>`.
+    pub groups_seen: u64,
     /// Still scrolling: the last day is not over and no cap is reached.
     pub active: bool,
     /// Lingers on sensitive content and drifts faster towards it.
@@ -192,6 +195,7 @@ impl ViewerState {
             coordinated: false,
             boosted: 0,
             boosted_trusted: 0,
+            groups_seen: 0,
             active: true,
             vulnerable: p.vulnerable,
             bot: p.bot,

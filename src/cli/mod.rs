@@ -9,7 +9,7 @@ mod plot;
 mod run;
 mod sweep;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 use rabbithole::shard::Shard;
 use std::io::IsTerminal;
@@ -64,6 +64,10 @@ pub(crate) struct RunArgs {
     /// Also write users.csv, one row per (arm, replicate, user).
     #[arg(long)]
     pub(crate) per_user: bool,
+    /// Also write a log: `impressions` writes impressions.parquet, one row per impression
+    /// (`validate --log impressions` gives its size first).
+    #[arg(long, value_enum, value_name = "LOG")]
+    pub(crate) log: Option<LogKind>,
     /// Run only shard I of N (replicate r goes to shard (r mod N) + 1); see `merge`.
     #[arg(long, value_name = "I/N")]
     pub(crate) shard: Option<Shard>,
@@ -82,6 +86,13 @@ pub(crate) struct RunArgs {
     /// Write only the data files: no SVG charts and no report.html.
     #[arg(long)]
     pub(crate) no_plot: bool,
+}
+
+/// The logs `run --log` writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum LogKind {
+    /// impressions.parquet: one row per impression.
+    Impressions,
 }
 
 #[derive(Debug, Args)]
@@ -162,6 +173,9 @@ pub(crate) struct ValidateArgs {
     /// Override any scenario key by its dotted path, e.g. population.users=500.
     #[arg(long = "set", value_name = "KEY=VALUE")]
     pub(crate) set: Vec<String>,
+    /// Count the log `run --log` would write in the memory estimate.
+    #[arg(long, value_enum, value_name = "LOG")]
+    pub(crate) log: Option<LogKind>,
 }
 
 /// A failure and the exit status it maps to.

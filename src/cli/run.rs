@@ -1,7 +1,7 @@
 //! `run` and `validate`: load a scenario, run it, write its results directory.
 
 use super::claim::Claim;
-use super::{Failure, RunArgs, ValidateArgs, progress_bar};
+use super::{Failure, LogKind, RunArgs, ValidateArgs, progress_bar};
 use rabbithole::engine::{self, Results, RunOptions};
 use rabbithole::memory;
 use rabbithole::metrics::Metric;
@@ -34,8 +34,12 @@ pub(crate) fn check_memory(estimate: &memory::Estimate, ignore: bool) -> Result<
 
 /// The parts of an estimate, for messages.
 fn parts(e: &memory::Estimate) -> String {
+    let log = match e.log {
+        0 => String::new(),
+        bytes => format!(", impression log {}", memory::mib(bytes)),
+    };
     format!(
-        "viewers {}, catalog {}, result rows {}",
+        "viewers {}, catalog {}, result rows {}{log}",
         memory::mib(e.viewers),
         memory::mib(e.catalog),
         memory::mib(e.rows)
@@ -80,7 +84,17 @@ pub(crate) struct Provenance {
     pub(crate) start_time: String,
     pub(crate) wall_seconds: f64,
     pub(crate) per_user: bool,
+    pub(crate) log: Option<LogKind>,
     pub(crate) shard: Option<ShardRecord>,
+}
+
+/// The estimate of a run's memory, with its impression log when asked for.
+fn estimate(scenario: &Scenario, replicates: u32, per_user: bool, log: Option<LogKind>) -> memory::Estimate {
+    let estimate = memory::estimate(scenario, replicates, per_user);
+    match log {
+        Some(LogKind::Impressions) => estimate.with_impression_log(scenario, replicates),
+        None => estimate,
+    }
 }
 
 /// The files of a run directory, by name: the CSVs and `manifest.json`.
@@ -99,6 +113,9 @@ pub(crate) fn run_dir_files(
     ];
     if provenance.per_user {
         files.push(("users.csv", output::users_csv(results)));
+    }
+    if provenance.log == Some(LogKind::Impressions) {
+        files.push(("impressions.parquet", output::impressions_parquet(results)));
     }
     if !results.bot_rows.is_empty() {
         let bots = output::bots_csv(results);
@@ -218,8 +235,13 @@ pub(crate) fn run(args: RunArgs) -> Result<(), Failure> {
     let n_replicates = replicates
         .as_ref()
         .map_or(scenario.scenario.replicates, |r| r.len() as u32);
+    if args.log.is_some() && args.shard.is_some() {
+        return Err(Failure::Input(
+            "--log with --shard: merge does not combine impression logs; run without --shard".into(),
+        ));
+    }
     check_memory(
-        &memory::estimate(&scenario, n_replicates, args.per_user),
+        &estimate(&scenario, n_replicates, args.per_user, args.log),
         args.ignore_memory_limit,
     )?;
     let claim = Claim::take(&out, args.force, args.remove_stale)?;
@@ -234,6 +256,7 @@ pub(crate) fn run(args: RunArgs) -> Result<(), Failure> {
     let bar = progress_bar(units, args.quiet);
     let options = RunOptions {
         per_user: args.per_user,
+        log_impressions: args.log == Some(LogKind::Impressions),
         replicates: replicates.clone(),
     };
     let results = pool.install(|| engine::run(&scenario, &options, &|n| bar.inc(n)));
@@ -246,6 +269,7 @@ pub(crate) fn run(args: RunArgs) -> Result<(), Failure> {
         start_time,
         wall_seconds,
         per_user: args.per_user,
+        log: args.log,
         shard: args
             .shard
             .zip(replicates)
@@ -279,7 +303,7 @@ pub(crate) fn run(args: RunArgs) -> Result<(), Failure> {
 
 pub(crate) fn validate(args: ValidateArgs) -> Result<(), Failure> {
     let scenario = load(&args.scenario, &args.set)?;
-    let estimate = memory::estimate(&scenario, scenario.scenario.replicates, false);
+    let estimate = estimate(&scenario, scenario.scenario.replicates, false, args.log);
     let items = u64::from(scenario.catalog.items) + scenario.n_arrivals();
     println!(
         "{}: valid. {} arms, {} replicates, {} viewers{}, {} topics, {} items at the start ({} with arrivals), {} day(s) of use each",
@@ -320,6 +344,17 @@ pub(crate) fn validate(args: ValidateArgs) -> Result<(), Failure> {
             ),
             Some(a) => format!("; {} available", memory::mib(a)),
             None => String::new(),
+        }
+    );
+    let log = memory::LogSize::of(&scenario, scenario.scenario.replicates);
+    println!(
+        "impression log (run --log impressions): at most {} impressions (feed.max_steps per viewer), a file of at most {}{}",
+        log.impressions,
+        memory::mib(log.file_bytes()),
+        if args.log.is_some() {
+            " (counted above)"
+        } else {
+            "; validate --log impressions counts it above"
         }
     );
     Ok(())

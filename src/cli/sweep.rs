@@ -145,6 +145,7 @@ impl Runner<'_> {
         let point_start_time = now();
         let options = RunOptions {
             per_user: args.per_user,
+            log_impressions: false,
             replicates: args.shard.is_some().then(|| reps.to_vec()),
         };
         let results = self
@@ -162,6 +163,7 @@ impl Runner<'_> {
             start_time: point_start_time,
             wall_seconds: point_started.elapsed().as_secs_f64(),
             per_user: args.per_user,
+            log: None,
             shard: args.shard.map(|shard| ShardRecord::new(shard, reps.to_vec())),
         };
         let mut point_files = run_dir_files(scenario, &results, provenance);
@@ -194,6 +196,7 @@ pub(crate) fn sweep(args: SweepArgs) -> Result<(), Failure> {
         viewers: estimates.iter().map(|e| e.viewers).max().unwrap_or(0),
         catalog: estimates.iter().map(|e| e.catalog).max().unwrap_or(0),
         rows: estimates.iter().map(|e| e.rows).fold(0, u64::saturating_add),
+        log: 0,
     };
     check_memory(&whole, args.ignore_memory_limit)?;
     let claim = super::claim::Claim::take(&out, args.force, args.remove_stale)?;

@@ -8,6 +8,7 @@
 //! loop reuses per-thread scratch buffers and allocates nothing.
 
 use super::bots::{BotLog, BotRow, Bots};
+use super::log::{Impression, ImpressionLog};
 use super::platform::{Global, NONE, Outcome};
 use super::protections::Protections;
 use super::reduce::{Cohort, Reducer, ViewerArrays};
@@ -23,6 +24,7 @@ use crate::recommender::{self, Policy, Scratch};
 use crate::rng::{Purpose, Streams, once};
 use crate::scenario::Scenario;
 use crate::viewer::{ViewerParams, ViewerState};
+use rayon::iter::Either;
 use rayon::prelude::*;
 use std::cell::RefCell;
 use std::sync::Mutex;
@@ -121,6 +123,8 @@ pub struct ArmRun<'a> {
     bot_log: Option<BotLog>,
     /// During the warm-up, its end in seconds of use (`population.warmup_minutes`).
     warming: Option<f32>,
+    /// The impression log, when asked for ([`ArmRun::log_impressions`]).
+    log: Option<ImpressionLog>,
 }
 
 impl<'a> ArmRun<'a> {
@@ -152,7 +156,7 @@ impl<'a> ArmRun<'a> {
                 block[5 * k..5 * k + dims].copy_from_slice(&population.taste[id * dims..(id + 1) * dims]);
             }
         }
-        let global = Global::new(scenario, catalog);
+        let global = Global::new(scenario, catalog, n);
         let mut run = ArmRun {
             scenario,
             catalog,
@@ -190,6 +194,7 @@ impl<'a> ArmRun<'a> {
             }),
             bot_log: None,
             warming: None,
+            log: None,
         };
         if scenario.population.initial_follows > 0 {
             run.follow_at_start(&crate::following::initial_follows(
@@ -199,9 +204,26 @@ impl<'a> ArmRun<'a> {
         run
     }
 
-    /// Bytes of state per viewer in this arm.
+    /// Logs every impression of the arm's run (`run --log impressions`).
+    pub fn log_impressions(&mut self) {
+        self.log = Some(ImpressionLog::new(self.viewers.len()));
+    }
+
+    /// Moves the logged impressions, in (step, viewer) order, to the end of `out`.
+    pub fn impressions(&mut self, out: &mut Vec<Impression>) {
+        if let Some(log) = &mut self.log {
+            out.append(&mut log.rows);
+        }
+    }
+
+    /// Bytes of state per viewer in this arm, the platform's window of recent impressions
+    /// (one item per viewer and step of `metrics.recent_steps`) included.
     pub fn bytes_per_viewer(&self) -> usize {
-        BYTES_PER_VIEWER_FIXED + self.stride * 4 + (self.history + self.follow_cap) * 4 + self.history * 2
+        BYTES_PER_VIEWER_FIXED
+            + self.stride * 4
+            + (self.history + self.follow_cap) * 4
+            + self.history * 2
+            + self.scenario.metrics.recent_steps as usize * 4
     }
 
     /// Runs arm `arm` of the scenario to the end, appending its timeseries rows; returns the
@@ -280,6 +302,9 @@ impl<'a> ArmRun<'a> {
         for step in 0..max_steps {
             let tally = self.step(policies, step, tracer.as_deref_mut());
             viewer_steps += tally.shown;
+            if let Some(log) = &mut self.log {
+                log.collect(arm, self.replicate, step, &self.outcomes, self.catalog);
+            }
             if let (Some(b), Some(log)) = (policies.bots, &mut self.bot_log) {
                 log.observe(b, &self.viewers, &self.history_topics, self.history);
             }
@@ -390,6 +415,12 @@ impl<'a> ArmRun<'a> {
             Ahead::of(&self.history_topics, history),
         ];
         let stopped = &self.stopped;
+        // The log's slots, or none: a run without the log zips a constant `None`, and its
+        // pass is compiled for it apart.
+        let details = match &mut self.log {
+            Some(log) => Either::Left(log.details.par_iter_mut().map(Some)),
+            None => Either::Right(rayon::iter::repeat_n((), n).map(|()| None)),
+        };
         let tally = self
             .viewers
             .par_iter_mut()
@@ -398,32 +429,35 @@ impl<'a> ArmRun<'a> {
             .zip(self.history_topics.par_chunks_mut(history))
             .zip(self.outcomes.par_iter_mut())
             .zip(self.viewer_metrics.par_iter_mut())
+            .zip(details)
             .enumerate()
             .with_min_len(64)
-            .map(|(id, (((((state, floats), slots), topics), outcome), vm))| {
-                // A stopped viewer's lines are neither fetched nor read: late in a run most
-                // viewers have stopped, and streaming their state through the cache at every
-                // step cost more memory bandwidth than the active viewers' work.
-                if id + AHEAD < n && !stopped[id + AHEAD].load(Ordering::Relaxed) {
-                    for a in &ahead {
-                        a.fetch(id + AHEAD);
+            .map(
+                |(id, ((((((state, floats), slots), topics), outcome), vm), detail))| {
+                    // A stopped viewer's lines are neither fetched nor read: late in a run most
+                    // viewers have stopped, and streaming their state through the cache at every
+                    // step cost more memory bandwidth than the active viewers' work.
+                    if id + AHEAD < n && !stopped[id + AHEAD].load(Ordering::Relaxed) {
+                        for a in &ahead {
+                            a.fetch(id + AHEAD);
+                        }
                     }
-                }
-                if stopped[id].load(Ordering::Relaxed) {
-                    // What `step_viewer` does for a stopped viewer. The outcome of the step
-                    // it stopped at may be an impression, so it is cleared here.
-                    *outcome = Outcome::NOTHING;
-                    return Tally::idle();
-                }
-                SCRATCH.with(|scratch| {
-                    let mut v = Viewer::split(state, floats, slots, topics, k, history);
-                    *outcome = ctx.step_viewer(id as u32, &mut v, vm, &mut scratch.borrow_mut());
-                });
-                if !state.active {
-                    stopped[id].store(true, Ordering::Relaxed);
-                }
-                Tally::stepped(state, *outcome, days)
-            })
+                    if stopped[id].load(Ordering::Relaxed) {
+                        // What `step_viewer` does for a stopped viewer. The outcome of the step
+                        // it stopped at may be an impression, so it is cleared here.
+                        *outcome = Outcome::NOTHING;
+                        return Tally::idle();
+                    }
+                    SCRATCH.with(|scratch| {
+                        let mut v = Viewer::split(state, floats, slots, topics, k, history);
+                        *outcome = ctx.step_viewer(id as u32, &mut v, vm, &mut scratch.borrow_mut(), detail);
+                    });
+                    if !state.active {
+                        stopped[id].store(true, Ordering::Relaxed);
+                    }
+                    Tally::stepped(state, *outcome, days)
+                },
+            )
             .reduce(Tally::default, Tally::add);
         if let (Some(tracer), Some(step_trace)) =
             (tracer, record.into_inner().expect("no panics while tracing"))

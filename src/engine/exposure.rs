@@ -11,6 +11,10 @@
 //! c; `above[c]` keeps that number for c below [`ABOVE_CAP`], and larger counts, which only a
 //! few very popular items reach, are found by bisection among the first `above[ABOVE_CAP − 1]`.
 //!
+//! Lowering a count c to c − 1 (an impression leaving the window of `coverage_recent` and
+//! `exposure_gini_recent`) is the mirror image: the last c of `desc` is lowered, at j = the number
+//! of counts of c or more, minus one, which is `above[c − 1] − 1`.
+//!
 //! The result is the same `f64` as `gini_sorted` on the sorted counts: when (n − 1) T ≤ 2⁵³,
 //! every term and partial sum of that summation is an integer below 2⁵³, so exact, and the
 //! exact integer numerator converts to the same `f64`; beyond that, the sorted counts are
@@ -29,7 +33,8 @@ const EXACT: u128 = 1 << 53;
 pub(super) struct Exposure {
     /// The nonzero counts, in descending order.
     desc: Vec<u32>,
-    /// `above[c]`: how many counts exceed c, for c < min(largest count + 1, [`ABOVE_CAP`]).
+    /// `above[c]`: how many counts exceed c, for c < min(largest count + 1, [`ABOVE_CAP`]) at
+    /// least (entries beyond, left by counts taken back, are 0, which is what they count).
     above: Vec<u32>,
     /// T = Σ desc[j]: all impressions.
     total: u64,
@@ -74,6 +79,36 @@ impl Exposure {
         self.desc[j] = count + 1;
         self.total += 1;
         self.rank_weighted += j as u128;
+    }
+
+    /// Takes back one impression of an item that has `count` ≥ 1 impressions.
+    #[inline]
+    pub fn remove(&mut self, count: u32) {
+        debug_assert!(count > 0, "an item without impressions loses none");
+        let lower = count - 1;
+        let j = if lower < ABOVE_CAP {
+            let c = lower as usize;
+            self.above[c] -= 1;
+            self.above[c] as usize
+        } else {
+            let big = self.above[ABOVE_CAP as usize - 1] as usize;
+            self.desc[..big].partition_point(|&x| x >= count) - 1
+        };
+        debug_assert_eq!(self.desc[j], count, "the last count equal to {count}");
+        if lower == 0 {
+            // The last of the nonzero counts: the item leaves them.
+            debug_assert_eq!(j + 1, self.desc.len());
+            self.desc.pop();
+        } else {
+            self.desc[j] = lower;
+        }
+        self.total -= 1;
+        self.rank_weighted -= j as u128;
+    }
+
+    /// Items with at least one impression.
+    pub fn shown_items(&self) -> u64 {
+        self.desc.len() as u64
     }
 
     /// Gini coefficient of the impression counts of `n_visible` items (the counted ones and
@@ -175,7 +210,93 @@ mod tests {
         assert_eq!(exposure.gini_exact_to(8, 0).to_bits(), expected);
     }
 
+    /// Adds and takes back impressions (`(item, add)`, the item's index modulo `n`; taking back
+    /// from an item without impressions is skipped) and checks the counts, the items shown and
+    /// the Gini against sorting after every operation.
+    fn check_both_ways(n: usize, ops: &[(usize, bool)]) {
+        let mut counts = vec![0u32; n];
+        let mut exposure = Exposure::new();
+        for &(i, add) in ops {
+            let i = i % n;
+            if add {
+                exposure.add(counts[i]);
+                counts[i] += 1;
+            } else if counts[i] > 0 {
+                exposure.remove(counts[i]);
+                counts[i] -= 1;
+            }
+            let mut sorted = counts.clone();
+            sorted.sort_unstable();
+            assert_eq!(exposure.sorted_counts(n), sorted);
+            let shown = counts.iter().filter(|&&c| c > 0).count() as u64;
+            assert_eq!(exposure.shown_items(), shown);
+            let expected = metrics::gini_sorted(&sorted).to_bits();
+            assert_eq!(exposure.gini(n).to_bits(), expected, "{counts:?}");
+        }
+    }
+
+    #[test]
+    fn taking_back_mirrors_adding() {
+        // Counts 3, 1, 0 then: the last 3 lowered, the only 1 leaves the nonzero counts.
+        check_both_ways(
+            3,
+            &[(0, true), (0, true), (0, true), (1, true), (0, false), (1, false)],
+        );
+        let mut exposure = Exposure::new();
+        for c in [0, 1, 2, 0] {
+            exposure.add(c);
+        }
+        // Counts {3, 1}: Gini of (0, 1, 3) over three items = (−2·0 + 0·1 + 2·3) / (3·4) = 0.5.
+        assert_eq!(exposure.gini(3), 0.5);
+        exposure.remove(3);
+        // Counts (0, 1, 2): (0 + 0 + 4) / (3 · 3) = 4/9.
+        assert_eq!(exposure.gini(3), 4.0 / 9.0);
+        exposure.remove(1);
+        assert_eq!((exposure.shown_items(), exposure.gini(3)), (1, 2.0 / 3.0));
+    }
+
+    #[test]
+    fn taking_back_beyond_the_rank_table() {
+        let cap = ABOVE_CAP as usize;
+        let mut ops = vec![(0, true); cap + 2];
+        ops.extend(vec![(1, true); cap]);
+        ops.extend([
+            (0, false),
+            (0, false),
+            (0, false),
+            (1, false),
+            (1, true),
+            (0, true),
+        ]);
+        let mut exposure = Exposure::new();
+        let mut counts = [0u32; 3];
+        for &(i, add) in &ops {
+            if add {
+                exposure.add(counts[i]);
+                counts[i] += 1;
+            } else {
+                exposure.remove(counts[i]);
+                counts[i] -= 1;
+            }
+        }
+        let mut sorted = counts.to_vec();
+        sorted.sort_unstable();
+        assert_eq!(exposure.sorted_counts(3), sorted);
+        assert_eq!(
+            exposure.gini(3).to_bits(),
+            metrics::gini_sorted(&sorted).to_bits()
+        );
+    }
+
     proptest! {
+        #[test]
+        fn adding_and_taking_back_match_sorting(
+            n in 1usize..40,
+            ops in proptest::collection::vec((0usize..40, proptest::bool::weighted(0.6)), 0..300),
+        ) {
+            check_both_ways(n, &ops);
+        }
+
         #[test]
         fn same_bits_as_sorting(
             batches in proptest::collection::vec(

@@ -10,8 +10,10 @@ mod arm;
 mod bots;
 mod day;
 mod exposure;
+mod log;
 mod platform;
 mod protections;
+mod recent;
 mod reduce;
 mod step;
 mod trace;
@@ -19,6 +21,7 @@ mod trending;
 
 pub use arm::{ArmRun, BYTES_PER_VIEWER_FIXED};
 pub use bots::BotRow;
+pub use log::Impression;
 pub use reduce::Cohort;
 pub use trace::{TraceRecord, Tracer, trace};
 
@@ -47,6 +50,10 @@ pub struct TimeRow {
     pub group_exposure: Vec<f64>,
     /// Each creator group's share of the visible catalog (`group_catalog_share_<g>`).
     pub group_catalog_share: Vec<f64>,
+    /// The share of the cohort's viewers shown each creator group so far (`group_reach_<g>`).
+    pub group_reach: Vec<f64>,
+    /// Each group's reach over the baseline arm's (`group_amplification_reach_<g>`).
+    pub group_amplification_reach: Vec<f64>,
 }
 
 impl Index<Metric> for TimeRow {
@@ -127,6 +134,8 @@ pub struct Results {
     pub user_rows: Vec<UserRow>,
     /// One row per audit bot, arm and replicate.
     pub bot_rows: Vec<BotRow>,
+    /// The impression log, when asked for: in (replicate, arm, step, viewer) order.
+    pub impressions: Vec<Impression>,
     /// The scenario uses the safety features ([`Scenario::safety_features`]): the day columns
     /// and the age, vulnerability and bot cohorts are written.
     pub safety: bool,
@@ -142,6 +151,8 @@ pub struct Results {
 pub struct RunOptions {
     /// Collect per-viewer rows.
     pub per_user: bool,
+    /// Log every impression (`Results::impressions`).
+    pub log_impressions: bool,
     /// The replicates to run, each below `scenario.replicates`; all of them when `None`. A
     /// replicate computes the same whichever others run beside it (its streams are keyed by
     /// its number), which is what lets shards of a run be merged.
@@ -173,6 +184,7 @@ pub fn run(scenario: &Scenario, options: &RunOptions, progress: &(dyn Fn(u64) + 
         finals: Vec::new(),
         user_rows: Vec::new(),
         bot_rows: Vec::new(),
+        impressions: Vec::new(),
         safety: scenario.safety_features(),
         viewer_steps: 0,
         taste: scenario.catalog.taste_dimensions > 0,
@@ -195,7 +207,11 @@ pub fn run(scenario: &Scenario, options: &RunOptions, progress: &(dyn Fn(u64) + 
                 run.start_from(w);
             }
             arm_starts.push(results.timeseries.len());
+            if options.log_impressions {
+                run.log_impressions();
+            }
             results.viewer_steps += run.run(arm_idx, &mut results.timeseries, progress, None);
+            run.impressions(&mut results.impressions);
             if options.per_user {
                 run.user_rows(arm_idx, &mut results.user_rows);
             }
@@ -215,16 +231,48 @@ pub fn run(scenario: &Scenario, options: &RunOptions, progress: &(dyn Fn(u64) + 
     results
 }
 
-/// Sets `amplification_ratio` in one replicate's rows: each row's `boosted_share` over the
-/// baseline arm's in the same cohort (or `all` when the baseline has no such cohort) at the
-/// same step, or at the baseline's last step once it has ended (Huszár et al. 2022).
+/// Sets the ratios to the baseline arm in one replicate's rows: `amplification_ratio` from
+/// `boosted_share`, `amplification_ratio_reach` from `boosted_reach` and each group's
+/// `group_amplification_reach_<g>` from its `group_reach_<g>`.
 fn amplification(rows: &mut [TimeRow], baseline: usize) {
-    // The baseline's (step, boosted_share) per cohort, in step order.
+    ratio_to_baseline(
+        rows,
+        baseline,
+        |r| r[Metric::BoostedShare],
+        |r, x| r[Metric::AmplificationRatio] = x,
+    );
+    ratio_to_baseline(
+        rows,
+        baseline,
+        |r| r[Metric::BoostedReach],
+        |r, x| r[Metric::AmplificationRatioReach] = x,
+    );
+    let groups = rows.first().map_or(0, |r| r.group_reach.len());
+    for g in 0..groups {
+        ratio_to_baseline(
+            rows,
+            baseline,
+            |r| r.group_reach[g],
+            |r, x| r.group_amplification_reach[g] = x,
+        );
+    }
+}
+
+/// Sets `set` in each row to the row's `value` over the baseline arm's in the same cohort (or
+/// `all` when the baseline has no such cohort) at the same step, or at the baseline's last
+/// step once it has ended (Huszár et al. 2022); NaN where the baseline's is 0.
+fn ratio_to_baseline(
+    rows: &mut [TimeRow],
+    baseline: usize,
+    value: impl Fn(&TimeRow) -> f64,
+    set: impl Fn(&mut TimeRow, f64),
+) {
+    // The baseline's (step, value) per cohort, in step order.
     let mut base: Vec<(Cohort, Vec<(u32, f64)>)> = Vec::new();
     for r in rows.iter().filter(|r| r.arm == baseline) {
         match base.iter_mut().find(|(c, _)| *c == r.cohort) {
-            Some((_, series)) => series.push((r.step, r[Metric::BoostedShare])),
-            None => base.push((r.cohort, vec![(r.step, r[Metric::BoostedShare])])),
+            Some((_, series)) => series.push((r.step, value(r))),
+            None => base.push((r.cohort, vec![(r.step, value(r))])),
         }
     }
     let of = |cohort: Cohort, step: u32| -> Option<f64> {
@@ -234,9 +282,61 @@ fn amplification(rows: &mut [TimeRow], baseline: usize) {
     };
     let at = |cohort: Cohort, step: u32| of(cohort, step).or_else(|| of(Cohort::All, step));
     for r in rows.iter_mut() {
-        r[Metric::AmplificationRatio] = match at(r.cohort, r.step) {
-            Some(b) if b > 0.0 => r[Metric::BoostedShare] / b,
+        let ratio = match at(r.cohort, r.step) {
+            Some(b) if b > 0.0 => value(r) / b,
             _ => f64::NAN,
         };
+        set(r, ratio);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A row of `arm` at `step` with `boosted_reach` and one group's reach at `reach`.
+    fn row(arm: usize, step: u32, reach: f64) -> TimeRow {
+        let mut r = TimeRow {
+            arm,
+            replicate: 0,
+            cohort: Cohort::All,
+            step,
+            viewers: 4,
+            values: [f64::NAN; Metric::COUNT],
+            group_exposure: vec![0.5],
+            group_catalog_share: vec![0.5],
+            group_reach: vec![reach],
+            group_amplification_reach: vec![f64::NAN],
+        };
+        r[Metric::BoostedReach] = reach;
+        r[Metric::BoostedShare] = reach / 10.0;
+        r
+    }
+
+    #[test]
+    fn amplification_by_reach_is_over_the_baselines_reach() {
+        // The baseline (arm 1) reaches a quarter of the viewers, then half, and ends at step 1;
+        // arm 0 reaches half, three quarters, all; arm 2 none.
+        let mut rows = vec![
+            row(0, 0, 0.5),
+            row(0, 1, 0.75),
+            row(0, 2, 1.0),
+            row(1, 0, 0.25),
+            row(1, 1, 0.5),
+            row(2, 0, 0.0),
+        ];
+        amplification(&mut rows, 1);
+        let reach: Vec<f64> = rows.iter().map(|r| r[Metric::AmplificationRatioReach]).collect();
+        // Step 2 is against the baseline's last step: 1 / 0.5.
+        assert_eq!(reach, [2.0, 1.5, 2.0, 1.0, 1.0, 0.0]);
+        let groups: Vec<f64> = rows.iter().map(|r| r.group_amplification_reach[0]).collect();
+        assert_eq!(groups, reach);
+        // The impression-based ratio is set from `boosted_share` as before.
+        assert_eq!(rows[1][Metric::AmplificationRatio], (0.75 / 10.0) / (0.5 / 10.0));
+        // Against a baseline that reached nobody, the ratio is empty.
+        let mut rows = vec![row(0, 0, 0.5), row(1, 0, 0.0)];
+        amplification(&mut rows, 1);
+        assert!(rows[0][Metric::AmplificationRatioReach].is_nan());
+        assert!(rows[0].group_amplification_reach[0].is_nan());
     }
 }

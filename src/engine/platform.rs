@@ -4,6 +4,7 @@
 //! count.
 
 use super::exposure::Exposure;
+use super::recent::Recent;
 use super::reduce::PlatformView;
 use super::trending::TrendingRank;
 use crate::catalog::{Catalog, ItemIdx};
@@ -61,6 +62,12 @@ pub(super) struct Global {
     pub group_visible: Vec<u64>,
     /// The visible items' impression counts, sorted, for `exposure_gini`.
     pub exposure: Exposure,
+    /// The impressions of the last `metrics.recent_steps` steps, for `coverage_recent` and
+    /// `exposure_gini_recent`.
+    pub recent: Recent,
+    /// The mean impressions of a visible item before the step last absorbed (warm-up
+    /// included), what `shown_popularity` is relative to.
+    pub popularity_mean: f64,
     /// Selects the trending list.
     pub trending_rank: TrendingRank,
     /// With exhaustive retrieval, the visible items by topic for the ranking kernel.
@@ -74,8 +81,9 @@ pub(super) struct Global {
 }
 
 impl Global {
-    /// The platform before step 0: no impressions, the items uploaded by step 0 visible.
-    pub fn new(scenario: &Scenario, catalog: &Catalog) -> Global {
+    /// The platform before step 0 of `viewers` viewers: no impressions, the items uploaded by
+    /// step 0 visible.
+    pub fn new(scenario: &Scenario, catalog: &Catalog, viewers: usize) -> Global {
         let n_items = catalog.items.len();
         let prior = scenario.recommender.profile_prior as f32;
         let k = catalog.n_topics();
@@ -99,6 +107,8 @@ impl Global {
             group_impressions: vec![0; catalog.group_names.len()],
             group_visible: vec![0; catalog.group_names.len()],
             exposure: Exposure::new(),
+            recent: Recent::new(scenario.metrics.recent_steps as usize, viewers, n_items),
+            popularity_mean: f64::NAN,
             trending_rank: TrendingRank::new(n_items),
             blocks: (scenario.feed.retrieval == Retrieval::Exhaustive).then(|| TopicBlocks::new(catalog)),
             warm: Vec::new(),
@@ -115,6 +125,9 @@ impl Global {
             visible: self.n_visible,
             exposure_gini: self.exposure.gini(self.n_visible),
             covered: self.covered,
+            recent_gini: self.recent.gini(self.n_visible),
+            recent_covered: self.recent.shown_items(),
+            popularity_mean: self.popularity_mean,
             total_impressions: self.total_impressions,
             group_impressions: &self.group_impressions,
             group_visible: &self.group_visible,
@@ -171,6 +184,9 @@ impl Global {
             .with_min_len(PER_ITEM_CHUNK)
             .for_each(|t| *t *= decay);
         self.trending_rank.decay(decay);
+        self.popularity_mean =
+            (self.total_impressions + self.warm_impressions) as f64 / self.n_visible.max(1) as f64;
+        self.recent.push(outcomes);
         for o in outcomes.iter().filter(|o| o.item != NONE) {
             let i = o.item as usize;
             let measured = self.impressions[i] - self.warm.get(i).copied().unwrap_or(0);
@@ -218,6 +234,7 @@ impl Global {
         self.covered = 0;
         self.group_impressions.fill(0);
         self.exposure = Exposure::new();
+        self.recent.clear();
     }
 
     /// Rebuilds the trending list: the most-watched visible items, by decayed count.
@@ -244,7 +261,7 @@ mod tests {
         scenario.feed.max_steps = 5;
         scenario.recommender.profile_prior = 0.3;
         let catalog = Catalog::generate(&scenario, 0);
-        let mut global = Global::new(&scenario, &catalog);
+        let mut global = Global::new(&scenario, &catalog, 3);
         let new = global.n_visible;
         // Step 0: item 0 watched to 0.9, item 1 to 0.3, so c̄ = 0.6.
         let seen = |item, milli| Outcome {

@@ -91,6 +91,11 @@ pub(super) struct PlatformView<'g> {
     pub visible: usize,
     pub exposure_gini: f64,
     pub covered: u64,
+    /// `exposure_gini` and the items shown over the last `metrics.recent_steps` steps.
+    pub recent_gini: f64,
+    pub recent_covered: u64,
+    /// A visible item's mean impressions before the step (`shown_popularity`'s N̄).
+    pub popularity_mean: f64,
     pub total_impressions: u64,
     pub group_impressions: &'g [u64],
     pub group_visible: &'g [u64],
@@ -211,15 +216,23 @@ impl Reducer {
             if self.sums[c].counts.viewers == 0 {
                 continue;
             }
+            let counts = &self.sums[c].counts;
+            let n_groups = group_exposure.len();
             let mut row = TimeRow {
                 arm,
                 replicate,
                 cohort: self.cohorts[c],
                 step,
-                viewers: self.sums[c].counts.viewers,
+                viewers: counts.viewers,
                 values: [f64::NAN; Metric::COUNT],
                 group_exposure: group_exposure.clone(),
                 group_catalog_share: group_catalog_share.clone(),
+                group_reach: counts.group_reach[..n_groups]
+                    .iter()
+                    .map(|&r| f64::from(r) / f64::from(counts.viewers))
+                    .collect(),
+                // Set once every arm of the replicate has run (`engine::amplification`).
+                group_amplification_reach: vec![f64::NAN; n_groups],
             };
             for metric in Metric::ALL {
                 row[metric] = self.value(metric, c, platform);
@@ -254,14 +267,21 @@ impl Reducer {
             Metric::StanceShift => s.stance / n,
             Metric::StanceMoved => f64::from(s.counts.stance_moved) / n,
             Metric::BoostedShare => s.boosted / n,
+            Metric::BoostedReach => f64::from(s.counts.reached) / n,
             Metric::BoostedTrustedShare if s.counts.boosted_impressions > 0 => {
                 s.counts.boosted_trusted as f64 / s.counts.boosted_impressions as f64
             }
             Metric::BoostedTrustedShare => f64::NAN,
             // Set once every arm of the replicate has run (`engine::amplification`).
-            Metric::AmplificationRatio => f64::NAN,
+            Metric::AmplificationRatio | Metric::AmplificationRatioReach => f64::NAN,
             Metric::Coverage => platform.covered as f64 / visible,
+            Metric::CoverageRecent => platform.recent_covered as f64 / visible,
             Metric::ExposureGini => platform.exposure_gini,
+            Metric::ExposureGiniRecent => platform.recent_gini,
+            Metric::ShownPopularity if s.counts.shown > 0 && platform.popularity_mean > 0.0 => {
+                s.counts.shown_popularity as f64 / f64::from(s.counts.shown) / platform.popularity_mean
+            }
+            Metric::ShownPopularity => f64::NAN,
             Metric::WatchMinutesPerDay => s.watched_per_day / n,
             Metric::NightShare => s.night / n,
             Metric::SensitiveWindowMax if s.counts.full > 0 => s.window_sensitive_max,

@@ -17,6 +17,7 @@
 //! dispatch other than the policy's `recommend`.
 
 use super::bots::Bots;
+use super::log::Detail;
 use super::platform::Outcome;
 use super::protections::Protections;
 use super::trace::TraceRecord;
@@ -157,10 +158,13 @@ struct Seen {
     /// |x_i − x_u| before the impression moved the viewer, for a stance-bearing item; NaN
     /// for another.
     stance_gap: f32,
+    /// The item's impressions before this step (its popularity).
+    popularity: u32,
 }
 
 impl StepContext<'_> {
-    /// One impression for one viewer: the phases in their order.
+    /// One impression for one viewer: the phases in their order. With the impression log on,
+    /// `detail` is the viewer's slot for what the log needs beyond the outcome.
     #[inline]
     pub fn step_viewer(
         &self,
@@ -168,6 +172,7 @@ impl StepContext<'_> {
         v: &mut Viewer,
         vm: &mut ViewerMetrics,
         scratch: &mut Scratch,
+        detail: Option<&mut Detail>,
     ) -> Outcome {
         if !v.state.active || !self.admit(id, v) {
             return Outcome::NOTHING;
@@ -181,12 +186,23 @@ impl StepContext<'_> {
         };
         let item = &self.shared.catalog.items[pick.item as usize];
         let (response, seen) = self.respond(id, v, pick.item, item);
+        if let Some(d) = detail {
+            // The clock has not moved since the pick: `learn` moves it.
+            *d = Detail {
+                clock: v.state.clock,
+                fraction: response.fraction,
+                seconds: response.seconds,
+                source: pick.source,
+                followed: response.followed,
+                skipped: response.skipped,
+            };
+        }
         if let Some(trace) = trace {
             // The clock has not moved since the pick: `learn` moves it.
             self.record(f64::from(v.state.clock) / 60.0, &pick, trace, response);
         }
         self.learn(id, v, pick.item, item, &response, seen.taste_match);
-        self.measure(v, vm, seen);
+        self.measure(v, vm, item.group, seen);
         self.finish(id, v, pick.item, &response, seen)
     }
 
@@ -370,6 +386,7 @@ impl StepContext<'_> {
             at_night,
             taste_match,
             stance_gap: agreement::gap(item, v.state.stance).unwrap_or(f32::NAN),
+            popularity: self.shared.impressions[item_idx as usize],
         };
         (response, seen)
     }
@@ -461,17 +478,19 @@ impl StepContext<'_> {
     /// Phase 6: the impression's counters and the metrics of the window and of the viewer
     /// (noting the first minute in a rabbit hole).
     #[inline]
-    fn measure(&self, v: &mut Viewer, vm: &mut ViewerMetrics, seen: Seen) {
+    fn measure(&self, v: &mut Viewer, vm: &mut ViewerMetrics, group: u8, seen: Seen) {
         let s = &mut *v.state;
         s.night += u32::from(seen.at_night);
         s.boosted += u32::from(seen.in_target);
         s.boosted_trusted += u32::from(seen.in_target && seen.trusted);
+        s.groups_seen |= 1u64 << group;
         *vm = if self.k <= SMALL_K {
             self.window_metrics::<SMALL_K>(v)
         } else {
             self.window_metrics::<MAX_TOPICS>(v)
         };
         vm.stance_distance = seen.stance_gap;
+        vm.shown_popularity = seen.popularity;
     }
 
     /// Phase 7: the viewer stops at the end of its minutes (a bot's own), and the outcome
@@ -526,6 +545,7 @@ impl StepContext<'_> {
                 .protections
                 .map_or(0.0, |y| y.sensitive_share(topic_counts, n as u32)),
             stance_distance: f32::NAN,
+            shown_popularity: 0,
         }
     }
 }

@@ -291,6 +291,13 @@ metrics! {
         doc: "per viewer, impressions of `[target]` items / impressions; measured in every \
               arm, boosted or not (0 without a `[target]`)",
     }
+    BoostedReach {
+        name: "boosted_reach", unit: Share, reduce: ShareOfViewers, summary: MeanInterval,
+        when: Always,
+        label: "viewers shown the boosted set",
+        doc: "reach of the `[target]` set: viewers shown at least one of its items so far \
+              (0 without a `[target]`)",
+    }
     BoostedTrustedShare {
         name: "boosted_trusted_share", unit: Share, reduce: Pooled, summary: MeanInterval,
         when: Always,
@@ -307,10 +314,26 @@ metrics! {
               baseline's last step once it ended (Huszár et al. 2022: exposure under treatment \
               over exposure under control); empty when the baseline's is 0",
     }
+    AmplificationRatioReach {
+        name: "amplification_ratio_reach", unit: Ratio, reduce: Baseline, summary: MeanInterval,
+        when: Always,
+        label: "amplification of the boosted set by reach (x baseline)",
+        doc: "an arm's `boosted_reach` over the baseline arm's, paired as `amplification_ratio`: \
+              the share of an audience reached under treatment over the share reached under \
+              control, as Huszár et al. (2022) compute amplification; empty when the \
+              baseline's is 0",
+    }
     Coverage {
         name: "coverage", unit: Share, reduce: Platform, summary: MeanInterval, when: Always,
         label: "catalog items shown at least once",
         doc: "share of visible items shown at least once (to anyone)",
+    }
+    CoverageRecent {
+        name: "coverage_recent", unit: Share, reduce: Platform, summary: MeanInterval,
+        when: Always,
+        label: "catalog items shown in the last R steps",
+        doc: "share of visible items shown at least once (to anyone) in the last R steps, this \
+              one included (R = `metrics.recent_steps` [20])",
     }
     ExposureGini {
         name: "exposure_gini", unit: Index, reduce: Platform, summary: MeanInterval,
@@ -318,6 +341,22 @@ metrics! {
         label: "concentration of impressions over items (Gini)",
         doc: "Gini coefficient Σᵢ (2i − n − 1) N₍ᵢ₎ / (n Σ N) of impressions over the n visible \
               items sorted ascending",
+    }
+    ExposureGiniRecent {
+        name: "exposure_gini_recent", unit: Index, reduce: Platform, summary: MeanInterval,
+        when: Always,
+        label: "concentration of the last R steps' impressions over items (Gini)",
+        doc: "`exposure_gini` of the impressions of the last R steps only: how concentrated \
+              what is shown now is, where `exposure_gini` keeps the whole run's history",
+    }
+    ShownPopularity {
+        name: "shown_popularity", unit: Index, reduce: Pooled, summary: Omitted, when: Always,
+        label: "popularity of what is shown (1 = the average item)",
+        doc: "mean of N_i / N̄ over the cohort's impressions at this step, N_i the item's \
+              impressions before the step and N̄ the mean over visible items (warm-up \
+              included): above 1, the feed shows items more popular than the average, the \
+              popularity bias of Abdollahpouri et al. (2019) and Mansoury et al. (2020); \
+              empty before anything was shown",
     }
     WatchMinutesPerDay {
         name: "watch_minutes_per_day", unit: Minutes, reduce: Mean, summary: MeanInterval,
@@ -403,9 +442,37 @@ pub const GROUP_CATALOG_SHARE: MetricDef = MetricDef {
     doc: "group g's share of visible items",
 };
 
+/// `group_reach_<g>`: the share of a cohort's viewers shown a creator group's items.
+pub const GROUP_REACH: MetricDef = MetricDef {
+    name: "group_reach_<g>",
+    unit: Unit::Share,
+    reduce: Reduction::ShareOfViewers,
+    summary: Summary::MeanInterval,
+    when: Condition::PerGroup,
+    label: "viewers shown creator group <g>",
+    doc: "reach of group g: viewers shown at least one of its items so far",
+};
+
+/// `group_amplification_reach_<g>`: a group's reach over the baseline arm's.
+pub const GROUP_AMPLIFICATION_REACH: MetricDef = MetricDef {
+    name: "group_amplification_reach_<g>",
+    unit: Unit::Ratio,
+    reduce: Reduction::Baseline,
+    summary: Summary::MeanInterval,
+    when: Condition::PerGroup,
+    label: "amplification of creator group <g> by reach (x baseline)",
+    doc: "an arm's `group_reach_<g>` over the baseline arm's, paired as `amplification_ratio` \
+          (Huszár et al. 2022); empty when the baseline's is 0",
+};
+
 /// The per-group metrics, one column per creator group after the scalar metrics (in this
 /// order, each over all groups).
-pub const GROUP_METRICS: [MetricDef; 2] = [GROUP_EXPOSURE, GROUP_CATALOG_SHARE];
+pub const GROUP_METRICS: [MetricDef; 4] = [
+    GROUP_EXPOSURE,
+    GROUP_CATALOG_SHARE,
+    GROUP_REACH,
+    GROUP_AMPLIFICATION_REACH,
+];
 
 impl Metric {
     /// The metric's definition.

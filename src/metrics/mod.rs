@@ -166,6 +166,9 @@ pub struct ViewerMetrics {
     /// |x_i − x_u| of the latest impression if its item is stance-bearing, else NaN; the
     /// reduction counts it only for a viewer shown an item at the step it reduces.
     pub stance_distance: f32,
+    /// Impressions of the latest impression's item before its step (`shown_popularity`); the
+    /// reduction counts it only for a viewer shown an item at the step it reduces.
+    pub shown_popularity: u32,
 }
 
 #[cfg(test)]

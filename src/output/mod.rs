@@ -13,9 +13,11 @@ use std::path::{Path, PathBuf};
 
 mod bots;
 mod comparison;
+mod impressions;
 
 pub use bots::{bot_summary_csv, bots_csv};
 pub use comparison::{comparison_csv, comparison_from_written};
+pub use impressions::{COLUMNS as IMPRESSION_COLUMNS, impressions_parquet};
 
 /// A number as written in every CSV: six decimals, empty for NaN (no value).
 fn num(x: f64) -> String {
@@ -46,7 +48,17 @@ fn group_columns(results: &Results) -> impl Iterator<Item = String> + '_ {
 fn row_values(results: &Results, r: &TimeRow) -> Vec<f64> {
     Metric::written(results.safety)
         .map(|m| r[m])
-        .chain(r.group_exposure.iter().chain(&r.group_catalog_share).copied())
+        .chain(
+            [
+                &r.group_exposure,
+                &r.group_catalog_share,
+                &r.group_reach,
+                &r.group_amplification_reach,
+            ]
+            .into_iter()
+            .flatten()
+            .copied(),
+        )
         .collect()
 }
 

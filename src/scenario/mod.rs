@@ -605,6 +605,8 @@ pub struct MetricsConfig {
     pub every: u32,
     /// A viewer whose stance moved more than this counts in `stance_moved`.
     pub stance_threshold: f64,
+    /// R: the window of last steps that `coverage_recent` and `exposure_gini_recent` measure.
+    pub recent_steps: u32,
 }
 
 impl Default for MetricsConfig {
@@ -614,6 +616,7 @@ impl Default for MetricsConfig {
             rabbit_hole_threshold: 0.8,
             every: 1,
             stance_threshold: 0.1,
+            recent_steps: 20,
         }
     }
 }

@@ -264,8 +264,8 @@ impl Checker {
         self.count("metrics.window", m.window.into(), 1, 255);
         self.range("metrics.rabbit_hole_threshold", m.rabbit_hole_threshold, 0.0, 1.0);
         self.count("metrics.every", m.every.into(), 1, 10_000_000);
-
         self.range("metrics.stance_threshold", m.stance_threshold, 0.0, 2.0);
+        self.count("metrics.recent_steps", m.recent_steps.into(), 1, 10_000);
     }
 
     /// `[[arms]]` number `i`: its name, policy, boosts, coordinated accounts and switch

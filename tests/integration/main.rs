@@ -16,6 +16,7 @@ mod following;
 mod fuzz;
 mod golden;
 mod habit;
+mod impressions;
 mod invariants;
 mod minors;
 mod output_docs;

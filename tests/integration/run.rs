@@ -317,7 +317,25 @@ fn replicates_flag_and_set_on_a_named_arm_apply() {
         a.rows_where("arm", "engagement"),
         b.rows_where("arm", "engagement")
     );
-    assert_eq!(a.rows_where("arm", "random"), b.rows_where("arm", "random"));
+    // Except for its ratios to the baseline arm, which is the engagement arm.
+    let own = |t: &Table| -> Vec<Vec<String>> {
+        let keep: Vec<usize> = (0..t.header.len())
+            .filter(|&c| {
+                rabbithole::metrics::columns::find(&t.header[c])
+                    .is_none_or(|(d, _)| d.reduce != rabbithole::metrics::columns::Reduction::Baseline)
+            })
+            .collect();
+        let rows = t.rows_where("arm", "random");
+        rows.iter()
+            .map(|r| keep.iter().map(|&c| r[c].clone()).collect())
+            .collect()
+    };
+    assert_eq!(own(&a), own(&b));
+    assert!(
+        a.header
+            .iter()
+            .any(|c| c.starts_with("group_amplification_reach_"))
+    );
 }
 
 #[test]

@@ -127,6 +127,7 @@ impl<'a> ArmRun<'a> {
             v.habit.day_impressions = 0;
             v.boosted = 0;
             v.boosted_trusted = 0;
+            v.groups_seen = 0;
             v.night = 0;
             v.active = true;
             v.stance0 = v.stance;

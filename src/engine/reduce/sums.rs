@@ -27,6 +27,11 @@ const ACTIVE: u32 = 1 << 16;
 const FULL: u32 = 1 << 17;
 const IN_HOLE: u32 = 1 << 18;
 const MOVED: u32 = 1 << 19;
+/// Shown an item at the step reduced.
+const SHOWN: u32 = 1 << 20;
+
+/// The most creator groups a scenario has (`catalog.groups`).
+const MAX_GROUPS: usize = 64;
 
 /// The float terms a viewer adds, in this order (see [`lanes`]).
 const LANES: usize = 19;
@@ -58,7 +63,7 @@ impl Exact {
 }
 
 /// Integer counts over one cohort's viewers (order-free).
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub(super) struct Counts {
     pub viewers: u32,
     pub active: u32,
@@ -68,11 +73,48 @@ pub(super) struct Counts {
     pub stance_moved: u32,
     pub boosted_impressions: u64,
     pub boosted_trusted: u64,
+    /// Viewers shown at least one target item so far (`boosted_reach`).
+    pub reached: u32,
+    /// Viewers shown an item at this step, and Σ of those items' impressions before it.
+    pub shown: u32,
+    pub shown_popularity: u64,
+    /// Per creator group, viewers shown at least one of its items so far.
+    pub group_reach: [u32; MAX_GROUPS],
+}
+
+impl Default for Counts {
+    fn default() -> Counts {
+        Counts {
+            viewers: 0,
+            active: 0,
+            full: 0,
+            in_hole: 0,
+            stance_moved: 0,
+            boosted_impressions: 0,
+            boosted_trusted: 0,
+            reached: 0,
+            shown: 0,
+            shown_popularity: 0,
+            group_reach: [0; MAX_GROUPS],
+        }
+    }
+}
+
+/// What one viewer adds to the [`Counts`] besides its flags.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+struct Counted {
+    /// Target impressions, and those from creators the viewer followed.
+    boosted: [u32; 2],
+    /// The groups seen (bit g for group g).
+    groups: u64,
+    /// Impressions of the item shown at this step before it (with the flag [`SHOWN`]).
+    popularity: u32,
 }
 
 impl Counts {
-    fn add(&mut self, flags: u32, boosted: u32, boosted_trusted: u32) {
+    fn add(&mut self, flags: u32, c: &Counted) {
         let count = |flag: u32| u32::from(flags & flag != 0);
+        let [boosted, boosted_trusted] = c.boosted;
         self.viewers += 1;
         self.active += count(ACTIVE);
         self.full += count(FULL);
@@ -80,6 +122,16 @@ impl Counts {
         self.stance_moved += count(MOVED);
         self.boosted_impressions += u64::from(boosted);
         self.boosted_trusted += u64::from(boosted_trusted);
+        self.reached += u32::from(boosted > 0);
+        self.shown += count(SHOWN);
+        if flags & SHOWN != 0 {
+            self.shown_popularity += u64::from(c.popularity);
+        }
+        let mut groups = c.groups;
+        while groups != 0 {
+            self.group_reach[groups.trailing_zeros() as usize] += 1;
+            groups &= groups - 1;
+        }
     }
 
     fn merge(&mut self, o: &Counts) {
@@ -90,6 +142,12 @@ impl Counts {
         self.stance_moved += o.stance_moved;
         self.boosted_impressions += o.boosted_impressions;
         self.boosted_trusted += o.boosted_trusted;
+        self.reached += o.reached;
+        self.shown += o.shown;
+        self.shown_popularity += o.shown_popularity;
+        for (r, &x) in self.group_reach.iter_mut().zip(&o.group_reach) {
+            *r += x;
+        }
     }
 }
 
@@ -140,11 +198,11 @@ impl Default for Partial {
 }
 
 impl Partial {
-    /// Adds a viewer with these flags, boosted counts, terms and window's sensitive share
+    /// Adds a viewer with these flags, counts, terms and window's sensitive share
     /// (NaN when its window is not full).
     #[inline]
-    fn add(&mut self, flags: u32, boosted: [u32; 2], lanes: &[Exact; LANES], window_sensitive: f32) {
-        self.counts.add(flags, boosted[0], boosted[1]);
+    fn add(&mut self, flags: u32, counted: &Counted, lanes: &[Exact; LANES], window_sensitive: f32) {
+        self.counts.add(flags, counted);
         for (sum, term) in self.lanes.iter_mut().zip(lanes) {
             sum.0 += term.0;
         }
@@ -381,12 +439,18 @@ impl Chunk {
             // A viewer that stops at a later step is live now and settled at a later fill.
             let settles = stopped[j].load(Ordering::Relaxed);
             settled[j] = settles;
-            let flags = viewer_flags(v, m, ctx.window, ctx.stance_threshold);
+            let shown_now = shown[j].item != NONE;
+            let flags = viewer_flags(v, m, ctx.window, ctx.stance_threshold) | if shown_now { SHOWN } else { 0 };
             let full = flags & FULL != 0;
-            let terms = lanes(v, m, full, shown[j].item != NONE).map(Exact::of);
+            let terms = lanes(v, m, full, shown_now).map(Exact::of);
             let window_sensitive = if full { m.window_sensitive } else { f32::NAN };
-            let boosted = [v.boosted, v.boosted_trusted];
-            // This step's stance distance counts at this fill only.
+            let counted = Counted {
+                boosted: [v.boosted, v.boosted_trusted],
+                groups: v.groups_seen,
+                popularity: m.shown_popularity,
+            };
+            // This step's impression (its stance distance, its item's popularity) counts at
+            // this fill only.
             let mut kept = terms;
             if settles {
                 kept[GAP] = Exact::default();
@@ -396,15 +460,19 @@ impl Chunk {
                 if !cohort.contains(v) {
                     continue;
                 }
-                let (sums, values) = if settles {
-                    let live = &mut self.live[c].lanes;
-                    live[GAP].0 += terms[GAP].0;
-                    live[GAP_COUNT].0 += terms[GAP_COUNT].0;
-                    (&mut self.settled[c], &mut self.new_values)
+                let (sums, values, flags) = if settles {
+                    let live = &mut self.live[c];
+                    live.lanes[GAP].0 += terms[GAP].0;
+                    live.lanes[GAP_COUNT].0 += terms[GAP_COUNT].0;
+                    if shown_now {
+                        live.counts.shown += 1;
+                        live.counts.shown_popularity += u64::from(counted.popularity);
+                    }
+                    (&mut self.settled[c], &mut self.new_values, flags & !SHOWN)
                 } else {
-                    (&mut self.live[c], &mut self.live_values)
+                    (&mut self.live[c], &mut self.live_values, flags)
                 };
-                sums.add(flags, boosted, &kept, window_sensitive);
+                sums.add(flags, &counted, &kept, window_sensitive);
                 if full {
                     values.entropies[c].push(f64::from(m.feed_entropy));
                 }
@@ -491,6 +559,23 @@ mod tests {
             vec![ViewerState::new(&person(0.5)), ViewerState::new(&person(-0.5))],
             vec![metrics; 2],
         )
+    }
+
+    /// Fills `terms` for `cohorts` from the viewers' state after a step with `outcomes`.
+    fn fill_terms(
+        terms: &mut Terms,
+        cohorts: &[Cohort],
+        (vs, ms): (&[ViewerState], &[ViewerMetrics]),
+        stopped: &[AtomicBool],
+        outcomes: &[Outcome],
+    ) {
+        let arrays = ViewerArrays {
+            viewers: vs,
+            metrics: ms,
+            stopped,
+            outcomes,
+        };
+        terms.fill(cohorts, &arrays, 20, 0.1);
     }
 
     fn shown(item: u32) -> Outcome {
@@ -642,6 +727,51 @@ mod tests {
             fill(&vs, &[Outcome::NOTHING, Outcome::NOTHING]),
             [0.0, 0.5, 0.0, 0.0]
         );
+    }
+
+    #[test]
+    fn reach_and_popularity_are_counted_per_cohort() {
+        let person = Person::adult;
+        let mut vs: Vec<ViewerState> = (0..3).map(|_| ViewerState::new(&person(0.0))).collect();
+        // Viewer 0: 2 target impressions, groups 0 and 2; viewer 1 (the switcher): none, group
+        // 0; viewer 2: 1 target impression, group 2.
+        (vs[0].boosted, vs[0].groups_seen) = (2, 0b101);
+        (vs[1].boosted, vs[1].groups_seen, vs[1].switcher) = (0, 0b001, true);
+        (vs[2].boosted, vs[2].groups_seen) = (1, 0b100);
+        // The items shown at their latest impressions had 10, 4 and 7 impressions before.
+        let ms: Vec<ViewerMetrics> = [10, 4, 7]
+            .map(|p| ViewerMetrics {
+                shown_popularity: p,
+                ..ViewerMetrics::default()
+            })
+            .to_vec();
+        let stopped = [
+            AtomicBool::new(false),
+            AtomicBool::new(false),
+            AtomicBool::new(false),
+        ];
+        let mut terms = Terms::default();
+        let mut fill = |vs: &[ViewerState], outcomes: &[Outcome]| {
+            let cohorts = [Cohort::All, Cohort::Switchers];
+            fill_terms(&mut terms, &cohorts, (vs, &ms), &stopped, outcomes);
+            [terms.sums(0).counts, terms.sums(1).counts]
+        };
+        // Viewers 0 and 1 are shown an item at this step, viewer 2 is not.
+        let [all, switchers] = fill(&vs, &[shown(1), shown(2), Outcome::NOTHING]);
+        assert_eq!((all.reached, all.shown, all.shown_popularity), (2, 2, 14));
+        assert_eq!(all.group_reach[..4], [2, 0, 2, 0]);
+        assert_eq!(
+            (switchers.reached, switchers.shown, switchers.shown_popularity),
+            (0, 1, 4)
+        );
+        assert_eq!(switchers.group_reach[..3], [1, 0, 0]);
+        // Viewer 0 stopped after that step: its reach stays, its impression is past.
+        stopped[0].store(true, Ordering::Relaxed);
+        let [all, _] = fill(&vs, &[Outcome::NOTHING, Outcome::NOTHING, shown(3)]);
+        assert_eq!((all.reached, all.shown, all.shown_popularity), (2, 1, 7));
+        let [all, _] = fill(&vs, &[Outcome::NOTHING; 3]);
+        assert_eq!((all.reached, all.shown, all.shown_popularity), (2, 0, 0));
+        assert_eq!(all.group_reach[..3], [2, 0, 2]);
     }
 
     #[test]

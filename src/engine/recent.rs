@@ -1,0 +1,119 @@
+//! The impressions of the last R steps (`metrics.recent_steps`), for `coverage_recent` and
+//! `exposure_gini_recent`: each item's count over the window, kept as an [`Exposure`] that
+//! gains the step's impressions and gives back those of the step that leaves the window.
+//!
+//! The window's items are a ring of R steps, each at most one impression per viewer, in one
+//! array allocated with the arm: a step neither allocates nor looks at the whole catalog.
+
+use super::exposure::Exposure;
+use super::platform::{NONE, Outcome};
+
+/// The impression counts of the last R steps.
+#[derive(Debug, Clone)]
+pub(super) struct Recent {
+    /// R slots of `viewers` entries: slot s holds the items shown at a step, its first
+    /// `lens[s]` entries used.
+    ring: Vec<u32>,
+    lens: Vec<u32>,
+    viewers: usize,
+    /// The slot the next step goes to (the oldest step's).
+    next: usize,
+    /// Each item's impressions in the window.
+    counts: Vec<u32>,
+    exposure: Exposure,
+}
+
+impl Recent {
+    /// An empty window of `steps` ≥ 1 steps of `viewers` viewers over `items` items.
+    pub fn new(steps: usize, viewers: usize, items: usize) -> Recent {
+        assert!(steps >= 1, "a window of at least one step");
+        Recent {
+            ring: vec![0; steps * viewers],
+            lens: vec![0; steps],
+            viewers,
+            next: 0,
+            counts: vec![0; items],
+            exposure: Exposure::new(),
+        }
+    }
+
+    /// The step's impressions enter the window and the oldest step's leave it.
+    pub fn push(&mut self, outcomes: &[Outcome]) {
+        debug_assert_eq!(outcomes.len(), self.viewers);
+        let start = self.next * self.viewers;
+        let slot = &mut self.ring[start..start + self.viewers];
+        for &item in &slot[..self.lens[self.next] as usize] {
+            let count = &mut self.counts[item as usize];
+            self.exposure.remove(*count);
+            *count -= 1;
+        }
+        let mut len = 0;
+        for o in outcomes.iter().filter(|o| o.item != NONE) {
+            let count = &mut self.counts[o.item as usize];
+            self.exposure.add(*count);
+            *count += 1;
+            slot[len] = o.item;
+            len += 1;
+        }
+        self.lens[self.next] = len as u32;
+        self.next = (self.next + 1) % self.lens.len();
+    }
+
+    /// Items shown at least once in the window.
+    pub fn shown_items(&self) -> u64 {
+        self.exposure.shown_items()
+    }
+
+    /// Gini coefficient of the window's impressions over `n_visible` items.
+    pub fn gini(&mut self, n_visible: usize) -> f64 {
+        self.exposure.gini(n_visible)
+    }
+
+    /// Empties the window (measurement starts after the warm-up).
+    pub fn clear(&mut self) {
+        self.lens.fill(0);
+        self.counts.fill(0);
+        self.next = 0;
+        self.exposure = Exposure::new();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn shown(items: &[u32]) -> Vec<Outcome> {
+        items
+            .iter()
+            .map(|&item| Outcome {
+                item,
+                ..Outcome::NOTHING
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_window_of_two_steps() {
+        // Three viewers, four items, a window of two steps.
+        let mut recent = Recent::new(2, 3, 4);
+        recent.push(&shown(&[0, 0, 1]));
+        // Counts (2, 1, 0, 0): 2 of 4 items; Gini (−3·0 − 0 + 1·1 + 3·2) / (4 · 3) = 7/12.
+        assert_eq!(recent.shown_items(), 2);
+        assert_eq!(recent.gini(4), 7.0 / 12.0);
+        recent.push(&shown(&[2, NONE, 0]));
+        // Both steps: counts (3, 1, 1, 0); sorted (0, 1, 1, 3): (0 − 1 + 1 + 9) / (4 · 5) = 9/20.
+        assert_eq!(recent.shown_items(), 3);
+        assert_eq!(recent.gini(4), 9.0 / 20.0);
+        recent.push(&shown(&[NONE, NONE, 3]));
+        // The first step left: counts (1, 0, 1, 1), sorted (0, 1, 1, 1): (0 − 1 + 1 + 3) / 12.
+        assert_eq!(recent.shown_items(), 3);
+        assert_eq!(recent.gini(4), 3.0 / 12.0);
+        recent.push(&shown(&[NONE, NONE, NONE]));
+        // Only item 3, once: (3 · 1) / (4 · 1).
+        assert_eq!((recent.shown_items(), recent.gini(4)), (1, 0.75));
+        recent.clear();
+        assert_eq!((recent.shown_items(), recent.gini(4)), (0, 0.0));
+        recent.push(&shown(&[1, 1, 1]));
+        assert_eq!((recent.shown_items(), recent.gini(4)), (1, 0.75));
+    }
+}
