@@ -128,8 +128,8 @@ pub(super) struct Reducer {
     quantiles: Vec<Quantiles>,
     /// Every viewer's terms of the sums.
     terms: Terms,
-    /// Per cohort, the values whose quantiles are taken (one buffer per entropy quantile).
-    entropies: Vec<[Vec<f64>; 3]>,
+    /// Per cohort, the live viewers' values whose quantiles are taken.
+    entropies: Vec<Vec<f64>>,
     hole_minutes: Vec<Vec<f64>>,
     stance_threshold: f64,
 }
@@ -150,7 +150,7 @@ impl Reducer {
                 n
             ],
             terms: Terms::default(),
-            entropies: (0..n).map(|_| Default::default()).collect(),
+            entropies: vec![Vec::new(); n],
             hole_minutes: vec![Vec::new(); n],
             stance_threshold,
             cohorts,
@@ -158,9 +158,9 @@ impl Reducer {
     }
 
     /// The viewer half of a step's rows: every cohort's sums and quantiles of the per-viewer
-    /// figures, each float sum in viewer order (most of the work in parallel, see
-    /// [`sums`]). [`Reducer::rows`] then adds the platform's figures and writes the rows; the
-    /// engine runs this beside the global update, which it does not read.
+    /// figures (exact sums, in parallel, see [`sums`]). [`Reducer::rows`] then adds the
+    /// platform's figures and writes the rows; the engine runs this beside the global update,
+    /// which it does not read.
     pub fn sum_viewers(&mut self, arrays: &ViewerArrays, window: u32) {
         self.terms
             .fill(&self.cohorts, arrays, window, self.stance_threshold);
@@ -175,8 +175,8 @@ impl Reducer {
                 rayon::join(
                     || *sums = terms.sums(c),
                     || {
-                        terms.gather(c, &mut entropies[0], holes);
-                        *quantiles = Quantiles::of(entropies, holes);
+                        terms.live(c, entropies, holes);
+                        *quantiles = Quantiles::of(terms.settled(c), entropies, holes);
                     },
                 );
             });
@@ -283,31 +283,21 @@ impl Reducer {
 }
 
 impl Quantiles {
-    /// The quantiles of the entropies in `entropies[0]` and the median of `holes`; each
-    /// quantile selects in its own buffer (the others are copies), in parallel.
-    fn of(entropies: &mut [Vec<f64>; 3], holes: &mut [f64]) -> Quantiles {
-        let [first, rest @ ..] = entropies;
-        for copy in rest.iter_mut() {
-            copy.clear();
-            copy.extend_from_slice(first);
-        }
-        let ever = holes.len();
-        let mut entropy = [f64::NAN; 3];
-        let quantile = |values: &mut [f64], p| metrics::quantile_unsorted(values, p).unwrap_or(f64::NAN);
-        let ((), median_hole) = rayon::join(
-            || {
-                entropy
-                    .par_iter_mut()
-                    .zip(entropies.par_iter_mut())
-                    .zip(ENTROPY_QUANTILES)
-                    .for_each(|((q, values), m)| *q = quantile(values, level(m)));
-            },
-            || quantile(holes, 0.5),
+    /// The quantiles of the feed entropies and the median minutes to the rabbit hole of a
+    /// cohort: the union of its settled viewers' values (`settled`, each list sorted) and its
+    /// live viewers' (`entropies`, `holes`, sorted here).
+    fn of(settled: (&[f64], &[f64]), entropies: &mut [f64], holes: &mut [f64]) -> Quantiles {
+        let (settled_entropies, settled_holes) = settled;
+        rayon::join(
+            || entropies.par_sort_unstable_by(f64::total_cmp),
+            || holes.sort_unstable_by(f64::total_cmp),
         );
+        let quantile =
+            |sorted, live, p| metrics::quantile_of_sorted_pair(sorted, live, p).unwrap_or(f64::NAN);
         Quantiles {
-            entropy,
-            median_hole,
-            ever,
+            entropy: ENTROPY_QUANTILES.map(|m| quantile(settled_entropies, entropies, level(m))),
+            median_hole: quantile(settled_holes, holes, 0.5),
+            ever: settled_holes.len() + holes.len(),
         }
     }
 }

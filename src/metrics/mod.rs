@@ -278,6 +278,46 @@ pub fn quantile_unsorted(values: &mut [f64], q: f64) -> Option<f64> {
     Some(v_lo + frac * (v_hi - v_lo))
 }
 
+/// Quantile `q` (type 7, as [`quantile_unsorted`]) of the union of two lists, each sorted in
+/// total order, without merging them: O(log n).
+pub fn quantile_of_sorted_pair(a: &[f64], b: &[f64], q: f64) -> Option<f64> {
+    let n = a.len() + b.len();
+    if n == 0 {
+        return None;
+    }
+    let h = (n - 1) as f64 * q;
+    let lo = h.floor() as usize;
+    let v_lo = kth_of_sorted_pair(a, b, lo);
+    let frac = h - lo as f64;
+    if frac == 0.0 || lo + 1 == n {
+        return Some(v_lo);
+    }
+    let v_hi = kth_of_sorted_pair(a, b, lo + 1);
+    Some(v_lo + frac * (v_hi - v_lo))
+}
+
+/// The `k`-th smallest (from 0) of the union of two sorted lists, `k` < their total length.
+fn kth_of_sorted_pair(a: &[f64], b: &[f64], k: usize) -> f64 {
+    // The k + 1 smallest are the first i of `a` and the first k + 1 − i of `b`, for the
+    // smallest i whose next element of `a` is not below the last one taken from `b`.
+    let (mut lo, mut hi) = ((k + 1).saturating_sub(b.len()), (k + 1).min(a.len()));
+    while lo < hi {
+        let i = (lo + hi) / 2;
+        if a[i].total_cmp(&b[k - i]).is_lt() {
+            lo = i + 1;
+        } else {
+            hi = i;
+        }
+    }
+    let (from_a, from_b) = (lo, k + 1 - lo);
+    match (from_a.checked_sub(1), from_b.checked_sub(1)) {
+        (Some(i), Some(j)) => a[i].max(b[j]),
+        (Some(i), None) => a[i],
+        (None, Some(j)) => b[j],
+        (None, None) => unreachable!("k + 1 > 0 elements are taken"),
+    }
+}
+
 #[cfg(test)]
 mod quantile_tests {
     use super::*;
@@ -291,6 +331,27 @@ mod quantile_tests {
             let expected = quantile_sorted(&sorted, q).unwrap();
             let got = quantile_unsorted(&mut v, q).unwrap();
             prop_assert!((got - expected).abs() < 1e-9);
+        }
+
+        /// Ties included (values from a small set), and either list may be empty.
+        #[test]
+        fn a_sorted_pair_has_the_quantile_of_its_union(
+            mut a in proptest::collection::vec(0u8..12, 0..40),
+            mut b in proptest::collection::vec(0u8..12, 0..40),
+            q in 0.0f64..=1.0,
+        ) {
+            a.sort_unstable();
+            b.sort_unstable();
+            let (a, b): (Vec<f64>, Vec<f64>) = (
+                a.iter().map(|&x| f64::from(x) / 4.0).collect(),
+                b.iter().map(|&x| f64::from(x) / 4.0).collect(),
+            );
+            let mut union = [a.clone(), b.clone()].concat();
+            prop_assert_eq!(quantile_of_sorted_pair(&a, &b, q), quantile_unsorted(&mut union, q));
+            for k in 0..union.len() {
+                union.sort_by(f64::total_cmp);
+                prop_assert_eq!(kth_of_sorted_pair(&a, &b, k), union[k]);
+            }
         }
 
         #[test]

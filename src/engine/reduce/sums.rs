@@ -1,14 +1,16 @@
-//! A cohort's sums over its viewers, computed in two passes so that most of the work runs in
-//! parallel and every sum is still the one a single pass in viewer order gives.
+//! A cohort's sums over its viewers: exact, so their order does not matter, and taken over
+//! the viewers still scrolling, so late in a run a fill reads only a few viewers.
 //!
-//! The first pass ([`Terms::fill`], in parallel over fixed chunks of viewers) works out what
-//! each viewer adds to each sum (the divisions, the branches, its cohorts), keeps the float
-//! terms in compact columns and counts the integers. The second ([`Terms::sums`]) adds each
-//! float column in viewer order, the columns side by side. A float sum's rounding depends on
-//! its order, so that order is kept; a viewer that adds nothing to a sum adds `+0.0`, which
-//! leaves it unchanged (a sum that starts at `+0.0` is never `-0.0`, the one value `+0.0`
-//! changes), and a maximum that skips a viewer takes NaN, which `f64::max` ignores. Integer
-//! counts are the same in any order, and so are the quantiles of the gathered values.
+//! Every float term is rounded once to a multiple of 2⁻⁴⁸ and added as an integer ([`Exact`]),
+//! so a sum is the same for any order of its terms and any split of the viewers into chunks:
+//! the fixed-point form of reproducible summation (Demmel & Nguyen 2015, "Parallel
+//! reproducible summation", IEEE Trans. Computers 64(7)). The chunks of viewers are summed in
+//! parallel and their sums added. A viewer never starts again once it has stopped, so the first
+//! fill after it stopped adds its final terms to its chunk's *settled* sums, once, and no later
+//! fill reads it again. The quantiles (feed entropy, minutes to the rabbit hole) are exact order
+//! statistics of the union of the settled viewers' values, kept sorted, and the live ones.
+//! Integer counts are the same in any order, and a maximum that skips a viewer takes NaN, which
+//! `f64::max` ignores.
 
 use super::Cohort;
 use crate::engine::platform::{NONE, Outcome};
@@ -17,7 +19,7 @@ use crate::viewer::ViewerState;
 use rayon::prelude::*;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-/// Viewers per chunk of the parallel pass; fixed, so the chunks do not depend on threads.
+/// Viewers per chunk of the parallel pass.
 const CHUNK: usize = 4096;
 
 /// Bits of a viewer's flags above the cohorts' bits (bit c: the viewer is in cohort c).
@@ -25,6 +27,35 @@ const ACTIVE: u32 = 1 << 16;
 const FULL: u32 = 1 << 17;
 const IN_HOLE: u32 = 1 << 18;
 const MOVED: u32 = 1 << 19;
+
+/// The float terms a viewer adds, in this order (see [`lanes`]).
+const LANES: usize = 19;
+/// The lanes of this step's stance distance and its count: a settled viewer's are counted
+/// at the fill that settles it and never again.
+const GAP: usize = 17;
+const GAP_COUNT: usize = 18;
+
+/// An exact sum of terms in fixed point: each term is rounded to the nearest multiple of
+/// 2⁻⁴⁸ (an absolute error of at most 1.8·10⁻¹⁵), then summed exactly as an integer. The
+/// terms are minutes, shares and stances, far below the 2⁷⁹ / viewers that would overflow.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct Exact(i128);
+
+impl Exact {
+    const SCALE: f64 = (1u64 << 48) as f64;
+
+    /// The term `x`, rounded once.
+    #[inline]
+    fn of(x: f64) -> Exact {
+        debug_assert!(x.is_finite(), "a term of a sum is finite: {x}");
+        Exact((x * Self::SCALE).round() as i128)
+    }
+
+    /// The sum as the nearest float.
+    fn value(self) -> f64 {
+        self.0 as f64 / Self::SCALE
+    }
+}
 
 /// Integer counts over one cohort's viewers (order-free).
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
@@ -89,130 +120,101 @@ pub(super) struct Sums {
     pub stances: [f64; 4],
 }
 
-/// What one chunk of viewers gathered for each cohort.
+/// The sums of a group of viewers in one cohort, in the lanes of [`lanes`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Partial {
+    counts: Counts,
+    lanes: [Exact; LANES],
+    /// The largest sensitive share of a full window; 0 when none.
+    window_sensitive_max: f64,
+}
+
+impl Default for Partial {
+    fn default() -> Partial {
+        Partial {
+            counts: Counts::default(),
+            lanes: [Exact::default(); LANES],
+            window_sensitive_max: 0.0,
+        }
+    }
+}
+
+impl Partial {
+    /// Adds a viewer with these flags, boosted counts, terms and window's sensitive share
+    /// (NaN when its window is not full).
+    #[inline]
+    fn add(&mut self, flags: u32, boosted: [u32; 2], lanes: &[Exact; LANES], window_sensitive: f32) {
+        self.counts.add(flags, boosted[0], boosted[1]);
+        for (sum, term) in self.lanes.iter_mut().zip(lanes) {
+            sum.0 += term.0;
+        }
+        self.window_sensitive_max = self.window_sensitive_max.max(f64::from(window_sensitive));
+    }
+
+    fn merge(&mut self, o: &Partial) {
+        self.counts.merge(&o.counts);
+        for (sum, term) in self.lanes.iter_mut().zip(&o.lanes) {
+            sum.0 += term.0;
+        }
+        self.window_sensitive_max = self.window_sensitive_max.max(o.window_sensitive_max);
+    }
+
+    fn sums(&self) -> Sums {
+        let v = self.lanes.map(Exact::value);
+        Sums {
+            counts: self.counts,
+            minutes: v[0],
+            watched: v[1],
+            watched_per_day: v[2],
+            sensitive: v[3],
+            boosted: v[4],
+            night: v[5],
+            drift: v[6],
+            profile_error: v[7],
+            stance: v[8],
+            top_share: v[9],
+            entropy: v[10],
+            window_sensitive_max: self.window_sensitive_max,
+            sessions_per_day: v[11],
+            impressions_per_session: v[12],
+            active_day_share: v[13],
+            habit: v[14],
+            stances: [v[15], v[16], v[GAP], v[GAP_COUNT]],
+        }
+    }
+}
+
+/// Per cohort, the values whose quantiles are reported: feed entropies of full windows and
+/// minutes to the rabbit hole.
 #[derive(Debug, Clone, Default)]
-struct Gathered {
-    counts: Vec<Counts>,
-    /// Feed entropies of the viewers with a full window, per cohort, in viewer order.
+struct Values {
     entropies: Vec<Vec<f64>>,
-    /// Minutes to the rabbit hole of the viewers who fell in, per cohort.
     holes: Vec<Vec<f64>>,
 }
 
-impl Rows<'_> {
-    /// Recomputes the rows that are not final from the viewers' state and metrics.
-    fn refresh(
-        &mut self,
-        ctx: &FillContext,
-        vs: &[ViewerState],
-        ms: &[ViewerMetrics],
-        stopped: &[AtomicBool],
-        shown: &[Outcome],
-    ) {
-        for (j, (v, m)) in vs.iter().zip(ms).enumerate() {
-            if self.done[j] {
-                // Only this step's impressions have a stance distance, and a stopped viewer
-                // has none: the one of its last step goes.
-                self.stances[j][2..].fill(0.0);
-                continue;
-            }
-            // Read before the state: a viewer that stops later still has its row recomputed.
-            self.done[j] = stopped[j].load(Ordering::Relaxed);
-            let flags = viewer_flags(v, m, ctx.window, ctx.stance_threshold);
-            self.member[j] = ctx
-                .cohorts
-                .iter()
-                .enumerate()
-                .fold(0, |bits, (c, cohort)| bits | (u32::from(cohort.contains(v)) << c));
-            self.flags[j] = flags;
-            self.boosted[j] = [v.boosted, v.boosted_trusted];
-            self.hole[j] = v.minutes_to_hole;
-            (self.divided[j], self.shares[j], self.exact[j], self.window[j]) = terms(v, m, flags & FULL != 0);
-            self.habits[j] = habit_terms(v);
-            self.stances[j] = stance_terms(v, m, shown[j].item != NONE);
+impl Values {
+    fn reset(&mut self, cohorts: usize) {
+        for list in [&mut self.entropies, &mut self.holes] {
+            list.resize_with(cohorts, Vec::new);
+            list.iter_mut().for_each(Vec::clear);
         }
     }
 }
 
-impl Gathered {
-    /// Counts, entropies (full windows) and minutes to the rabbit hole of a chunk's `rows`,
-    /// per cohort, in viewer order.
-    fn gather(&mut self, ctx: &FillContext, rows: &Rows) {
-        let n = ctx.cohorts.len();
-        self.counts.clear();
-        self.counts.resize(n, Counts::default());
-        self.entropies.resize_with(n, Vec::new);
-        self.holes.resize_with(n, Vec::new);
-        self.entropies
-            .iter_mut()
-            .chain(&mut self.holes)
-            .for_each(Vec::clear);
-        for j in 0..rows.member.len() {
-            let (bits, flags, [boosted, trusted]) = (rows.member[j], rows.flags[j], rows.boosted[j]);
-            for c in (0..n).filter(|c| bits & (1 << c) != 0) {
-                self.counts[c].add(flags, boosted, trusted);
-                if flags & FULL != 0 {
-                    // The window column holds the feed entropy when the window is full.
-                    self.entropies[c].push(f64::from(rows.window[j][0]));
-                }
-                if !rows.hole[j].is_nan() {
-                    self.holes[c].push(f64::from(rows.hole[j]));
-                }
-            }
-        }
-    }
+/// One chunk of viewers: the sums of its settled viewers, and of its live viewers at the
+/// latest fill, per cohort.
+#[derive(Debug, Clone, Default)]
+struct Chunk {
+    /// Viewers who had stopped at a fill, their final terms.
+    settled: Vec<Partial>,
+    /// Viewers still scrolling at the latest fill, and this step's stance distances of the
+    /// viewers settled at it.
+    live: Vec<Partial>,
+    live_values: Values,
+    /// The values of the viewers settled at the latest fill.
+    new_values: Values,
 }
 
-/// Every viewer's terms of the float sums, in viewer order, grouped in columns that are
-/// summed side by side; what each chunk gathered; and, per viewer, what the gathering reads.
-///
-/// A viewer's row changes only while it scrolls: once it has stopped (it never starts again)
-/// and its row has been computed from its final state, the row is kept and not recomputed, so
-/// late in a run, when few viewers are still active, a fill reads the compact columns and not
-/// every viewer's state. The sums are taken over every row as before, so they do not change.
-#[derive(Debug, Default)]
-pub(super) struct Terms {
-    /// Cohort membership (bit c for cohort c), for the columns' sums.
-    member: Vec<u32>,
-    /// The viewer's flags ([`viewer_flags`]).
-    flags: Vec<u32>,
-    /// Boosted and boosted trusted impressions, for the counts.
-    boosted: Vec<[u32; 2]>,
-    /// Minutes to the rabbit hole; NaN for a viewer who has not fallen in.
-    hole: Vec<f32>,
-    /// The row was computed after the viewer stopped, so it is final.
-    done: Vec<bool>,
-    /// minutes, watched, watched per day, sensitive share.
-    divided: Vec<[f64; 4]>,
-    /// boosted share, night share.
-    shares: Vec<[f64; 2]>,
-    /// drift, profile error, stance shift, top-topic share (full windows, else 0).
-    exact: Vec<[f32; 4]>,
-    /// feed entropy (full windows, else 0), window's sensitive share (full windows, else NaN).
-    window: Vec<[f32; 2]>,
-    /// sessions per day, impressions per session, active-day share, habit (§5c).
-    habits: Vec<[f64; 4]>,
-    /// stance, its square, this step's stance distance (else 0) and 1 if there is one (else 0).
-    stances: Vec<[f64; 4]>,
-    gathered: Vec<Gathered>,
-}
-
-/// One chunk's rows of the [`Terms`] columns.
-struct Rows<'a> {
-    member: &'a mut [u32],
-    flags: &'a mut [u32],
-    boosted: &'a mut [[u32; 2]],
-    hole: &'a mut [f32],
-    done: &'a mut [bool],
-    divided: &'a mut [[f64; 4]],
-    shares: &'a mut [[f64; 2]],
-    exact: &'a mut [[f32; 4]],
-    window: &'a mut [[f32; 2]],
-    habits: &'a mut [[f64; 4]],
-    stances: &'a mut [[f64; 4]],
-}
-
-/// What a fill reads besides the viewers: cohorts, the window and the stance threshold.
 /// What a fill reads of the viewers: their state and metrics, whether each has stopped for
 /// good, and the step's outcomes (whether each was shown an item).
 pub(in crate::engine) struct ViewerArrays<'a> {
@@ -222,15 +224,30 @@ pub(in crate::engine) struct ViewerArrays<'a> {
     pub outcomes: &'a [Outcome],
 }
 
+/// What a fill reads besides the viewers: cohorts, the window and the stance threshold.
 struct FillContext<'a> {
     cohorts: &'a [Cohort],
     window: u32,
     stance_threshold: f64,
 }
 
+/// The sums of every cohort, kept from fill to fill: per chunk of viewers, the settled and
+/// live sums; per cohort, the settled viewers' values, sorted.
+#[derive(Debug, Default)]
+pub(super) struct Terms {
+    /// Per viewer: its final terms are in its chunk's settled sums.
+    settled: Vec<bool>,
+    chunks: Vec<Chunk>,
+    /// Per cohort, the settled viewers' values, each list sorted (total order).
+    settled_values: Values,
+    /// Per cohort, room for the values a merge moves.
+    moved: Vec<Vec<f64>>,
+}
+
 impl Terms {
-    /// Computes the terms of every viewer whose row is not final, in parallel over fixed
-    /// chunks, and gathers counts, entropies and minutes to the rabbit hole per chunk.
+    /// Adds the viewers who stopped since the last fill to the settled sums and sums the
+    /// viewers still scrolling, in parallel over fixed chunks; then merges the newly settled
+    /// values into the sorted lists.
     pub fn fill(&mut self, cohorts: &[Cohort], arrays: &ViewerArrays, window: u32, stance_threshold: f64) {
         let ViewerArrays {
             viewers,
@@ -239,150 +256,162 @@ impl Terms {
             outcomes,
         } = *arrays;
         let n = viewers.len();
-        self.member.resize(n, 0);
-        self.flags.resize(n, 0);
-        self.boosted.resize(n, [0; 2]);
-        self.hole.resize(n, f32::NAN);
-        self.done.resize(n, false);
-        self.divided.resize(n, [0.0; 4]);
-        self.shares.resize(n, [0.0; 2]);
-        self.exact.resize(n, [0.0; 4]);
-        self.window.resize(n, [0.0; 2]);
-        self.habits.resize(n, [0.0; 4]);
-        self.stances.resize(n, [0.0; 4]);
-        self.gathered.resize_with(n.div_ceil(CHUNK), Gathered::default);
+        self.settled.resize(n, false);
+        self.chunks.resize_with(n.div_ceil(CHUNK), Chunk::default);
         let ctx = FillContext {
             cohorts,
             window,
             stance_threshold,
         };
-        let columns = self
-            .member
-            .par_chunks_mut(CHUNK)
-            .zip(self.flags.par_chunks_mut(CHUNK))
-            .zip(self.boosted.par_chunks_mut(CHUNK))
-            .zip(self.hole.par_chunks_mut(CHUNK))
-            .zip(self.done.par_chunks_mut(CHUNK))
-            .zip(self.divided.par_chunks_mut(CHUNK))
-            .zip(self.shares.par_chunks_mut(CHUNK))
-            .zip(self.exact.par_chunks_mut(CHUNK))
-            .zip(self.window.par_chunks_mut(CHUNK))
-            .zip(self.habits.par_chunks_mut(CHUNK))
-            .zip(self.stances.par_chunks_mut(CHUNK));
-        columns
-            .zip(&mut self.gathered)
+        self.chunks
+            .par_iter_mut()
+            .zip(self.settled.par_chunks_mut(CHUNK))
             .zip(viewers.par_chunks(CHUNK).zip(metrics.par_chunks(CHUNK)))
             .zip(stopped.par_chunks(CHUNK).zip(outcomes.par_chunks(CHUNK)))
-            .for_each(
-                |(
-                    (
-                        (
-                            (
-                                (
-                                    (
-                                        (
-                                            ((((((member, flags), boosted), hole), done), divided), shares),
-                                            exact,
-                                        ),
-                                        window,
-                                    ),
-                                    habits,
-                                ),
-                                stances,
-                            ),
-                            g,
-                        ),
-                        (vs, ms),
-                    ),
-                    (stopped, shown),
-                )| {
-                    let mut rows = Rows {
-                        member,
-                        flags,
-                        boosted,
-                        hole,
-                        done,
-                        divided,
-                        shares,
-                        exact,
-                        window,
-                        habits,
-                        stances,
-                    };
-                    rows.refresh(&ctx, vs, ms, stopped, shown);
-                    g.gather(&ctx, &rows);
-                },
-            );
+            .for_each(|(((chunk, settled), (vs, ms)), (stopped, shown))| {
+                chunk.fill(&ctx, settled, vs, ms, stopped, shown);
+            });
+        if self.settled_values.entropies.len() != cohorts.len() {
+            self.settled_values.reset(cohorts.len());
+            self.moved.resize_with(cohorts.len(), Vec::new);
+        }
+        let chunks = &self.chunks;
+        let Values { entropies, holes } = &mut self.settled_values;
+        entropies
+            .par_iter_mut()
+            .zip(holes.par_iter_mut())
+            .zip(self.moved.par_iter_mut())
+            .enumerate()
+            .for_each(|(c, ((entropies, holes), moved))| {
+                settle(
+                    entropies,
+                    moved,
+                    chunks.iter().map(|ch| &ch.new_values.entropies[c]),
+                );
+                settle(holes, moved, chunks.iter().map(|ch| &ch.new_values.holes[c]));
+            });
     }
 
-    /// Cohort `c`'s sums: each float column in viewer order, the columns in parallel.
+    /// Cohort `c`'s sums at the latest fill.
     pub fn sums(&self, c: usize) -> Sums {
-        let bit = 1 << c;
-        let member = &self.member;
-        // Every column is summed in viewer order; the columns run side by side, the two
-        // halves about equal in bytes read.
-        let (
-            (([minutes, watched, watched_per_day, sensitive], [boosted, night]), habits),
-            (([drift, profile_error, stance, top_share], (entropy, window_sensitive_max)), stances),
-        ) = rayon::join(
-            || {
-                rayon::join(
-                    || {
-                        rayon::join(
-                            || masked_sums(&self.divided, member, bit),
-                            || masked_sums(&self.shares, member, bit),
-                        )
-                    },
-                    || masked_sums(&self.habits, member, bit),
-                )
-            },
-            || {
-                rayon::join(
-                    || {
-                        rayon::join(
-                            || masked_sums(&self.exact, member, bit),
-                            || window_sums(&self.window, member, bit),
-                        )
-                    },
-                    || masked_sums(&self.stances, member, bit),
-                )
-            },
-        );
-        let [sessions_per_day, impressions_per_session, active_day_share, habit] = habits;
-        let mut counts = Counts::default();
-        for g in &self.gathered {
-            counts.merge(&g.counts[c]);
+        let mut all = Partial::default();
+        for chunk in &self.chunks {
+            all.merge(&chunk.settled[c]);
+            all.merge(&chunk.live[c]);
         }
-        Sums {
-            counts,
-            minutes,
-            watched,
-            watched_per_day,
-            sensitive,
-            boosted,
-            night,
-            drift,
-            profile_error,
-            stance,
-            top_share,
-            entropy,
-            window_sensitive_max,
-            sessions_per_day,
-            impressions_per_session,
-            active_day_share,
-            habit,
-            stances,
-        }
+        all.sums()
     }
 
-    /// Cohort `c`'s feed entropies (full windows) and minutes to the rabbit hole, in viewer
-    /// order, into `entropies` and `holes`.
-    pub fn gather(&self, c: usize, entropies: &mut Vec<f64>, holes: &mut Vec<f64>) {
+    /// Cohort `c`'s settled feed entropies and minutes to the rabbit hole, each sorted.
+    pub fn settled(&self, c: usize) -> (&[f64], &[f64]) {
+        (&self.settled_values.entropies[c], &self.settled_values.holes[c])
+    }
+
+    /// Cohort `c`'s live feed entropies and minutes to the rabbit hole, into `entropies` and
+    /// `holes` (in no particular order).
+    pub fn live(&self, c: usize, entropies: &mut Vec<f64>, holes: &mut Vec<f64>) {
         entropies.clear();
         holes.clear();
-        for g in &self.gathered {
-            entropies.extend_from_slice(&g.entropies[c]);
-            holes.extend_from_slice(&g.holes[c]);
+        for chunk in &self.chunks {
+            entropies.extend_from_slice(&chunk.live_values.entropies[c]);
+            holes.extend_from_slice(&chunk.live_values.holes[c]);
+        }
+    }
+}
+
+/// Merges the sorted union of the unsorted `new` lists into the sorted `list` (`moved` is
+/// room for the values the merge moves).
+fn settle<'a>(list: &mut Vec<f64>, moved: &mut Vec<f64>, new: impl Iterator<Item = &'a Vec<f64>>) {
+    let start = list.len();
+    for values in new {
+        list.extend_from_slice(values);
+    }
+    if list.len() > start {
+        list[start..].sort_unstable_by(f64::total_cmp);
+        merge_sorted_tail(list, start, moved);
+    }
+}
+
+/// Sorts `list`, whose elements before `start` and from `start` on are each sorted, moving
+/// only the elements of the first part that are larger than the second's smallest.
+fn merge_sorted_tail(list: &mut [f64], start: usize, moved: &mut Vec<f64>) {
+    let first = list[..start].partition_point(|x| x.total_cmp(&list[start]).is_le());
+    if first == start {
+        return;
+    }
+    // The first part's tail that must move, set aside, then merged from the front: the
+    // write position never passes the next unread element of the second part.
+    moved.clear();
+    moved.extend_from_slice(&list[first..start]);
+    let (mut i, mut j, mut w) = (0, start, first);
+    while i < moved.len() {
+        if j < list.len() && list[j].total_cmp(&moved[i]).is_lt() {
+            list[w] = list[j];
+            j += 1;
+        } else {
+            list[w] = moved[i];
+            i += 1;
+        }
+        w += 1;
+    }
+}
+
+impl Chunk {
+    /// Sums the chunk's viewers at a fill: a viewer who has stopped since the last fill is
+    /// added to the settled sums, once; a viewer still scrolling to the live ones.
+    fn fill(
+        &mut self,
+        ctx: &FillContext,
+        settled: &mut [bool],
+        vs: &[ViewerState],
+        ms: &[ViewerMetrics],
+        stopped: &[AtomicBool],
+        shown: &[Outcome],
+    ) {
+        let n = ctx.cohorts.len();
+        self.settled.resize(n, Partial::default());
+        self.live.clear();
+        self.live.resize(n, Partial::default());
+        self.live_values.reset(n);
+        self.new_values.reset(n);
+        for (j, (v, m)) in vs.iter().zip(ms).enumerate() {
+            if settled[j] {
+                continue;
+            }
+            // A viewer that stops at a later step is live now and settled at a later fill.
+            let settles = stopped[j].load(Ordering::Relaxed);
+            settled[j] = settles;
+            let flags = viewer_flags(v, m, ctx.window, ctx.stance_threshold);
+            let full = flags & FULL != 0;
+            let terms = lanes(v, m, full, shown[j].item != NONE).map(Exact::of);
+            let window_sensitive = if full { m.window_sensitive } else { f32::NAN };
+            let boosted = [v.boosted, v.boosted_trusted];
+            // This step's stance distance counts at this fill only.
+            let mut kept = terms;
+            if settles {
+                kept[GAP] = Exact::default();
+                kept[GAP_COUNT] = Exact::default();
+            }
+            for (c, cohort) in ctx.cohorts.iter().enumerate() {
+                if !cohort.contains(v) {
+                    continue;
+                }
+                let (sums, values) = if settles {
+                    let live = &mut self.live[c].lanes;
+                    live[GAP].0 += terms[GAP].0;
+                    live[GAP_COUNT].0 += terms[GAP_COUNT].0;
+                    (&mut self.settled[c], &mut self.new_values)
+                } else {
+                    (&mut self.live[c], &mut self.live_values)
+                };
+                sums.add(flags, boosted, &kept, window_sensitive);
+                if full {
+                    values.entropies[c].push(f64::from(m.feed_entropy));
+                }
+                if !v.minutes_to_hole.is_nan() {
+                    values.holes[c].push(f64::from(v.minutes_to_hole));
+                }
+            }
         }
     }
 }
@@ -398,9 +427,15 @@ fn viewer_flags(v: &ViewerState, m: &ViewerMetrics, window: u32, stance_threshol
         | flag(f64::from((v.stance - v.stance0).abs()) > stance_threshold, MOVED)
 }
 
-/// What viewer `v` adds to the float sums, by column group (see [`Terms`]).
+/// What viewer `v` with metrics `m` adds to the float sums, in the order of [`Partial::sums`]:
+/// minutes of use, minutes watched, per day, sensitive, boosted and night shares of its
+/// impressions; interest drift, profile error, stance shift; top-topic share and feed entropy
+/// (with a `full` window, else 0); sessions per day of use, impressions per session, share of
+/// days used, habit strength (§5c); x_u and x_u²; and the stance distance of an impression
+/// of a stance-bearing item at this step (when it was `shown` one) with its count 1, else 0
+/// and 0 (the metrics keep the distance of the latest impression).
 #[inline]
-fn terms(v: &ViewerState, m: &ViewerMetrics, full: bool) -> ([f64; 4], [f64; 2], [f32; 4], [f32; 2]) {
+fn lanes(v: &ViewerState, m: &ViewerMetrics, full: bool, shown: bool) -> [f64; LANES] {
     let per_impression = |count: u32| {
         if v.impressions > 0 {
             f64::from(count) / f64::from(v.impressions)
@@ -408,77 +443,35 @@ fn terms(v: &ViewerState, m: &ViewerMetrics, full: bool) -> ([f64; 4], [f64; 2],
             0.0
         }
     };
-    let when_full = |x: f32| if full { x } else { 0.0 };
-    (
-        [
-            f64::from(v.clock) / 60.0,
-            f64::from(v.watched) / 60.0,
-            f64::from(v.watched) / 60.0 / f64::from(v.days),
-            per_impression(v.sensitive),
-        ],
-        [per_impression(v.boosted), per_impression(v.night)],
-        [
-            m.interest_drift,
-            m.profile_error,
-            v.stance - v.stance0,
-            when_full(m.top_topic_share),
-        ],
-        [
-            when_full(m.feed_entropy),
-            if full { m.window_sensitive } else { f32::NAN },
-        ],
-    )
-}
-
-/// What viewer `v` adds to the sums of habit and return (§5c): sessions per day of use,
-/// impressions per session, the share of calendar days used, and habit strength.
-#[inline]
-fn habit_terms(v: &ViewerState) -> [f64; 4] {
-    let h = &v.habit;
-    [
-        f64::from(v.sessions) / f64::from(h.active_days),
-        f64::from(v.impressions) / f64::from(v.sessions),
-        f64::from(h.active_days) / f64::from(v.days),
-        f64::from(h.strength),
-    ]
-}
-
-/// What viewer `v` adds to the stance sums: x_u, x_u², and this step's stance distance and
-/// its count (0 and 0 unless the viewer was `shown` an item of a stance-bearing topic at this
-/// step; a viewer's metrics keep the distance of its last impression).
-#[inline]
-fn stance_terms(v: &ViewerState, m: &ViewerMetrics, shown: bool) -> [f64; 4] {
-    let x = f64::from(v.stance);
+    let when_full = |x: f32| if full { f64::from(x) } else { 0.0 };
     let (gap, count) = if shown && !m.stance_distance.is_nan() {
         (f64::from(m.stance_distance), 1.0)
     } else {
         (0.0, 0.0)
     };
-    [x, x * x, gap, count]
-}
-
-/// The lane-wise sums of `column` over the rows whose `member` has `bit`, in row order.
-fn masked_sums<T: Copy + Into<f64>, const L: usize>(column: &[[T; L]], member: &[u32], bit: u32) -> [f64; L] {
-    let mut sums = [0.0; L];
-    for (row, &m) in column.iter().zip(member) {
-        let on = m & bit != 0;
-        for (s, &x) in sums.iter_mut().zip(row) {
-            // A viewer outside the cohort adds +0.0: no change (see the file doc).
-            *s += if on { x.into() } else { 0.0 };
-        }
-    }
-    sums
-}
-
-/// The sum of the entropies and the largest sensitive share of the [`Terms::window`] column.
-fn window_sums(column: &[[f32; 2]], member: &[u32], bit: u32) -> (f64, f64) {
-    let (mut entropy, mut max) = (0.0, 0.0f64);
-    for (&[e, ws], &m) in column.iter().zip(member) {
-        let on = m & bit != 0;
-        entropy += if on { f64::from(e) } else { 0.0 };
-        max = max.max(if on { f64::from(ws) } else { f64::NAN });
-    }
-    (entropy, max)
+    let h = &v.habit;
+    let x = f64::from(v.stance);
+    [
+        f64::from(v.clock) / 60.0,
+        f64::from(v.watched) / 60.0,
+        f64::from(v.watched) / 60.0 / f64::from(v.days),
+        per_impression(v.sensitive),
+        per_impression(v.boosted),
+        per_impression(v.night),
+        f64::from(m.interest_drift),
+        f64::from(m.profile_error),
+        f64::from(v.stance - v.stance0),
+        when_full(m.top_topic_share),
+        when_full(m.feed_entropy),
+        f64::from(v.sessions) / f64::from(h.active_days),
+        f64::from(v.impressions) / f64::from(v.sessions),
+        f64::from(h.active_days) / f64::from(v.days),
+        f64::from(h.strength),
+        x,
+        x * x,
+        gap,
+        count,
+    ]
 }
 
 #[cfg(test)]
@@ -504,6 +497,121 @@ mod tests {
         Outcome {
             item,
             ..Outcome::NOTHING
+        }
+    }
+
+    proptest::proptest! {
+        /// Settling new values into a sorted list gives the sorted union, for any split.
+        #[test]
+        fn settling_keeps_the_list_sorted(
+            old in proptest::collection::vec(0u8..10, 0..30),
+            new in proptest::collection::vec(proptest::collection::vec(0u8..10, 0..8), 0..4),
+        ) {
+            let float = |v: &[u8]| v.iter().map(|&x| f64::from(x)).collect::<Vec<f64>>();
+            let mut list = float(&old);
+            list.sort_by(f64::total_cmp);
+            let new: Vec<Vec<f64>> = new.iter().map(|v| float(v)).collect();
+            settle(&mut list, &mut Vec::new(), new.iter());
+            let mut expected = [float(&old), new.concat()].concat();
+            expected.sort_by(f64::total_cmp);
+            proptest::prop_assert_eq!(list, expected);
+        }
+    }
+
+    /// Viewers over three chunks who stop at different fills: at every fill the sums and
+    /// counts are those of all viewers, the quantiles those of all values, and a reversed
+    /// order of the viewers gives the same sums to the bit.
+    #[test]
+    fn settled_and_live_viewers_sum_to_every_viewer() {
+        let n = 2 * CHUNK + 100;
+        let mut vs: Vec<ViewerState> = (0..n)
+            .map(|i| ViewerState::new(&Person::adult((i % 7) as f32 / 7.0 - 0.5)))
+            .collect();
+        let ms: Vec<ViewerMetrics> = (0..n)
+            .map(|i| ViewerMetrics {
+                feed_entropy: ((i * 37) % 101) as f32 / 100.0,
+                ..ViewerMetrics::default()
+            })
+            .collect();
+        let stopped: Vec<AtomicBool> = (0..n).map(|_| AtomicBool::new(false)).collect();
+        let none = vec![Outcome::NOTHING; n];
+        let (mut forward, mut backward) = (Terms::default(), Terms::default());
+        for fill in 0..5u32 {
+            for (i, v) in vs.iter_mut().enumerate() {
+                if stopped[i].load(Ordering::Relaxed) {
+                    continue;
+                }
+                v.clock = (i as f32).mul_add(0.37, fill as f32 * 61.0);
+                v.impressions = 20 * fill + (i % 30) as u32;
+                v.minutes_to_hole = if (i + fill as usize).is_multiple_of(5) {
+                    (i % 90) as f32
+                } else {
+                    f32::NAN
+                };
+                // A third of the viewers stop at each of the first fills.
+                if (i * 7 + fill as usize).is_multiple_of(3) {
+                    v.active = false;
+                    stopped[i].store(true, Ordering::Relaxed);
+                }
+            }
+            let arrays = ViewerArrays {
+                viewers: &vs,
+                metrics: &ms,
+                stopped: &stopped,
+                outcomes: &none,
+            };
+            forward.fill(&[Cohort::All], &arrays, 20, 0.1);
+            let sums = forward.sums(0);
+            let naive: f64 = vs.iter().map(|v| f64::from(v.clock) / 60.0).sum();
+            assert!((sums.minutes - naive).abs() < 1e-9 * naive, "fill {fill}");
+            let full: Vec<usize> = (0..n).filter(|&i| vs[i].impressions >= 20).collect();
+            assert_eq!(sums.counts.viewers as usize, n);
+            assert_eq!(sums.counts.full as usize, full.len());
+            assert_eq!(
+                sums.counts.active as usize,
+                vs.iter().filter(|v| v.active).count()
+            );
+            let (settled_entropies, settled_holes) = forward.settled(0);
+            let (mut live_entropies, mut live_holes) = (Vec::new(), Vec::new());
+            forward.live(0, &mut live_entropies, &mut live_holes);
+            live_entropies.sort_by(f64::total_cmp);
+            live_holes.sort_by(f64::total_cmp);
+            let mut all: Vec<f64> = full.iter().map(|&i| f64::from(ms[i].feed_entropy)).collect();
+            let mut holes: Vec<f64> = vs
+                .iter()
+                .filter(|v| !v.minutes_to_hole.is_nan())
+                .map(|v| f64::from(v.minutes_to_hole))
+                .collect();
+            for q in [0.1, 0.5, 0.9] {
+                assert_eq!(
+                    crate::metrics::quantile_of_sorted_pair(settled_entropies, &live_entropies, q),
+                    crate::metrics::quantile_unsorted(&mut all, q)
+                );
+            }
+            assert_eq!(
+                crate::metrics::quantile_of_sorted_pair(settled_holes, &live_holes, 0.5),
+                crate::metrics::quantile_unsorted(&mut holes, 0.5)
+            );
+            // The same viewers in reverse order, with their stopped flags.
+            let (rv, rm): (Vec<ViewerState>, Vec<ViewerMetrics>) =
+                vs.iter().copied().zip(ms.iter().copied()).rev().unzip();
+            let rs: Vec<AtomicBool> = stopped
+                .iter()
+                .rev()
+                .map(|s| AtomicBool::new(s.load(Ordering::Relaxed)))
+                .collect();
+            let arrays = ViewerArrays {
+                viewers: &rv,
+                metrics: &rm,
+                stopped: &rs,
+                outcomes: &none,
+            };
+            backward.fill(&[Cohort::All], &arrays, 20, 0.1);
+            assert_eq!(
+                backward.sums(0).minutes.to_bits(),
+                sums.minutes.to_bits(),
+                "fill {fill}"
+            );
         }
     }
 
