@@ -163,7 +163,14 @@ mod tests {
         check(ranking_weight(&c, 1.0), 1.0);
         check(ranking_weight(&c, 3.0), 1.5);
         check(ranking_weight(&c, 0.0), 0.0);
-        check(ranking_weight(&RecommenderConfig::default(), 3.0), 0.0);
+        // β_R = 0 (the model before issue 14): nothing is used whatever was learned.
+        let off = RecommenderConfig {
+            agreement_weight: 0.0,
+            ..RecommenderConfig::default()
+        };
+        check(ranking_weight(&off, 3.0), 0.0);
+        // The default β_R = 0.4: 0.4 × 3 / 4.
+        check(ranking_weight(&RecommenderConfig::default(), 3.0), 0.3);
     }
 
     #[test]

@@ -211,6 +211,16 @@ mod tests {
         })
     }
 
+    /// The viewer of the model before issue 14: no habit or satisfaction weight, every day used.
+    fn old_model() -> ViewerConfig {
+        ViewerConfig {
+            habit_return_weight: 0.0,
+            satisfaction_return_weight: 0.0,
+            day_return_probability: 1.0,
+            ..ViewerConfig::default()
+        }
+    }
+
     fn logit_of(p: f32) -> f32 {
         (p / (1.0 - p)).ln()
     }
@@ -241,7 +251,7 @@ mod tests {
 
     #[test]
     fn zero_weights_keep_the_responses_own_return() {
-        let p = HabitParams::new(&ViewerConfig::default());
+        let p = HabitParams::new(&old_model());
         let h = Habit::new(0, 1.0);
         let r = |draw: f32, returns: bool| Response {
             fraction: 0.0,
@@ -285,7 +295,7 @@ mod tests {
             day_return_probability: 0.0,
             habit_gain: 0.1,
             habit_decay: 0.2,
-            ..ViewerConfig::default()
+            ..old_model()
         });
         let mut h = Habit::new(0, 0.5);
         assert_eq!(never.next_day(&mut h, 1, 4, false), None);
@@ -308,7 +318,7 @@ mod tests {
         assert!((alpha - 0.0444).abs() < 1e-4, "{alpha}");
         let p = HabitParams::new(&ViewerConfig {
             habit_gain: alpha,
-            ..ViewerConfig::default()
+            ..old_model()
         });
         let mut h = Habit::new(0, 0.0);
         for day in 1..=66 {

@@ -231,7 +231,7 @@ impl Default for CatalogConfig {
             quality_beta: 2.0,
             stance_noise: 0.15,
             off_topic_share: 0.1,
-            creator_popularity_exponent: 0.0,
+            creator_popularity_exponent: 0.78,
             topics: vec![
                 topic("comedy", 0.2, false, false),
                 topic("music", 0.15, false, false),
@@ -257,7 +257,7 @@ impl Default for CatalogConfig {
                     share: 0.2,
                 },
             ],
-            taste_dimensions: 0,
+            taste_dimensions: 16,
             creator_taste_spread: 1.0,
             item_taste_spread: 0.5,
             new_creator_share: 0.0,
@@ -366,7 +366,7 @@ impl Default for PopulationConfig {
             vulnerable_minor_share: 0.0,
             vulnerable_adult_share: 0.0,
             taste_spread: 1.0,
-            initial_follows: 0,
+            initial_follows: 16,
             warmup_minutes: 0.0,
             initial_habit: 0.5,
         }
@@ -479,14 +479,14 @@ impl Default for ViewerConfig {
             sensitive_linger: 1.0,
             sensitive_drift: 3.0,
             sensitive_approval: -1.0,
-            taste_weight: 0.0,
-            taste_drift_rate: 0.0,
-            habit_return_weight: 0.0,
-            satisfaction_return_weight: 0.0,
-            day_return_probability: 1.0,
+            taste_weight: 1.0,
+            taste_drift_rate: 0.01,
+            habit_return_weight: 2.0,
+            satisfaction_return_weight: 4.0,
+            day_return_probability: 0.75,
             habit_gain: 0.044,
             habit_decay: 0.044,
-            agreement_weight: 0.0,
+            agreement_weight: 0.4,
         }
     }
 }
@@ -534,7 +534,7 @@ impl Default for RecommenderConfig {
             follow_bonus: 1.2,
             trending_half_life: 10.0,
             trending_pool: 200,
-            agreement_weight: 0.0,
+            agreement_weight: 0.4,
         }
     }
 }

@@ -1,6 +1,7 @@
 //! The keys of item-level taste (`docs/model.md` §2b, §3b, §4b, §5b): the taste space's
 //! dimensions and spreads, new creators during a run, and the viewer's taste weight and drift.
-//! Their defaults turn the mechanism off.
+//! Their defaults turn the mechanism on (D = 16, β_M = 1, λ_T = 0.01); D = 0 with both weights 0
+//! turns it off.
 
 use super::Scenario;
 use super::check::Checker;
@@ -76,11 +77,28 @@ mod tests {
             refused(|s| s.population.taste_spread = 11.0),
             "population.taste_spread"
         );
-        assert_eq!(refused(|s| s.viewer.taste_weight = 1.0), "viewer.taste_weight");
+        // Without a taste space a weight or drift is refused, not ignored.
         assert_eq!(
-            refused(|s| s.viewer.taste_drift_rate = 0.1),
+            refused(|s| {
+                s.catalog.taste_dimensions = 0;
+                s.viewer.taste_drift_rate = 0.0;
+            }),
+            "viewer.taste_weight"
+        );
+        assert_eq!(
+            refused(|s| {
+                s.catalog.taste_dimensions = 0;
+                s.viewer.taste_weight = 0.0;
+            }),
             "viewer.taste_drift_rate"
         );
+        // The defaults have a taste space; D = 0 with both weights 0 is the model without it.
+        Scenario::default().validate().unwrap();
+        let mut s = Scenario::default();
+        s.catalog.taste_dimensions = 0;
+        s.viewer.taste_weight = 0.0;
+        s.viewer.taste_drift_rate = 0.0;
+        s.validate().unwrap();
         let mut s = Scenario::default();
         s.catalog.taste_dimensions = 16;
         s.viewer.taste_weight = 1.0;

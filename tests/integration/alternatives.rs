@@ -12,8 +12,13 @@ seed = 11
 replicates = 3
 baseline = "engagement"
 
+# No following at the start: the profile-free feeds (chronological reads only follows) are
+# compared as they were designed, on fresh accounts. With the default following of 16
+# creators the chronological feed shows those creators' new items and can hold attention as
+# long as the engagement feed (README, "DSA alternatives").
 [population]
 users = 300
+initial_follows = 0
 
 [catalog]
 items = 1500

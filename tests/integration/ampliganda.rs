@@ -14,6 +14,8 @@ baseline = "baseline"
 [population]
 users = 400
 confidence_bound = 1.0
+initial_follows = 0     # follows come only from the run (follow_rate below), as designed
+
 
 [viewer]
 stance_rate = 0.2

@@ -28,7 +28,11 @@ fn every_viewer_starts_with_the_follows_asked_for_in_every_arm() {
         // The capacity is 16: follows only grow from 8.
         assert!(users.num(row, "follows").unwrap() >= 8.0);
     }
-    let off = ws.run_ok(&scenario, "off", &["--per-user"]);
+    let off = ws.run_ok(
+        &scenario,
+        "off",
+        &["--per-user", "--set", "population.initial_follows=0"],
+    );
     let users = Table::read(&off.join("users.csv"));
     assert!(
         users

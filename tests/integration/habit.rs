@@ -49,7 +49,7 @@ fn summary(out: &std::path::Path, arm: &str, metric: &str) -> f64 {
 fn habit_follows_the_documented_curve_with_daily_use_and_fades_without() {
     let ws = Workspace::empty();
     // Every day used: seven gains of α = 0.044 from 0.5, h = 1 − 0.5 · 0.956⁷.
-    let every = run(&ws, "every", "");
+    let every = run(&ws, "every", "[viewer]\nday_return_probability = 1.0\n");
     let users = Table::read(&every.join("users.csv"));
     let expected = 1.0 - 0.5 * 0.956f64.powi(7);
     for row in &users.rows {
@@ -79,7 +79,8 @@ fn a_satisfying_feed_keeps_more_viewers_coming_back() {
     let habit = run(
         &ws,
         "habit",
-        "[viewer]\nhabit_return_weight = 2.0\nday_return_probability = 0.75\n",
+        "[viewer]\nhabit_return_weight = 2.0\nsatisfaction_return_weight = 0.0\n\
+         day_return_probability = 0.75\n",
     );
     let days = |out, arm| summary(out, arm, "active_day_share");
     assert_eq!(days(&habit, "engagement"), days(&habit, "random"));

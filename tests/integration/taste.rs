@@ -29,8 +29,9 @@ fn mean(users: &Table, arm: &str, name: &str) -> f64 {
 #[test]
 fn viewers_watch_items_that_match_their_taste_longer() {
     let ws = Workspace::empty();
-    let weighted = users(&ws, "weighted", &["viewer.taste_weight=2"]);
-    let unweighted = users(&ws, "unweighted", &["viewer.taste_weight=0"]);
+    let no_drift = "viewer.taste_drift_rate=0";
+    let weighted = users(&ws, "weighted", &["viewer.taste_weight=2", no_drift]);
+    let unweighted = users(&ws, "unweighted", &["viewer.taste_weight=0", no_drift]);
     for arm in ["engagement", "random"] {
         // Seconds watched lean towards matching items only when the match enters the logit.
         let gap = |t: &Table| mean(t, arm, "watched_match") - mean(t, arm, "shown_match");
@@ -50,8 +51,9 @@ fn taste_drifts_towards_what_was_watched() {
     let ws = Workspace::empty();
     // No taste weight: the feed cannot pick by taste, and the match of what it shows is 0 on
     // average for a taste that does not move.
-    let still = users(&ws, "still", &["viewer.taste_drift_rate=0"]);
-    let drifting = users(&ws, "drifting", &["viewer.taste_drift_rate=0.3"]);
+    let no_weight = "viewer.taste_weight=0";
+    let still = users(&ws, "still", &["viewer.taste_drift_rate=0", no_weight]);
+    let drifting = users(&ws, "drifting", &["viewer.taste_drift_rate=0.3", no_weight]);
     assert!(mean(&drifting, "engagement", "taste_shift") > 0.5);
     let shown = |t: &Table| mean(t, "engagement", "shown_match");
     assert!(shown(&still).abs() < 0.04, "{}", shown(&still));
@@ -69,7 +71,15 @@ fn taste_drifts_towards_what_was_watched() {
 fn without_taste_no_taste_column_is_written() {
     let ws = Workspace::empty();
     let scenario = ws.write("tiny.toml", &tiny_scenario(ENGAGEMENT_AND_RANDOM));
-    let out = ws.run_ok(&scenario, "out", &["--no-plot", "--per-user"]);
+    let mut args = vec!["--no-plot", "--per-user"];
+    for s in [
+        "catalog.taste_dimensions=0",
+        "viewer.taste_weight=0",
+        "viewer.taste_drift_rate=0",
+    ] {
+        args.extend(["--set", s]);
+    }
+    let out = ws.run_ok(&scenario, "out", &args);
     let header = Table::read(&out.join("users.csv")).header;
     assert!(
         !header.iter().any(|c| c.contains("match") || c == "taste_shift"),
@@ -94,9 +104,12 @@ fn taste_keys_are_refused_out_of_range() {
         ("catalog.new_creator_share=2", "catalog.new_creator_share"),
         ("viewer.taste_weight=1", "viewer.taste_weight"),
     ] {
+        // The weight is refused only without a taste space (D = 0, no drift).
         let out = crate::rabbithole()
             .args(["validate"])
             .arg(&scenario)
+            .args(["--set", "catalog.taste_dimensions=0"])
+            .args(["--set", "viewer.taste_drift_rate=0"])
             .args(["--set", set])
             .output()
             .unwrap();

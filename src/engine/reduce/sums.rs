@@ -440,7 +440,8 @@ impl Chunk {
             let settles = stopped[j].load(Ordering::Relaxed);
             settled[j] = settles;
             let shown_now = shown[j].item != NONE;
-            let flags = viewer_flags(v, m, ctx.window, ctx.stance_threshold) | if shown_now { SHOWN } else { 0 };
+            let flags =
+                viewer_flags(v, m, ctx.window, ctx.stance_threshold) | if shown_now { SHOWN } else { 0 };
             let full = flags & FULL != 0;
             let terms = lanes(v, m, full, shown_now).map(Exact::of);
             let window_sensitive = if full { m.window_sensitive } else { f32::NAN };
