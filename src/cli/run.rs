@@ -35,7 +35,8 @@ pub(crate) fn check_memory(estimate: &memory::Estimate, ignore: bool) -> Result<
 /// The parts of an estimate, for messages.
 fn parts(e: &memory::Estimate) -> String {
     format!(
-        "viewers {}, catalog {}, result rows {}",
+        "process {}, viewers {}, catalog {}, result rows {}",
+        memory::mib(e.process),
         memory::mib(e.viewers),
         memory::mib(e.catalog),
         memory::mib(e.rows)
@@ -218,8 +219,12 @@ pub(crate) fn run(args: RunArgs) -> Result<(), Failure> {
     let n_replicates = replicates
         .as_ref()
         .map_or(scenario.scenario.replicates, |r| r.len() as u32);
+    let outputs = memory::Outputs {
+        per_user: args.per_user,
+        charts: !args.no_plot,
+    };
     check_memory(
-        &memory::estimate(&scenario, n_replicates, args.per_user),
+        &memory::estimate(&scenario, n_replicates, outputs),
         args.ignore_memory_limit,
     )?;
     let claim = Claim::take(&out, args.force, args.remove_stale)?;
@@ -272,6 +277,17 @@ pub(crate) fn run(args: RunArgs) -> Result<(), Failure> {
             wall_seconds
         );
         print!("{}", output::headline_table(&results));
+        if let Some(peak) = memory::peak() {
+            // The estimate for the rows this run wrote, beside the bound the guard used: what
+            // to ask a cluster for next time.
+            let rows = results.timeseries.len() as u64;
+            println!(
+                "memory: peak {} resident; estimated {} for the rows written ({} before the run)",
+                memory::mib(peak),
+                memory::mib(memory::estimate_for_rows(&scenario, n_replicates, outputs, rows).total()),
+                memory::mib(memory::estimate(&scenario, n_replicates, outputs).total())
+            );
+        }
         println!("results in {}", out.display());
     }
     Ok(())
@@ -279,7 +295,11 @@ pub(crate) fn run(args: RunArgs) -> Result<(), Failure> {
 
 pub(crate) fn validate(args: ValidateArgs) -> Result<(), Failure> {
     let scenario = load(&args.scenario, &args.set)?;
-    let estimate = memory::estimate(&scenario, scenario.scenario.replicates, false);
+    let outputs = memory::Outputs {
+        per_user: false,
+        charts: true,
+    };
+    let estimate = memory::estimate(&scenario, scenario.scenario.replicates, outputs);
     let items = u64::from(scenario.catalog.items) + scenario.n_arrivals();
     println!(
         "{}: valid. {} arms, {} replicates, {} viewers{}, {} topics, {} items at the start ({} with arrivals), {} day(s) of use each",

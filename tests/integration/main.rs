@@ -17,6 +17,7 @@ mod fuzz;
 mod golden;
 mod habit;
 mod invariants;
+mod memory;
 mod minors;
 mod output_docs;
 mod plot;

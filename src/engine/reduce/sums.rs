@@ -197,6 +197,21 @@ pub(super) struct Terms {
     gathered: Vec<Gathered>,
 }
 
+/// Bytes of [`Terms`] per viewer: one element of each column (keep in step with the fields).
+pub const TERMS_BYTES_PER_VIEWER: usize = 2 * std::mem::size_of::<u32>()
+    + std::mem::size_of::<[u32; 2]>()
+    + std::mem::size_of::<f32>()
+    + std::mem::size_of::<bool>()
+    + std::mem::size_of::<[f64; 4]>()
+    + std::mem::size_of::<[f64; 2]>()
+    + std::mem::size_of::<[f32; 4]>()
+    + std::mem::size_of::<[f32; 2]>()
+    + 2 * std::mem::size_of::<[f64; 4]>();
+
+/// Bytes per viewer and cohort the viewer is in, at most: its feed entropy gathered per chunk
+/// and in the three quantile buffers, its minutes to the rabbit hole gathered and collected.
+pub const QUANTILE_BYTES_PER_MEMBER: usize = 6 * std::mem::size_of::<f64>();
+
 /// One chunk's rows of the [`Terms`] columns.
 struct Rows<'a> {
     member: &'a mut [u32],
