@@ -13,6 +13,7 @@ mod bots;
 mod compat;
 mod effects;
 mod errors;
+mod extremes;
 mod following;
 mod fuzz;
 mod golden;
