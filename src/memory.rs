@@ -1,23 +1,32 @@
 //! The memory a run will need, estimated from the scenario alone (nothing is allocated), and
 //! the memory the machine has, so that a run that cannot fit is refused before it starts.
 //!
-//! The estimate is an upper bound on what grows with the scenario: the viewers' state and the
-//! population of one arm's run, the catalog with every arrival, and the result rows of every
-//! arm and replicate, held as structs and again as CSV text while the files are written. It
-//! takes every viewer to run `feed.max_steps` steps, so runs that end earlier need less.
+//! The estimate adds what a run holds at its peak, each part counted from the sizes of the
+//! structures that hold it: the process itself, one arm's viewers with the population and the
+//! reduction's per-viewer columns, the catalog with every arrival and the platform's per-item
+//! statistics, and the result rows of every arm and replicate, held as structs, as CSV text,
+//! and parsed again by the charts. The one thing it cannot know before the run is how many
+//! steps the runs take (viewers stop when their budgets are spent), so [`estimate`] takes
+//! every run to last `feed.max_steps` steps, an upper bound; [`estimate_for_rows`] is the
+//! same estimate for a known number of rows, which is how it is checked against measured
+//! peaks (`tests/integration/memory.rs`).
 
-use crate::engine::{BYTES_PER_VIEWER_FIXED, Impression, TimeRow, UserRow};
+use crate::engine::{
+    BYTES_PER_VIEWER_FIXED, Impression, QUANTILE_BYTES_PER_MEMBER, TERMS_BYTES_PER_VIEWER, TimeRow, UserRow,
+};
 use crate::metrics::Metric;
 use crate::scenario::Scenario;
 
-/// Bytes a run will need at most, by part.
+/// Bytes a run will need, by part.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Estimate {
+    /// The process before it allocates anything for the scenario (code, libraries, stacks).
+    pub process: u64,
     /// The viewers' state and the population (one arm runs at a time).
     pub viewers: u64,
     /// The catalog, arrivals included, and the platform's per-item statistics.
     pub catalog: u64,
-    /// The timeseries and per-user rows, as structs and as CSV text.
+    /// The timeseries and per-user rows, as structs, as CSV text and as the charts read them.
     pub rows: u64,
     /// The impression log (`run --log impressions`), as rows and as Parquet; 0 without it.
     pub log: u64,
@@ -26,7 +35,7 @@ pub struct Estimate {
 impl Estimate {
     /// All parts together.
     pub fn total(&self) -> u64 {
-        self.viewers + self.catalog + self.rows + self.log
+        self.process + self.viewers + self.catalog + self.rows + self.log
     }
 
     /// The estimate with the impression log of `replicates` replicates of `scenario`.
@@ -82,6 +91,19 @@ impl LogSize {
     }
 }
 
+/// What a run writes besides `timeseries.csv`, as far as it changes the memory.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Outputs {
+    /// `users.csv` (`--per-user`).
+    pub per_user: bool,
+    /// The charts and report (not `--no-plot`).
+    pub charts: bool,
+}
+
+/// Resident bytes of the process before the scenario is sized: measured as the peak of a run
+/// of one viewer, one item and one step (5.6 to 6.3 MiB with 1 to 4 threads).
+const PROCESS_BYTES: u64 = 6 << 20;
+
 /// Bytes per item: the catalog entry, its places in the per-topic and per-creator lists, the
 /// platform's statistics and ranking record, the trending key and sorted impression counts,
 /// and the counts of the last `metrics.recent_steps` steps, sorted too.
@@ -101,8 +123,23 @@ const BYTES_PER_ITEM: u64 = std::mem::size_of::<crate::catalog::Item>() as u64
 /// Columns of `users.csv` at most (with a taste space).
 const USERS_CSV_COLUMNS: u64 = 31;
 
-/// Bytes of CSV text per value written (six decimals, a sign, a comma).
-const CSV_BYTES_PER_VALUE: u64 = 10;
+/// Bytes of CSV text per value written: six decimals and a comma, fewer for counts and empty
+/// cells (measured: 8.0 per value in the quick start's `timeseries.csv`).
+const CSV_BYTES_PER_VALUE: u64 = 8;
+
+/// Bytes per value of `timeseries.csv` parsed for the charts (`csv::StringRecord`: the text,
+/// the field ends and the record; measured: 25 per value, 900 per 36-column row).
+const PLOT_BYTES_PER_VALUE: u64 = 25;
+
+/// Bytes the allocator takes for a heap block of `bytes` (glibc: an 8-byte header, 16-byte
+/// granules, 32 bytes at least); none for an empty vector.
+fn heap_block(bytes: u64) -> u64 {
+    if bytes == 0 {
+        0
+    } else {
+        ((bytes + 8).div_ceil(16) * 16).max(32)
+    }
+}
 
 /// Bytes of one viewer's state in an arm's run (the platform's window of recent impressions
 /// included: one item per step of `metrics.recent_steps`), and of its place in the population;
@@ -123,41 +160,67 @@ pub fn bytes_per_viewer(scenario: &Scenario) -> u64 {
         + (history + follow_cap) * 4
         + history * 2
         + u64::from(scenario.metrics.recent_steps) * 4;
-    copies * state + std::mem::size_of::<crate::population::Person>() as u64 + (k + dims) * 4
+    // The reduction's columns, and the quantiles' buffers of every cohort a viewer is in.
+    let memberships = cohorts_by_arm(scenario).map(|c| 1 + c / 2).max().unwrap_or(1);
+    let reduce = TERMS_BYTES_PER_VIEWER as u64 + memberships * QUANTILE_BYTES_PER_MEMBER as u64;
+    copies * state + reduce + std::mem::size_of::<crate::population::Person>() as u64 + (k + dims) * 4
 }
 
-/// Cohorts a row set can have: all viewers, minors and adults, and the cohorts of the features
-/// the scenario uses.
-fn cohorts(scenario: &Scenario) -> u64 {
-    let mut n = 3;
-    if scenario.arms.iter().any(|a| a.switch.is_some()) {
-        n += 2;
-    }
-    if scenario.arms.iter().any(|a| a.coordinated.is_some()) {
-        n += 2;
-    }
-    if scenario.population.vulnerable_adult_share > 0.0 || scenario.population.vulnerable_minor_share > 0.0 {
-        n += 1;
-    }
-    if scenario.n_bots() > 0 {
-        n += 1;
-    }
-    n
+/// Each arm's cohorts, as the engine forms them: all viewers, switchers and stayers,
+/// coordinated and organic, and with the safety features minors and adults (when there are
+/// both), vulnerable viewers and bots (when there are any).
+fn cohorts_by_arm(scenario: &Scenario) -> impl Iterator<Item = u64> + '_ {
+    let p = &scenario.population;
+    let safety = if scenario.safety_features() {
+        let ages = if p.minor_share > 0.0 && p.minor_share < 1.0 {
+            2
+        } else {
+            0
+        };
+        let vulnerable = p.vulnerable_adult_share > 0.0 || p.vulnerable_minor_share > 0.0;
+        ages + u64::from(vulnerable) + u64::from(scenario.n_bots() > 0)
+    } else {
+        0
+    };
+    scenario.arms.iter().map(move |arm| {
+        1 + 2 * u64::from(arm.switch.is_some()) + 2 * u64::from(arm.coordinated.is_some()) + safety
+    })
 }
 
-/// The estimate for `replicates` replicates of `scenario` (`per_user`: with `users.csv`).
-pub fn estimate(scenario: &Scenario, replicates: u32, per_user: bool) -> Estimate {
+/// Rows of `timeseries.csv` for `replicates` replicates when every run lasts `feed.max_steps`
+/// steps: at most what a run writes, one row per cohort at every `metrics.every`-th step and
+/// at the last.
+pub fn time_rows(scenario: &Scenario, replicates: u32) -> u64 {
+    let steps = u64::from(scenario.feed.max_steps);
+    let every = u64::from(scenario.metrics.every);
+    let reports = steps.div_ceil(every) + u64::from((steps - 1) % every != 0);
+    let per_replicate: u64 = cohorts_by_arm(scenario).sum();
+    u64::from(replicates) * per_replicate * reports
+}
+
+/// The estimate for `replicates` replicates of `scenario`, every run taking `feed.max_steps`
+/// steps: what the memory guard compares with the memory available.
+pub fn estimate(scenario: &Scenario, replicates: u32, outputs: Outputs) -> Estimate {
+    estimate_for_rows(scenario, replicates, outputs, time_rows(scenario, replicates))
+}
+
+/// The estimate when the runs write `time_rows` rows of `timeseries.csv` in all.
+pub fn estimate_for_rows(scenario: &Scenario, replicates: u32, outputs: Outputs, time_rows: u64) -> Estimate {
     let viewers = u64::from(scenario.population.users) + scenario.n_bots();
     let items = u64::from(scenario.catalog.items) + scenario.n_arrivals();
-    let runs = u64::from(replicates) * scenario.arms.len() as u64;
     let groups = scenario.catalog.groups.len() as u64;
-    let row = std::mem::size_of::<TimeRow>() as u64
-        + 4 * groups * 8
-        + (5 + Metric::COUNT as u64 + 4 * groups) * CSV_BYTES_PER_VALUE;
-    let time_rows = runs * cohorts(scenario) * u64::from(scenario.feed.max_steps);
-    let user_rows = if per_user { runs * viewers } else { 0 };
+    // Per group: exposure, catalog share, reach and amplification by reach.
+    let columns = 5 + Metric::COUNT as u64 + 4 * groups;
+    let per_value = CSV_BYTES_PER_VALUE + if outputs.charts { PLOT_BYTES_PER_VALUE } else { 0 };
+    let row = std::mem::size_of::<TimeRow>() as u64 + 4 * heap_block(groups * 8) + columns * per_value;
+    let user_rows = if outputs.per_user {
+        u64::from(replicates) * scenario.arms.len() as u64 * viewers
+    } else {
+        0
+    };
     let user_row = std::mem::size_of::<UserRow>() as u64 + USERS_CSV_COLUMNS * CSV_BYTES_PER_VALUE;
     Estimate {
+        process: PROCESS_BYTES,
         viewers: viewers.saturating_mul(bytes_per_viewer(scenario)),
         // With a taste space, each item's offset: D floats.
         catalog: items.saturating_mul(BYTES_PER_ITEM + 4 * u64::from(scenario.catalog.taste_dimensions)),
@@ -190,6 +253,15 @@ pub fn available() -> Option<u64> {
     }
 }
 
+/// The peak resident memory of this process so far (`VmHWM`), where Linux reports it. Not
+/// `getrusage`: its maximum also counts the parent's memory at the moment it started us.
+pub fn peak() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib * 1024)
+}
+
 /// Bytes as MiB for messages.
 pub fn mib(bytes: u64) -> String {
     format!("{:.1} MiB", bytes as f64 / (1024.0 * 1024.0))
@@ -202,14 +274,39 @@ mod tests {
     #[test]
     fn the_estimate_grows_with_each_dimension() {
         let s = Scenario::default();
-        let base = estimate(&s, 1, false);
+        let plain = Outputs::default();
+        let base = estimate(&s, 1, plain);
         let mut more = s.clone();
         more.population.users *= 2;
-        assert_eq!(estimate(&more, 1, false).viewers, 2 * base.viewers);
+        assert_eq!(estimate(&more, 1, plain).viewers, 2 * base.viewers);
         let mut steps = s.clone();
         steps.feed.max_steps *= 2;
-        assert_eq!(estimate(&steps, 1, false).rows, 2 * base.rows);
-        assert_eq!(estimate(&s, 3, false).rows, 3 * base.rows);
-        assert!(estimate(&s, 1, true).rows > base.rows);
+        assert_eq!(estimate(&steps, 1, plain).rows, 2 * base.rows);
+        assert_eq!(estimate(&s, 3, plain).rows, 3 * base.rows);
+        let per_user = Outputs {
+            per_user: true,
+            ..plain
+        };
+        assert!(estimate(&s, 1, per_user).rows > base.rows);
+    }
+
+    /// A run reports at steps 0, every, 2 every, ... and at its last step.
+    #[test]
+    fn report_steps_count_the_last_step_once() {
+        let mut s = Scenario::default();
+        s.arms.truncate(1);
+        let rows = |steps: u32, every: u32| {
+            let mut s = s.clone();
+            s.feed.max_steps = steps;
+            s.metrics.every = every;
+            time_rows(&s, 1)
+        };
+        assert_eq!(rows(1, 1), 1);
+        assert_eq!(rows(10, 1), 10);
+        // Steps 0, 5 and the last, 9.
+        assert_eq!(rows(10, 5), 3);
+        // Steps 0, 5, 10: the last is a multiple.
+        assert_eq!(rows(11, 5), 3);
+        assert_eq!(rows(3, 100), 2);
     }
 }

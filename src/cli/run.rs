@@ -39,7 +39,8 @@ fn parts(e: &memory::Estimate) -> String {
         bytes => format!(", impression log {}", memory::mib(bytes)),
     };
     format!(
-        "viewers {}, catalog {}, result rows {}{log}",
+        "process {}, viewers {}, catalog {}, result rows {}{log}",
+        memory::mib(e.process),
         memory::mib(e.viewers),
         memory::mib(e.catalog),
         memory::mib(e.rows)
@@ -89,8 +90,13 @@ pub(crate) struct Provenance {
 }
 
 /// The estimate of a run's memory, with its impression log when asked for.
-fn estimate(scenario: &Scenario, replicates: u32, per_user: bool, log: Option<LogKind>) -> memory::Estimate {
-    let estimate = memory::estimate(scenario, replicates, per_user);
+fn estimate(
+    scenario: &Scenario,
+    replicates: u32,
+    outputs: memory::Outputs,
+    log: Option<LogKind>,
+) -> memory::Estimate {
+    let estimate = memory::estimate(scenario, replicates, outputs);
     match log {
         Some(LogKind::Impressions) => estimate.with_impression_log(scenario, replicates),
         None => estimate,
@@ -240,8 +246,12 @@ pub(crate) fn run(args: RunArgs) -> Result<(), Failure> {
             "--log with --shard: merge does not combine impression logs; run without --shard".into(),
         ));
     }
+    let outputs = memory::Outputs {
+        per_user: args.per_user,
+        charts: !args.no_plot,
+    };
     check_memory(
-        &estimate(&scenario, n_replicates, args.per_user, args.log),
+        &estimate(&scenario, n_replicates, outputs, args.log),
         args.ignore_memory_limit,
     )?;
     let claim = Claim::take(&out, args.force, args.remove_stale)?;
@@ -296,6 +306,17 @@ pub(crate) fn run(args: RunArgs) -> Result<(), Failure> {
             wall_seconds
         );
         print!("{}", output::headline_table(&results));
+        if let Some(peak) = memory::peak() {
+            // The estimate for the rows this run wrote, beside the bound the guard used: what
+            // to ask a cluster for next time.
+            let rows = results.timeseries.len() as u64;
+            println!(
+                "memory: peak {} resident; estimated {} for the rows written ({} before the run)",
+                memory::mib(peak),
+                memory::mib(memory::estimate_for_rows(&scenario, n_replicates, outputs, rows).total()),
+                memory::mib(memory::estimate(&scenario, n_replicates, outputs).total())
+            );
+        }
         println!("results in {}", out.display());
     }
     Ok(())
@@ -303,7 +324,11 @@ pub(crate) fn run(args: RunArgs) -> Result<(), Failure> {
 
 pub(crate) fn validate(args: ValidateArgs) -> Result<(), Failure> {
     let scenario = load(&args.scenario, &args.set)?;
-    let estimate = estimate(&scenario, scenario.scenario.replicates, false, args.log);
+    let outputs = memory::Outputs {
+        per_user: false,
+        charts: true,
+    };
+    let estimate = estimate(&scenario, scenario.scenario.replicates, outputs, args.log);
     let items = u64::from(scenario.catalog.items) + scenario.n_arrivals();
     println!(
         "{}: valid. {} arms, {} replicates, {} viewers{}, {} topics, {} items at the start ({} with arrivals), {} day(s) of use each",

@@ -190,9 +190,16 @@ pub(crate) fn sweep(args: SweepArgs) -> Result<(), Failure> {
         .scenarios
         .iter()
         .zip(&plan.mine)
-        .map(|(s, reps)| memory::estimate(s, reps.len() as u32, args.per_user))
+        .map(|(s, reps)| {
+            let outputs = memory::Outputs {
+                per_user: args.per_user,
+                charts: !args.no_plot,
+            };
+            memory::estimate(s, reps.len() as u32, outputs)
+        })
         .collect();
     let whole = memory::Estimate {
+        process: estimates.first().map_or(0, |e| e.process),
         viewers: estimates.iter().map(|e| e.viewers).max().unwrap_or(0),
         catalog: estimates.iter().map(|e| e.catalog).max().unwrap_or(0),
         rows: estimates.iter().map(|e| e.rows).fold(0, u64::saturating_add),

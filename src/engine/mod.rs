@@ -22,7 +22,7 @@ mod trending;
 pub use arm::{ArmRun, BYTES_PER_VIEWER_FIXED};
 pub use bots::BotRow;
 pub use log::Impression;
-pub use reduce::Cohort;
+pub use reduce::{Cohort, QUANTILE_BYTES_PER_MEMBER, TERMS_BYTES_PER_VIEWER};
 pub use trace::{TraceRecord, Tracer, trace};
 
 use crate::catalog::Catalog;

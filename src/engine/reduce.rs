@@ -10,6 +10,7 @@ use crate::viewer::ViewerState;
 use rayon::prelude::*;
 
 pub(super) use sums::ViewerArrays;
+pub use sums::{QUANTILE_BYTES_PER_MEMBER, TERMS_BYTES_PER_VIEWER};
 use sums::{Sums, Terms};
 
 /// A group of viewers that results are broken down by (the `cohort` column).

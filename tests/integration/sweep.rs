@@ -302,3 +302,47 @@ fn a_bad_grid_point_is_refused_before_anything_runs() {
         assert_eq!(ws.entries(), before, "--grid {grid} left files behind");
     }
 }
+
+#[test]
+fn a_sweep_that_cannot_fit_in_memory_is_refused_unless_told_to_go_on() {
+    let ws = Workspace::empty();
+    let scenario = ws.write("small.toml", &scenario());
+    // Runs that could last ten million steps each: the guard's bound is tens of GB of rows,
+    // more than the memory available; ten minutes of use end each after a few hundred.
+    let long = [
+        "--set",
+        "feed.max_steps=10000000",
+        "--set",
+        "catalog.arrivals_per_step=0",
+    ];
+    let started = std::time::Instant::now();
+    let assert = rabbithole()
+        .arg("sweep")
+        .arg(&scenario)
+        .arg("--out")
+        .arg(ws.path("out"))
+        .arg("--quiet")
+        .args(GRID)
+        .args(long)
+        .assert()
+        .code(2);
+    assert!(started.elapsed().as_secs_f64() < 1.0, "{:?}", started.elapsed());
+    let stderr = String::from_utf8_lossy(&assert.get_output().stderr).into_owned();
+    for needle in [
+        "the run needs about",
+        "result rows",
+        "more than the",
+        "--ignore-memory-limit",
+    ] {
+        assert!(stderr.contains(needle), "{needle:?}: {stderr}");
+    }
+    assert_eq!(
+        ws.entries(),
+        ["small.toml"],
+        "the refused sweep left files behind"
+    );
+    let mut args = long.to_vec();
+    args.extend(["--ignore-memory-limit", "--no-plot"]);
+    let out = sweep_ok(&ws, &scenario, "out", &args);
+    assert!(out.join("sweep.json").is_file());
+}

@@ -273,6 +273,14 @@ struct Chunk {
     new_values: Values,
 }
 
+/// Bytes of [`Terms`] per viewer: its settled flag (the chunks' sums do not grow with viewers).
+pub const TERMS_BYTES_PER_VIEWER: usize = std::mem::size_of::<bool>();
+
+/// Bytes per viewer and cohort the viewer is in, at most: its feed entropy and minutes to the
+/// rabbit hole in a chunk's list, in the live buffer they are collected into, and in the
+/// settled lists.
+pub const QUANTILE_BYTES_PER_MEMBER: usize = 6 * std::mem::size_of::<f64>();
+
 /// What a fill reads of the viewers: their state and metrics, whether each has stopped for
 /// good, and the step's outcomes (whether each was shown an item).
 pub(in crate::engine) struct ViewerArrays<'a> {
