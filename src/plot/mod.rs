@@ -20,7 +20,7 @@ mod report;
 mod story;
 mod style;
 pub mod sweep;
-mod tradeoff;
+pub mod tradeoff;
 
 pub use data::Run;
 use std::io;

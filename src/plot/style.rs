@@ -88,7 +88,10 @@ pub struct Frame<'a> {
 /// The legend entries of the run's arms, in the run's order.
 pub fn arm_legend(run: &Run, arms: &[String]) -> Vec<(Swatch, String)> {
     arms.iter()
-        .map(|a| (Swatch::Line(arm_colour(run, a)), a.clone()))
+        .map(|a| {
+            let idx = run.arms.iter().position(|x| x == a).unwrap_or(0);
+            (Swatch::Marked(colour(idx), idx), a.clone())
+        })
         .collect()
 }
 
