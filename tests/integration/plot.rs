@@ -86,7 +86,8 @@ fn plot_ok(dir: &Path) {
         .success();
 }
 
-fn names_in(dir: &Path) -> Vec<String> {
+/// Every file name in `dir` (not below it), sorted.
+pub(crate) fn names_in(dir: &Path) -> Vec<String> {
     let mut names: Vec<String> = std::fs::read_dir(dir)
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())

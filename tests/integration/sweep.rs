@@ -2,6 +2,7 @@
 //! bytes as the unsharded command; incomplete or duplicated parts are refused by name, with
 //! exit status 2 and nothing written.
 
+use crate::plot::names_in;
 use crate::{ENGAGEMENT_AND_RANDOM, Table, Workspace, rabbithole};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -301,16 +302,6 @@ fn a_bad_grid_point_is_refused_before_anything_runs() {
         assert!(stderr.contains(needle), "--grid {grid}: {stderr}");
         assert_eq!(ws.entries(), before, "--grid {grid} left files behind");
     }
-}
-
-/// Every file name in `dir` (not below it), sorted.
-fn names_in(dir: &Path) -> Vec<String> {
-    let mut names: Vec<String> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    names.sort();
-    names
 }
 
 /// `plot` on a sweep directory draws each headline metric against each swept key, one line
