@@ -37,7 +37,8 @@ pub(crate) fn merge(args: MergeArgs) -> Result<(), Failure> {
 }
 
 /// `files` with the charts and report of every run directory among them (the merged run, or
-/// each point of a merged sweep) added beside its CSV files, as `run` and `sweep` draw them.
+/// each point of a merged sweep) added beside its CSV files, and a merged sweep's own charts
+/// and report, as `run` and `sweep` draw them.
 fn with_charts(files: Vec<(String, Vec<u8>)>) -> Result<Vec<(String, Vec<u8>)>, Failure> {
     let mut dirs: Vec<String> = Vec::new();
     for (name, _) in &files {
@@ -63,6 +64,16 @@ fn with_charts(files: Vec<(String, Vec<u8>)>) -> Result<Vec<(String, Vec<u8>)>, 
         for (file, bytes) in charts(&run_files, "merged")? {
             drawn.push((format!("{prefix}{file}"), bytes));
         }
+    }
+    // A merged sweep's own charts, from its sweep.csv, as `sweep` draws them.
+    if let Some((_, csv)) = files.iter().find(|(n, _)| n == "sweep.csv") {
+        let json = files
+            .iter()
+            .find(|(n, _)| n == "sweep.json")
+            .map(|(_, b)| b.as_slice());
+        let charts = rabbithole::plot::render_sweep(csv, json, "merged")
+            .map_err(|e| Failure::Run(format!("cannot draw the sweep's charts: {e}")))?;
+        drawn.extend(charts);
     }
     Ok(files.into_iter().chain(drawn).collect())
 }

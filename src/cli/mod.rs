@@ -97,7 +97,8 @@ pub(crate) enum LogKind {
 
 #[derive(Debug, Args)]
 pub(crate) struct PlotArgs {
-    /// The results directory (written by run, sweep or merge).
+    /// The results directory (written by run, sweep or merge): a run's, or a sweep's, whose
+    /// charts show each headline metric against each swept key.
     pub(crate) run_dir: PathBuf,
     /// Print nothing on success.
     #[arg(long)]
@@ -139,7 +140,8 @@ pub(crate) struct SweepArgs {
     /// No progress bar and no summary on the terminal.
     #[arg(long)]
     pub(crate) quiet: bool,
-    /// Write only the data files: no SVG charts and no report.html in the points.
+    /// Write only the data files: no SVG charts and no report.html, in the points or in the
+    /// sweep directory.
     #[arg(long)]
     pub(crate) no_plot: bool,
 }

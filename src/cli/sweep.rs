@@ -244,7 +244,7 @@ pub(crate) fn sweep(args: SweepArgs) -> Result<(), Failure> {
         threads,
         start_time,
         started,
-    ));
+    )?);
     write_dir(&claim, files, args.force)?;
     for warning in outputs.warnings {
         eprintln!("warning: {warning}");
@@ -257,7 +257,7 @@ pub(crate) fn sweep(args: SweepArgs) -> Result<(), Failure> {
 }
 
 /// `sweep.csv` (not for a shard) and `sweep.json`, which lists the files and point
-/// directories written.
+/// directories written, and unless `--no-plot` the sweep's charts and `report.html`.
 fn sweep_files(
     args: &SweepArgs,
     plan: &Plan,
@@ -265,7 +265,7 @@ fn sweep_files(
     threads: usize,
     start_time: String,
     started: Instant,
-) -> Vec<(String, Vec<u8>)> {
+) -> Result<Vec<(String, Vec<u8>)>, Failure> {
     let mut files = Vec::new();
     let mut names = Vec::new();
     // A shard's summaries cover only its replicates: sweep.csv comes with the merge.
@@ -296,8 +296,18 @@ fn sweep_files(
         files: names,
         scenario: plan.base.clone(),
     };
-    files.push(("sweep.json".to_string(), output::json_file(&manifest)));
-    files
+    let json = output::json_file(&manifest);
+    // The sweep's own charts and report, as `run` draws a run's (not for a shard: they need
+    // sweep.csv).
+    if !args.no_plot
+        && let Some((_, csv)) = files.iter().find(|(n, _)| n == "sweep.csv")
+    {
+        let charts = rabbithole::plot::render_sweep(csv, Some(&json), &plan.base.scenario.name)
+            .map_err(|e| Failure::Run(format!("cannot draw the sweep's charts: {e}")))?;
+        files.extend(charts);
+    }
+    files.push(("sweep.json".to_string(), json));
+    Ok(files)
 }
 
 /// The closing line: points run, time taken, and for a shard its share of the units.

@@ -14,15 +14,13 @@ pub fn boosted(run: &Run) -> Option<String> {
     let lines: Vec<Line> = run
         .arms
         .iter()
-        .map(|a| Line {
-            arm: a.clone(),
-            colour: arm_colour(run, a),
-            points: run
+        .map(|a| {
+            let points = run
                 .curve(a, ALL, Metric::BoostedShare.name())
                 .into_iter()
                 .map(|(x, y)| (x, 100.0 * y))
-                .collect::<Vec<Point>>(),
-            dashed: false,
+                .collect::<Vec<Point>>();
+            Line::new(run, a, points, false)
         })
         .filter(|l| !l.points.is_empty())
         .collect();
@@ -54,7 +52,7 @@ pub fn boosted(run: &Run) -> Option<String> {
         .map_or("the baseline arm".to_string(), |b| {
             format!("the baseline arm ({b})")
         });
-    let mut note = "Left: share of impressions from the boost's target set (measured in every arm, boosted or not), mean over viewers, averaged over replicates.".to_string();
+    let mut note = "Left: share of impressions from the boost's target set (measured in every arm, boosted or not), mean over viewers, averaged over replicates; shaded: its 95 % interval over replicates.".to_string();
     if !ratios.is_empty() {
         note.push_str(&format!(
             " Right: amplification ratio at the end of the run, each arm's boosted share divided by {baseline}'s (1 = no amplification); whiskers: 95 % interval over replicates."
@@ -83,7 +81,11 @@ pub fn boosted(run: &Run) -> Option<String> {
                 max: style::upper(top),
                 format: &style::percent,
             };
-            lines::draw(&left, &y, &lines, &[]);
+            let bands: Vec<lines::Band> = lines
+                .iter()
+                .map(|l| lines::share_band(run, &l.arm, Metric::BoostedShare))
+                .collect();
+            lines::draw(&left, &y, &lines, &bands);
         }
         if !ratios.is_empty() {
             let ratio_format = |v: &f64| format!("{v:.1}");

@@ -198,6 +198,34 @@ impl Run {
     /// no replicate has a value are left out; long curves are thinned evenly, keeping the last
     /// point.
     pub fn curve(&self, arm: &str, cohort: &str, column: &str) -> Vec<Point> {
+        let points = self.per_step(arm, cohort, column, |x, values| {
+            Some((x, values.iter().sum::<f64>() / values.len() as f64))
+        });
+        thin(points)
+    }
+
+    /// The 95 % interval over replicates of the curve [`Run::curve`] draws, as (minutes, low,
+    /// high), at the steps where two or more replicates have a value.
+    pub fn curve_interval(&self, arm: &str, cohort: &str, column: &str) -> Vec<(f64, f64, f64)> {
+        let band = self.per_step(arm, cohort, column, |x, values| {
+            let (_, interval) = crate::metrics::mean_interval(values)?;
+            interval.map(|(lo, hi)| (x, lo, hi))
+        });
+        thin(band)
+    }
+
+    /// `at(minutes, values)` at each step of one arm and cohort, where `values` are the
+    /// replicates' values of `column` and `minutes` the mean over replicates of `mean_minutes`.
+    /// A replicate that has ended (all its viewers have used their minutes) counts with its
+    /// last row, so the mean does not jump when replicates end at different steps. Steps where
+    /// no replicate has a value are left out.
+    fn per_step<T>(
+        &self,
+        arm: &str,
+        cohort: &str,
+        column: &str,
+        at: impl Fn(f64, &[f64]) -> Option<T>,
+    ) -> Vec<T> {
         let (Some(x_col), Some(y_col)) = (
             self.timeseries.col(Metric::MeanMinutes.name()),
             self.timeseries.col(column),
@@ -219,18 +247,20 @@ impl Run {
                 let n = rep.partition_point(|&(s, _)| s <= step);
                 (n > 0).then(|| &self.timeseries.rows[rep[n - 1].1])
             }));
-            let mean = |col: usize| {
-                let values: Vec<f64> = rows
-                    .iter()
+            let values = |col: usize| -> Vec<f64> {
+                rows.iter()
                     .filter_map(|r| self.timeseries.number(r, Some(col)))
-                    .collect();
-                (!values.is_empty()).then(|| values.iter().sum::<f64>() / values.len() as f64)
+                    .collect()
             };
-            if let (Some(x), Some(y)) = (mean(x_col), mean(y_col)) {
-                points.push((x, y));
+            let (xs, ys) = (values(x_col), values(y_col));
+            if xs.is_empty() || ys.is_empty() {
+                continue;
+            }
+            if let Some(p) = at(xs.iter().sum::<f64>() / xs.len() as f64, &ys) {
+                points.push(p);
             }
         }
-        thin(points)
+        points
     }
 
     /// The summary of `metric` for one arm and cohort (`<metric>_mean`, `_lo`, `_hi`), when
@@ -365,14 +395,14 @@ fn push_new(list: &mut Vec<String>, value: &str) {
 }
 
 /// Keeps at most [`MAX_POINTS`] evenly spaced points, always the first and the last.
-fn thin(points: Vec<Point>) -> Vec<Point> {
+fn thin<T: Copy + PartialEq>(points: Vec<T>) -> Vec<T> {
     let n = points.len();
     if n <= MAX_POINTS {
         return points;
     }
     let stride = n.div_ceil(MAX_POINTS);
     let last = points[n - 1];
-    let mut kept: Vec<Point> = points.into_iter().step_by(stride).collect();
+    let mut kept: Vec<T> = points.into_iter().step_by(stride).collect();
     if kept.last() != Some(&last) {
         kept.push(last);
     }
@@ -416,6 +446,15 @@ a,all,engagement,10,0.5,0.4,0.6
             "arm,replicate,step,mean_minutes,in_rabbit_hole\na,0,0,1.0,0.0\na,1,0,1.0,0.2\na,1,1,3.0,0.4\n";
         let run = Run::parse(ts.as_bytes(), SUMMARY.as_bytes(), None, "x").unwrap();
         assert_eq!(run.curve("a", ALL, "in_rabbit_hole"), [(1.0, 0.1), (2.0, 0.2)]);
+        // Values 0 and 0.2 at step 0, 0 and 0.4 at step 1: mean ± 12.706 × sd / sqrt 2.
+        let band = run.curve_interval("a", ALL, "in_rabbit_hole");
+        assert_eq!(band.len(), 2);
+        let (x, lo, hi) = band[1];
+        assert_eq!(x, 2.0);
+        assert!(
+            (hi - 0.2 - 12.706 * 0.2).abs() < 1e-3 && (0.2 - lo - 12.706 * 0.2).abs() < 1e-3,
+            "{lo} {hi}"
+        );
     }
 
     #[test]

@@ -10,10 +10,43 @@ use plotters::prelude::*;
 /// One line of a chart over minutes.
 pub struct Line {
     pub arm: String,
+    /// The arm's place among the run's arms: its colour and marker.
+    pub idx: usize,
     pub colour: RGBColor,
     pub points: Vec<Point>,
     pub dashed: bool,
 }
+
+impl Line {
+    /// `arm`'s line through `points`, in its colour and with its marker.
+    pub fn new(run: &Run, arm: &str, points: Vec<Point>, dashed: bool) -> Line {
+        Line {
+            arm: arm.to_string(),
+            idx: run.arms.iter().position(|a| a == arm).unwrap_or(0),
+            colour: arm_colour(run, arm),
+            points,
+            dashed,
+        }
+    }
+}
+
+/// The band of `arm`'s share `metric` in percent: its 95 % interval over replicates at each
+/// step, kept within 0-100 %.
+pub fn share_band(run: &Run, arm: &str, metric: Metric) -> Band {
+    let points = run
+        .curve_interval(arm, ALL, metric.name())
+        .into_iter()
+        .map(|(x, lo, hi)| (x, (100.0 * lo).max(0.0), (100.0 * hi).min(100.0)))
+        .collect();
+    Band {
+        colour: arm_colour(run, arm),
+        points,
+    }
+}
+
+/// Markers along each line: this many per line, staggered between arms so that lines that
+/// coincide (two arms with the same feed) still show every arm's marker.
+const MARKERS: usize = 6;
 
 /// A shaded band between two curves of an arm: (minutes, low, high).
 pub struct Band {
@@ -73,6 +106,23 @@ pub fn draw(area: &Area<'_>, y: &YAxis<'_>, lines: &[Line], bands: &[Band]) {
                 .expect(style::DRAW);
         }
     }
+    // Each arm's markers, over the lines, at its own fractions of the x axis.
+    let mut ranks: Vec<usize> = lines.iter().map(|l| l.idx).collect();
+    ranks.sort_unstable();
+    ranks.dedup();
+    for line in lines {
+        let rank = ranks.iter().position(|&i| i == line.idx).unwrap_or(0);
+        for k in 0..MARKERS {
+            let x = x_max * (k as f64 + (rank as f64 + 0.5) / ranks.len() as f64) / MARKERS as f64;
+            let nearest = line
+                .points
+                .iter()
+                .min_by(|a, b| (a.0 - x).abs().total_cmp(&(b.0 - x).abs()));
+            if let Some(&at) = nearest {
+                style::marker(chart.plotting_area(), at, line.idx, line.colour);
+            }
+        }
+    }
 }
 
 /// `feed-narrowing.svg`: mean `feed_entropy` per arm over minutes of use, with the band from
@@ -97,12 +147,7 @@ pub fn feed_narrowing(run: &Run) -> Option<String> {
                 points,
             });
         }
-        lines.push(Line {
-            arm: arm.clone(),
-            colour: arm_colour(run, arm),
-            points,
-            dashed: false,
-        });
+        lines.push(Line::new(run, arm, points, false));
     }
     if lines.is_empty() {
         return None;
@@ -142,7 +187,7 @@ pub fn rabbit_hole(run: &Run) -> Option<String> {
     if !run.has_series(Metric::InRabbitHole.name()) {
         return None;
     }
-    let mut lines = Vec::new();
+    let (mut lines, mut bands) = (Vec::new(), Vec::new());
     for arm in &run.arms {
         for (metric, dashed) in [(Metric::InRabbitHole, false), (Metric::RabbitHoleEver, true)] {
             let points: Vec<Point> = run
@@ -151,12 +196,8 @@ pub fn rabbit_hole(run: &Run) -> Option<String> {
                 .map(|(x, y)| (x, 100.0 * y))
                 .collect();
             if !points.is_empty() {
-                lines.push(Line {
-                    arm: arm.clone(),
-                    colour: arm_colour(run, arm),
-                    points,
-                    dashed,
-                });
+                lines.push(Line::new(run, arm, points, dashed));
+                bands.push(share_band(run, arm, metric));
             }
         }
     }
@@ -184,7 +225,7 @@ pub fn rabbit_hole(run: &Run) -> Option<String> {
         title: "Viewers in a rabbit hole over minutes of use",
         legend,
         note: format!(
-            "A viewer is in a rabbit hole when {threshold}{window} come from one topic. Share of all viewers, averaged over replicates.{}",
+            "A viewer is in a rabbit hole when {threshold}{window} come from one topic. Share of all viewers, averaged over replicates; shaded: its 95 % interval over replicates. Markers, staggered between arms, show lines that coincide.{}",
             if ever {
                 " Dashed: share who have been in one at some point so far."
             } else {
@@ -197,7 +238,7 @@ pub fn rabbit_hole(run: &Run) -> Option<String> {
         max: style::upper(top.max(10.0)).min(100.0),
         format: &style::percent,
     };
-    Some(style::render(run, &frame, |area| draw(area, &y, &lines, &[])))
+    Some(style::render(run, &frame, |area| draw(area, &y, &lines, &bands)))
 }
 
 /// The arms that have a line, in order, each once.

@@ -19,7 +19,8 @@ mod lines;
 mod report;
 mod story;
 mod style;
-mod tradeoff;
+pub mod sweep;
+pub mod tradeoff;
 
 pub use data::Run;
 use std::io;
@@ -116,9 +117,24 @@ pub fn render_files(
     Ok(render(&run))
 }
 
-/// Reads the run directory `dir`, draws its charts and report, and writes them into it, each
-/// through a temporary file renamed into place. Returns the names written.
-pub fn plot_dir(dir: &Path) -> Result<Vec<&'static str>, PlotError> {
+/// The charts and report of a sweep directory from its `sweep.csv` and `sweep.json`, as
+/// (file name, bytes); `fallback_name` names the scenario without `sweep.json`.
+pub fn render_sweep(
+    sweep_csv: &[u8],
+    sweep_json: Option<&[u8]>,
+    fallback_name: &str,
+) -> Result<Vec<(String, Vec<u8>)>, PlotError> {
+    Ok(sweep::render(&sweep::Sweep::parse(
+        sweep_csv,
+        sweep_json,
+        fallback_name,
+    )?))
+}
+
+/// Reads the run directory `dir` (or a sweep directory, one with `sweep.csv` and no
+/// `timeseries.csv`), draws its charts and report, and writes them into it, each through a
+/// temporary file renamed into place. Returns the names written.
+pub fn plot_dir(dir: &Path) -> Result<Vec<String>, PlotError> {
     let read = |file: &'static str, required: bool| -> Result<Option<Vec<u8>>, PlotError> {
         let path = dir.join(file);
         match std::fs::read(&path) {
@@ -137,18 +153,18 @@ pub fn plot_dir(dir: &Path) -> Result<Vec<&'static str>, PlotError> {
             file: "timeseries.csv",
         });
     }
-    let timeseries = read("timeseries.csv", true)?.unwrap_or_default();
-    let summary = read("summary.csv", true)?.unwrap_or_default();
-    let manifest = read("manifest.json", false)?;
     let fallback = std::fs::canonicalize(dir)
         .ok()
         .and_then(|d| d.file_name().map(|n| n.to_string_lossy().into_owned()))
         .unwrap_or_else(|| "run".to_string());
-    let mut run = Run::parse(&timeseries, &summary, manifest.as_deref(), &fallback)?;
-    let comparison = read("comparison.csv", false)?;
-    let bots = read("bot_summary.csv", false)?;
-    story::read_extras(&mut run, comparison.as_deref(), bots.as_deref())?;
-    let files = render(&run);
+    let sweep_csv = read("sweep.csv", false)?;
+    let files: Vec<(String, Vec<u8>)> = match (sweep_csv, dir.join("timeseries.csv").exists()) {
+        (Some(csv), false) => render_sweep(&csv, read("sweep.json", false)?.as_deref(), &fallback)?,
+        _ => plot_run(&fallback, read)?
+            .into_iter()
+            .map(|(f, b)| (f.to_string(), b))
+            .collect(),
+    };
     for (file, bytes) in &files {
         write_atomically(&dir.join(file), bytes).map_err(|source| PlotError::Write {
             path: dir.join(file),
@@ -156,6 +172,21 @@ pub fn plot_dir(dir: &Path) -> Result<Vec<&'static str>, PlotError> {
         })?;
     }
     Ok(files.into_iter().map(|(f, _)| f).collect())
+}
+
+/// The charts and report of a run directory whose files `read` reads.
+fn plot_run(
+    fallback: &str,
+    read: impl Fn(&'static str, bool) -> Result<Option<Vec<u8>>, PlotError>,
+) -> Result<Vec<(&'static str, Vec<u8>)>, PlotError> {
+    let timeseries = read("timeseries.csv", true)?.unwrap_or_default();
+    let summary = read("summary.csv", true)?.unwrap_or_default();
+    let manifest = read("manifest.json", false)?;
+    let mut run = Run::parse(&timeseries, &summary, manifest.as_deref(), fallback)?;
+    let comparison = read("comparison.csv", false)?;
+    let bots = read("bot_summary.csv", false)?;
+    story::read_extras(&mut run, comparison.as_deref(), bots.as_deref())?;
+    Ok(render(&run))
 }
 
 /// Writes `bytes` to `path` through a temporary file in the same directory, renamed into

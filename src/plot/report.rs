@@ -19,7 +19,7 @@ pub struct Chart<'a> {
     pub svg: &'a str,
 }
 
-const STYLE: &str = "
+pub(super) const STYLE: &str = "
 body { font-family: sans-serif; color: #222; max-width: 1000px; margin: 2em auto; padding: 0 1em; line-height: 1.45; }
 h1 { font-size: 1.7em; margin-bottom: 0.2em; }
 h2 { font-size: 1.25em; margin-top: 2em; border-bottom: 1px solid #ddd; padding-bottom: 0.2em; }
@@ -315,7 +315,7 @@ fn shell_word(word: &str) -> String {
 }
 
 /// An SVG document without its XML declaration, for inlining.
-fn strip_prolog(svg: &str) -> &str {
+pub(super) fn strip_prolog(svg: &str) -> &str {
     let svg = svg.trim_start();
     match svg.strip_prefix("<?xml") {
         Some(rest) => rest.find("?>").map_or(svg, |end| rest[end + 2..].trim_start()),

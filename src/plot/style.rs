@@ -41,7 +41,11 @@ pub const CATALOG: RGBColor = RGBColor(0x66, 0x66, 0x66);
 
 /// The colour of `arm`: its place among the run's arms, so the same in every chart.
 pub fn arm_colour(run: &Run, arm: &str) -> RGBColor {
-    let idx = run.arms.iter().position(|a| a == arm).unwrap_or(0);
+    colour(run.arms.iter().position(|a| a == arm).unwrap_or(0))
+}
+
+/// The colour of the arm at place `idx` among a run's arms.
+pub fn colour(idx: usize) -> RGBColor {
     PALETTE[idx % PALETTE.len()]
 }
 
@@ -66,6 +70,10 @@ pub enum Swatch {
     Line(RGBColor),
     Dashed(RGBColor),
     Block(RGBColor),
+    /// A line with the marker of the arm at place `usize` ([`marker`]).
+    Marked(RGBColor, usize),
+    /// A line dashed in pattern `usize` ([`dash`]).
+    Pattern(RGBColor, usize),
 }
 
 /// The head and foot of a chart.
@@ -80,20 +88,27 @@ pub struct Frame<'a> {
 /// The legend entries of the run's arms, in the run's order.
 pub fn arm_legend(run: &Run, arms: &[String]) -> Vec<(Swatch, String)> {
     arms.iter()
-        .map(|a| (Swatch::Line(arm_colour(run, a)), a.clone()))
+        .map(|a| {
+            let idx = run.arms.iter().position(|x| x == a).unwrap_or(0);
+            (Swatch::Marked(colour(idx), idx), a.clone())
+        })
         .collect()
 }
 
 /// Draws `frame` around `body` and returns the SVG document.
 pub fn render(run: &Run, frame: &Frame<'_>, body: impl FnOnce(&Area<'_>)) -> String {
+    render_with(&scenario_line(run), frame, body)
+}
+
+/// Draws `frame` around `body` with `subtitle` under the title and returns the SVG document.
+pub fn render_with(subtitle: &str, frame: &Frame<'_>, body: impl FnOnce(&Area<'_>)) -> String {
     let mut svg = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, (WIDTH, HEIGHT)).into_drawing_area();
         root.fill(&WHITE).expect(DRAW);
         let left = 16;
         draw_text(&root, frame.title, (left, 12), &bold(20.0));
-        let scenario = scenario_line(run);
-        draw_text(&root, &scenario, (left, 40), &font(14.0).color(&MUTED));
+        draw_text(&root, subtitle, (left, 40), &font(14.0).color(&MUTED));
         let legend_bottom = draw_legend(&root, &frame.legend, left, 66);
         let note_lines = wrap(&frame.note, 12.0, WIDTH as i32 - 2 * left);
         let foot = 10 + 17 * note_lines.len() as i32;
@@ -165,6 +180,21 @@ fn draw_legend(root: &Area<'_>, entries: &[(Swatch, String)], x0: i32, y0: i32) 
                     root.draw(&line).expect(DRAW);
                 }
             }
+            Swatch::Marked(c, idx) => {
+                let line = PathElement::new(vec![(x, mid), (x + 22, mid)], c.stroke_width(3));
+                root.draw(&line).expect(DRAW);
+                marker(root, (x + 11, mid), idx, c);
+            }
+            Swatch::Pattern(c, idx) => {
+                let (on, off) = dash(idx);
+                let mut start = x;
+                while start < x + 22 {
+                    let end = (start + on as i32).min(x + 22);
+                    let line = PathElement::new(vec![(start, mid), (end, mid)], c.stroke_width(2));
+                    root.draw(&line).expect(DRAW);
+                    start += (on + off) as i32;
+                }
+            }
             Swatch::Block(c) => {
                 let block = Rectangle::new([(x + 3, mid - 7), (x + 19, mid + 7)], c.filled());
                 root.draw(&block).expect(DRAW);
@@ -174,6 +204,34 @@ fn draw_legend(root: &Area<'_>, entries: &[(Swatch, String)], x0: i32, y0: i32) 
         x += width;
     }
     y + row_height
+}
+
+/// Draws at `at` the marker of the arm at place `idx`: a circle, a square, a triangle or a
+/// diamond in turn, so lines that coincide still show every arm.
+pub fn marker<CT>(area: &DrawingArea<SVGBackend<'_>, CT>, at: CT::From, idx: usize, colour: RGBColor)
+where
+    CT: plotters::coord::CoordTranslate,
+    CT::From: Clone + 'static,
+{
+    let style = colour.filled();
+    let outline = WHITE.stroke_width(1);
+    let drawn = match idx % 4 {
+        0 => area
+            .draw(&(EmptyElement::at(at) + Circle::new((0, 0), 5, style) + Circle::new((0, 0), 5, outline))),
+        1 => area.draw(&(EmptyElement::at(at) + Rectangle::new([(-4, -4), (4, 4)], style))),
+        2 => area.draw(&(EmptyElement::at(at) + Polygon::new(vec![(0, -6), (5, 4), (-5, 4)], style))),
+        _ => area.draw(&(EmptyElement::at(at) + Polygon::new(vec![(0, -6), (6, 0), (0, 6), (-6, 0)], style))),
+    };
+    drawn.expect(DRAW);
+}
+
+/// The dash pattern `idx` as (pixels drawn, pixels left out): 0 is a solid line, then
+/// ever longer dashes.
+pub fn dash(idx: usize) -> (u32, u32) {
+    match idx {
+        0 => (1, 0),
+        i => (2 + 4 * i as u32, 4),
+    }
 }
 
 /// Draws `text` with its top-left corner at `pos`.
@@ -221,11 +279,29 @@ pub fn axes<'a, 'b>(
     x_desc: &str,
     y_desc: &str,
     y_format: &dyn Fn(&f64) -> String,
-) -> ChartContext<
+) -> Chart<'a, 'b> {
+    axes_x(area, x, y, (x_desc, &tick, 10), y_desc, y_format)
+}
+
+/// A chart of the house style over two `f64` ranges.
+pub type Chart<'a, 'b> = ChartContext<
     'a,
     SVGBackend<'b>,
     Cartesian2d<plotters::coord::types::RangedCoordf64, plotters::coord::types::RangedCoordf64>,
-> {
+>;
+
+/// The x axis of [`axes_x`]: its name, its tick labels and about how many ticks it has.
+pub type XAxis<'a> = (&'a str, &'a dyn Fn(&f64) -> String, usize);
+
+/// [`axes`] with the x axis's tick labels and count given (a swept key's values).
+pub fn axes_x<'a, 'b>(
+    area: &'a Area<'b>,
+    x: std::ops::Range<f64>,
+    y: std::ops::Range<f64>,
+    (x_desc, x_format, x_labels): XAxis<'_>,
+    y_desc: &str,
+    y_format: &dyn Fn(&f64) -> String,
+) -> Chart<'a, 'b> {
     let mut chart = ChartBuilder::on(area)
         .margin_left(12)
         .margin_right(28)
@@ -242,8 +318,8 @@ pub fn axes<'a, 'b>(
         .axis_desc_style(font(14.0))
         .label_style(font(12.0))
         .y_label_formatter(y_format)
-        .x_label_formatter(&tick)
-        .x_labels(10)
+        .x_label_formatter(x_format)
+        .x_labels(x_labels)
         .y_labels(6)
         .light_line_style(WHITE)
         .bold_line_style(GRID)

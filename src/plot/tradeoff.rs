@@ -11,6 +11,8 @@ use plotters::prelude::*;
 /// One arm's point.
 struct Arm {
     name: String,
+    /// Its place among the run's arms: its marker.
+    idx: usize,
     colour: RGBColor,
     entropy: Estimate,
     watch: Estimate,
@@ -18,12 +20,34 @@ struct Arm {
 
 /// The trade-off chart, when `summary.csv` has both metrics for some arm.
 pub fn tradeoff(run: &Run) -> Option<String> {
+    render(run).map(|(svg, _)| svg)
+}
+
+/// Where the trade-off chart of `run` puts each arm's point (with its whiskers) and its label,
+/// in pixels: what a test checks for overlaps; empty when the chart does not apply.
+pub fn layout(run: &Run) -> Layout {
+    render(run).map(|(_, layout)| layout).unwrap_or_default()
+}
+
+/// The boxes of a trade-off chart, in pixels, one per arm drawn.
+#[derive(Debug, Clone, Default)]
+pub struct Layout {
+    /// Each point with its whiskers.
+    pub points: Vec<Rect>,
+    /// Each label; `None` when no free place was found.
+    pub labels: Vec<Option<Rect>>,
+}
+
+/// The chart and its layout.
+fn render(run: &Run) -> Option<(String, Layout)> {
     let arms: Vec<Arm> = run
         .arms
         .iter()
-        .filter_map(|a| {
+        .enumerate()
+        .filter_map(|(idx, a)| {
             Some(Arm {
                 name: a.clone(),
+                idx,
                 colour: arm_colour(run, a),
                 entropy: run.estimate(a, ALL, Metric::FeedEntropy.name())?,
                 watch: run.estimate(a, ALL, Metric::WatchMinutes.name())?,
@@ -39,10 +63,12 @@ pub fn tradeoff(run: &Run) -> Option<String> {
         legend: style::arm_legend(run, &names),
         note: "Each point: an arm at the end of the run, mean over replicates of the viewers' mean; whiskers: 95 % interval over replicates. Up is more minutes watched (what an engagement-optimising feed maximises); right is a more varied feed.".to_string(),
     };
-    Some(style::render(run, &frame, |area| draw(area, &arms)))
+    let mut layout = Layout::default();
+    let svg = style::render(run, &frame, |area| layout = draw(area, &arms));
+    Some((svg, layout))
 }
 
-fn draw(area: &Area<'_>, arms: &[Arm]) {
+fn draw(area: &Area<'_>, arms: &[Arm]) -> Layout {
     let y_max = arms.iter().map(|a| a.watch.hi()).fold(0.0, f64::max);
     // Entropy zoomed to the arms (with a margin), so close arms do not merge into one blob;
     // minutes from 0, where a feed that holds no one would be.
@@ -61,8 +87,7 @@ fn draw(area: &Area<'_>, arms: &[Arm]) {
     for arm in arms {
         let (x, y) = (arm.entropy.mean, arm.watch.mean);
         let stroke = arm.colour.stroke_width(2);
-        plot.draw(&Circle::new((x, y), 4, arm.colour.filled()))
-            .expect(style::DRAW);
+        style::marker(plot, (x, y), arm.idx, arm.colour);
         // Whiskers with caps, drawn over the point so short intervals still show.
         let whiskers = [
             vec![(arm.entropy.lo(), y), (arm.entropy.hi(), y)],
@@ -120,7 +145,7 @@ fn draw(area: &Area<'_>, arms: &[Arm]) {
         y1: y_range.end,
     };
     let labels = place_labels(&boxes, &points, &sizes, bounds);
-    for ((arm, label), &(px, py)) in arms.iter().zip(labels).zip(&points) {
+    for ((arm, &label), &(px, py)) in arms.iter().zip(&labels).zip(&points) {
         let Some(label) = label else {
             continue;
         };
@@ -141,6 +166,10 @@ fn draw(area: &Area<'_>, arms: &[Arm]) {
             (label.x0 - base.0, label.y0 - base.1),
             &style::bold(14.0).color(&arm.colour),
         );
+    }
+    Layout {
+        points: boxes,
+        labels,
     }
 }
 
@@ -195,15 +224,16 @@ fn place_labels(
 
 /// A rectangle in pixels.
 #[derive(Debug, Clone, Copy)]
-struct Rect {
-    x0: i32,
-    y0: i32,
-    x1: i32,
-    y1: i32,
+pub struct Rect {
+    pub x0: i32,
+    pub y0: i32,
+    pub x1: i32,
+    pub y1: i32,
 }
 
 impl Rect {
-    fn overlaps(&self, other: &Rect) -> bool {
+    /// Whether the two rectangles share any area (touching edges do not).
+    pub fn overlaps(&self, other: &Rect) -> bool {
         self.x0 < other.x1 && other.x0 < self.x1 && self.y0 < other.y1 && other.y0 < self.y1
     }
 }

@@ -86,7 +86,8 @@ fn plot_ok(dir: &Path) {
         .success();
 }
 
-fn names_in(dir: &Path) -> Vec<String> {
+/// Every file name in `dir` (not below it), sorted.
+pub(crate) fn names_in(dir: &Path) -> Vec<String> {
     let mut names: Vec<String> = std::fs::read_dir(dir)
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
@@ -335,18 +336,32 @@ fn chromium() -> Option<PathBuf> {
 
 #[test]
 fn a_headless_browser_paints_the_report() {
-    let Some(browser) = chromium() else {
-        if std::env::var_os("CI").is_some() {
-            panic!("chromium is not installed; .ci/run installs it");
-        }
-        eprintln!("skipped: chromium is not installed (apt-get install chromium)");
+    let Some(browser) = browser_or_skip() else {
         return;
     };
     let ws = Workspace::empty();
     let out = run_tiny(&ws, &[]);
-    let png = ws.path("report.png");
-    let profile = ws.path("chromium-profile");
-    let report = std::fs::canonicalize(out.join("report.html")).unwrap();
+    assert_painted(&screenshot(&browser, &ws, &out.join("report.html"), "report"));
+}
+
+/// The browser, or `None` after saying why the test is skipped (never on CI, which installs
+/// it).
+fn browser_or_skip() -> Option<PathBuf> {
+    let browser = chromium();
+    if browser.is_none() {
+        if std::env::var_os("CI").is_some() {
+            panic!("chromium is not installed; .ci/run installs it");
+        }
+        eprintln!("skipped: chromium is not installed (apt-get install chromium)");
+    }
+    browser
+}
+
+/// Opens `report` in headless `browser` and returns the path of its screenshot.
+fn screenshot(browser: &Path, ws: &Workspace, report: &Path, name: &str) -> PathBuf {
+    let png = ws.path(&format!("{name}.png"));
+    let profile = ws.path(&format!("chromium-profile-{name}"));
+    let report = std::fs::canonicalize(report).unwrap();
     let mut child = std::process::Command::new(browser)
         .args([
             "--headless",
@@ -377,9 +392,17 @@ fn a_headless_browser_paints_the_report() {
         }
         std::thread::sleep(Duration::from_millis(100));
     }
-    assert!(png.exists(), "chromium wrote no screenshot");
+    assert!(
+        png.exists(),
+        "chromium wrote no screenshot of {}",
+        report.display()
+    );
+    png
+}
 
-    let decoder = png::Decoder::new(std::io::BufReader::new(std::fs::File::open(&png).unwrap()));
+/// The screenshot `png` is not blank: some ink, and the first arm's colour from a chart.
+fn assert_painted(png: &Path) {
+    let decoder = png::Decoder::new(std::io::BufReader::new(std::fs::File::open(png).unwrap()));
     let mut reader = decoder.read_info().expect("a PNG");
     let mut buf = vec![0; reader.output_buffer_size().expect("a sized frame")];
     let info = reader.next_frame(&mut buf).expect("a frame");
@@ -401,7 +424,63 @@ fn a_headless_browser_paints_the_report() {
     }
     assert!(
         ink * 100 > total * 2,
-        "the page looks blank: {ink} of {total} pixels are not white"
+        "{}: the page looks blank: {ink} of {total} pixels are not white",
+        png.display()
     );
-    assert!(arm_blue > 300, "no chart colour on the page ({arm_blue} pixels)");
+    assert!(
+        arm_blue > 300,
+        "{}: no chart colour on the page ({arm_blue} pixels)",
+        png.display()
+    );
+}
+
+/// Every shipped scenario, run tiny (40 viewers, 2 replicates): no two labels of its
+/// trade-off chart overlap each other or a point with its whiskers (boxes from the chart's
+/// own layout), and, when chromium is installed, its report is painted, not blank.
+#[test]
+fn every_shipped_scenario_s_report_is_legible() {
+    let ws = Workspace::empty();
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
+    let mut scenarios: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "toml"))
+        .collect();
+    scenarios.sort();
+    assert!(scenarios.len() >= 6, "{scenarios:?}");
+    let browser = browser_or_skip();
+    for scenario in &scenarios {
+        let name = scenario.file_stem().unwrap().to_string_lossy().into_owned();
+        let out = ws.run_ok(
+            scenario,
+            &name,
+            &["--users", "40", "--set", "scenario.replicates=2"],
+        );
+        let read = |f: &str| std::fs::read(out.join(f)).unwrap();
+        let run = rabbithole::plot::Run::parse(
+            &read("timeseries.csv"),
+            &read("summary.csv"),
+            Some(&read("manifest.json")),
+            &name,
+        )
+        .unwrap();
+        let layout = rabbithole::plot::tradeoff::layout(&run);
+        assert_eq!(layout.labels.len(), run.arms.len(), "{name}: an arm has no point");
+        let labels: Vec<_> = layout
+            .labels
+            .iter()
+            .map(|l| l.unwrap_or_else(|| panic!("{name}: a label found no place")))
+            .collect();
+        for (i, a) in labels.iter().enumerate() {
+            for (j, b) in labels.iter().enumerate().skip(i + 1) {
+                assert!(!a.overlaps(b), "{name}: labels of arms {i} and {j} overlap");
+            }
+            for (j, p) in layout.points.iter().enumerate() {
+                assert!(!a.overlaps(p), "{name}: label {i} covers point {j}");
+            }
+        }
+        if let Some(browser) = &browser {
+            assert_painted(&screenshot(browser, &ws, &out.join("report.html"), &name));
+        }
+    }
 }

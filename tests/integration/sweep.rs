@@ -2,6 +2,7 @@
 //! bytes as the unsharded command; incomplete or duplicated parts are refused by name, with
 //! exit status 2 and nothing written.
 
+use crate::plot::names_in;
 use crate::{ENGAGEMENT_AND_RANDOM, Table, Workspace, rabbithole};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -345,4 +346,78 @@ fn a_sweep_that_cannot_fit_in_memory_is_refused_unless_told_to_go_on() {
     args.extend(["--ignore-memory-limit", "--no-plot"]);
     let out = sweep_ok(&ws, &scenario, "out", &args);
     assert!(out.join("sweep.json").is_file());
+}
+
+/// `plot` on a sweep directory draws each headline metric against each swept key, one line
+/// per arm (and per value of the other key), and a report linking every point's; `sweep`
+/// draws the same bytes itself.
+#[test]
+fn plot_draws_a_sweep_against_each_swept_key() {
+    let ws = Workspace::empty();
+    let scenario = ws.write("small.toml", &scenario());
+    let bare = sweep_ok(&ws, &scenario, "bare", &["--no-plot"]);
+    assert!(
+        !names_in(&bare)
+            .iter()
+            .any(|n| n.ends_with(".svg") || n == "report.html"),
+        "--no-plot drew charts: {:?}",
+        names_in(&bare)
+    );
+    rabbithole()
+        .arg("plot")
+        .arg(&bare)
+        .arg("--quiet")
+        .assert()
+        .success();
+    let drawn = sweep_ok(&ws, &scenario, "drawn", &[]);
+    let (users, exploration) = ("population.users", "arms.engagement.policy.exploration");
+    for metric in [
+        "watch_minutes",
+        "feed_entropy",
+        "in_rabbit_hole",
+        "rabbit_hole_ever",
+    ] {
+        for (key, other, values) in [
+            (users, exploration, ["0.05", "0.3"]),
+            (exploration, users, ["100", "150"]),
+        ] {
+            let file = format!("sweep-{metric}-by-{key}.svg");
+            let svg = std::fs::read_to_string(bare.join(&file))
+                .unwrap_or_else(|e| panic!("{file}: {e}; the sweep has {:?}", names_in(&bare)));
+            assert!(
+                std::fs::read_to_string(drawn.join(&file)).unwrap() == svg,
+                "{file}: sweep and plot draw different charts"
+            );
+            // Both arms, in their colours; the key on the x axis; a dash per other value.
+            for needle in ["\nengagement\n", "\nrandom\n", "#0072B2", "#D55E00", "small"] {
+                assert!(svg.contains(needle), "{file} does not show {needle:?}");
+            }
+            assert!(svg.contains(&format!("\n{key}\n")), "{file}: no axis {key}");
+            for v in values {
+                assert!(
+                    svg.contains(&format!("{other}={v}")),
+                    "{file}: no line for {other}={v}"
+                );
+            }
+        }
+    }
+    let report = std::fs::read_to_string(bare.join("report.html")).unwrap();
+    assert!(report.contains("Sweep of small"), "{report}");
+    assert_eq!(
+        report.matches("<svg").count(),
+        names_in(&bare).iter().filter(|n| n.ends_with(".svg")).count()
+    );
+    for point in [
+        "population.users=100,arms.engagement.policy.exploration=0.05",
+        "population.users=150,arms.engagement.policy.exploration=0.3",
+    ] {
+        assert!(
+            report.contains(&format!("href=\"{point}/report.html\"")),
+            "no link to {point}"
+        );
+        assert!(
+            drawn.join(point).join("report.html").exists(),
+            "{point} has no report"
+        );
+    }
 }
