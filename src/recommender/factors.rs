@@ -445,12 +445,12 @@ mod tests {
     #[test]
     fn a_gradient_step_by_hand() {
         // x0 = 0.1 + 0.1 (0.5 · 0.3 − 0.02 · 0.1) = 0.1148; x1 = 0.2 + 0.1 (0.5 · −0.1 − 0.02 ·
-        // 0.2) = 0.1946; b = 0 + 0.1 (0.5 − 0) = 0.05.
-        let (mut x, mut b) = ([0.1f32, 0.2], 0.0f32);
+        // 0.2) = 0.1946; b = 0.5 + 0.1 (0.5 − 0.02 · 0.5) = 0.549.
+        let (mut x, mut b) = ([0.1f32, 0.2], 0.5f32);
         sgd_step(&mut x, &mut b, &[0.3, -0.1], 0.5, 0.1, 0.02);
         close(x[0], 0.1148);
         close(x[1], 0.1946);
-        close(b, 0.05);
+        close(b, 0.549);
     }
 
     /// Two viewers see item 0 at one step: viewer 0 with signal 1, viewer 1 with signal 0.
