@@ -63,8 +63,25 @@ pub fn bytes_per_viewer(scenario: &Scenario) -> u64 {
     let state = BYTES_PER_VIEWER_FIXED as u64
         + (5 * k + crate::taste::block_len(dims as usize) as u64) * 4
         + (history + follow_cap) * 4
-        + history * 2;
+        + history * 2
+        + factor_bytes(scenario).0;
     copies * state + std::mem::size_of::<crate::population::Person>() as u64 + (k + dims) * 4
+}
+
+/// Bytes per viewer and per item of the largest collaborative model an arm learns
+/// (`docs/model.md` §8f; 0 without one): a viewer's F factors and bias, its signal, item and
+/// place in the step's grouping; an item's F factors and bias, its cell, its start in the
+/// grouping and its place in the index.
+fn factor_bytes(scenario: &Scenario) -> (u64, u64) {
+    let f = scenario
+        .arms
+        .iter()
+        .flat_map(|a| [Some(&a.policy), a.switch.as_ref().map(|s| &s.policy)])
+        .flatten()
+        .filter_map(|p| p.collaborative())
+        .map(|c| u64::from(c.dimensions))
+        .max();
+    f.map_or((0, 0), |f| (4 * f + 16, 4 * f + 14))
 }
 
 /// Cohorts a row set can have: all viewers, minors and adults, and the cohorts of the features
@@ -101,7 +118,10 @@ pub fn estimate(scenario: &Scenario, replicates: u32, per_user: bool) -> Estimat
     Estimate {
         viewers: viewers.saturating_mul(bytes_per_viewer(scenario)),
         // With a taste space, each item's offset: D floats.
-        catalog: items.saturating_mul(BYTES_PER_ITEM + 4 * u64::from(scenario.catalog.taste_dimensions)),
+        // With a collaborative arm, each item's factors and their index.
+        catalog: items.saturating_mul(
+            BYTES_PER_ITEM + 4 * u64::from(scenario.catalog.taste_dimensions) + factor_bytes(scenario).1,
+        ),
         rows: time_rows
             .saturating_mul(row)
             .saturating_add(user_rows.saturating_mul(user_row)),
