@@ -8,6 +8,7 @@
 //! [0, 1], and the score is that fraction times the item's duration. The factors live in the
 //! arm's [`Factors`], which the engine updates between steps; the policy only reads them.
 
+use super::engagement::explore;
 use super::factors::{self, Factors, dot};
 use super::retrieval::{keep_top, trending_and_explore};
 use super::{
@@ -127,11 +128,8 @@ impl Policy for Collaborative {
         mut trace: Option<&mut Trace>,
     ) -> (ItemIdx, Source) {
         begin(&mut trace, self);
-        if rng.random_bool(self.exploration) {
-            if let Some(t) = trace.as_deref_mut() {
-                t.explored = true;
-            }
-            return (random_visible(shared, viewer, rng), Source::Exploration);
+        if let Some(choice) = explore(self.exploration, shared, viewer, rng, &mut trace) {
+            return choice;
         }
         let model = factors::of(shared);
         self.retrieve(shared, viewer, model, rng, scratch);

@@ -7,6 +7,7 @@
 //! Candidates are retrieved as for `engagement` (§7), with the strongest topics chosen by the
 //! true interests θ_u instead of the learned profile; with exhaustive retrieval, every item.
 
+use super::engagement::explore;
 use super::{
     Latent, MAX_FACTORS, Policy, Scratch, Shared, Source, Trace, ViewerView, begin, pick_best,
     random_visible, retrieval,
@@ -16,7 +17,6 @@ use crate::catalog::ItemIdx;
 use crate::rng::Rng;
 use crate::scenario::OracleConfig;
 use crate::viewer;
-use rand::RngExt;
 
 /// The benchmark that knows the viewer.
 #[derive(Debug, Clone)]
@@ -89,11 +89,8 @@ impl Policy for Oracle {
         let latent = viewer
             .latent
             .expect("the engine gives the oracle the viewer's latent state");
-        if rng.random_bool(self.exploration) {
-            if let Some(t) = trace.as_deref_mut() {
-                t.explored = true;
-            }
-            return (random_visible(shared, viewer, rng), Source::Exploration);
+        if let Some(choice) = explore(self.exploration, shared, viewer, rng, &mut trace) {
+            return choice;
         }
         retrieval::retrieve_by(shared, latent.interests, rng, scratch);
         let seconds = |item: ItemIdx| {
