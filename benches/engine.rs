@@ -6,6 +6,9 @@
 //!   5 minutes of use (`feed.minutes`).
 //! - `engine/100k_viewers_50k_items/engagement`: the same with 50,000 items in the catalog at the
 //!   start (the "default engine" of issue 8's speed target).
+//! - `engine/100k_viewers_50k_items/collaborative`: `scenarios/learning_from_everyone.toml`'s
+//!   `collaborative` arm (16 factors, item-level taste on) at the same size: 100,000 viewers
+//!   capped at 5 minutes, 50,000 items at the start (issue 15's speed target).
 //! - `engine/policies/{engagement,random,chronological,popularity,diversified,calibrated,blend}`:
 //!   one arm per policy kind of `scenarios/dsa_alternatives.toml` as shipped (the quick start's
 //!   2,000 viewers and day of use, its own seed), replicate 0: what each policy costs.
@@ -266,6 +269,10 @@ fn smoke() {
         assert_eq!(policies.kind(name), *name, "arm {name} runs its own policy kind");
         assert!(policies.viewer_steps(name) > 0, "{name} did no viewer-steps");
     }
+    let learning = Bench::new(load("learning_from_everyone.toml", SMOKE));
+    for name in ["collaborative", "oracle"] {
+        assert!(learning.viewer_steps(name) > 0, "{name} did no viewer-steps");
+    }
     println!("engine benches: smoke check passed (timings run under `cargo bench` only)");
 }
 
@@ -304,6 +311,12 @@ fn main() {
     let default = Bench::new(quickstart(DEFAULT_ENGINE));
     let mut group = arm_group(&mut c, "engine/100k_viewers_50k_items", 10, 15);
     default.bench_arm(&mut group, "engagement");
+    group.finish();
+    drop(default);
+
+    let learning = Bench::new(load("learning_from_everyone.toml", DEFAULT_ENGINE));
+    let mut group = arm_group(&mut c, "engine/100k_viewers_50k_items", 10, 15);
+    learning.bench_arm(&mut group, "collaborative");
     group.finish();
 
     c.final_summary();

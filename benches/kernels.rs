@@ -21,7 +21,9 @@ use rabbithole::catalog::{Catalog, ItemIdx};
 use rabbithole::metrics;
 use rabbithole::population::Population;
 use rabbithole::recommender::kernel::TopicBlocks;
-use rabbithole::recommender::{Allow, Policy, Ranked, Scratch, Shared, ViewerView, build, profile};
+use rabbithole::recommender::{
+    Allow, FactorView, Policy, Ranked, Scratch, Shared, ViewerView, build, profile,
+};
 use rabbithole::rng::{Purpose, stream};
 use rabbithole::scenario::{self, EngagementConfig, PolicyConfig, Scenario};
 use rabbithole::viewer::{self, ViewerParams, ViewerState};
@@ -127,6 +129,7 @@ impl Ranking {
             config: &self.scenario.recommender,
             feed: &self.scenario.feed,
             blocks: self.blocks.as_ref(),
+            factors: None,
         };
         let viewer = ViewerView {
             profile: &self.profile,
@@ -138,6 +141,8 @@ impl Ranking {
             allow: Allow::ANY,
             stance: 0.0,
             agreement: 0.0,
+            factors: FactorView::NONE,
+            latent: None,
         };
         f(&shared, &viewer)
     }

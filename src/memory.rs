@@ -159,7 +159,8 @@ pub fn bytes_per_viewer(scenario: &Scenario) -> u64 {
         + (5 * k + crate::taste::block_len(dims as usize) as u64) * 4
         + (history + follow_cap) * 4
         + history * 2
-        + u64::from(scenario.metrics.recent_steps) * 4;
+        + u64::from(scenario.metrics.recent_steps) * 4
+        + factor_bytes(scenario).0;
     // The reduction's columns, and the quantiles' buffers of every cohort a viewer is in.
     let memberships = cohorts_by_arm(scenario).map(|c| 1 + c / 2).max().unwrap_or(1);
     let reduce = TERMS_BYTES_PER_VIEWER as u64 + memberships * QUANTILE_BYTES_PER_MEMBER as u64;
@@ -185,6 +186,22 @@ fn cohorts_by_arm(scenario: &Scenario) -> impl Iterator<Item = u64> + '_ {
     scenario.arms.iter().map(move |arm| {
         1 + 2 * u64::from(arm.switch.is_some()) + 2 * u64::from(arm.coordinated.is_some()) + safety
     })
+}
+
+/// Bytes per viewer and per item of the largest collaborative model an arm learns
+/// (`docs/model.md` §8f; 0 without one): a viewer's F factors and bias, its signal, item and
+/// place in the step's grouping; an item's F factors and bias, its cell, its start in the
+/// grouping and its place in the index.
+fn factor_bytes(scenario: &Scenario) -> (u64, u64) {
+    let f = scenario
+        .arms
+        .iter()
+        .flat_map(|a| [Some(&a.policy), a.switch.as_ref().map(|s| &s.policy)])
+        .flatten()
+        .filter_map(|p| p.collaborative())
+        .map(|c| u64::from(c.dimensions))
+        .max();
+    f.map_or((0, 0), |f| (4 * f + 16, 4 * f + 14))
 }
 
 /// Rows of `timeseries.csv` for `replicates` replicates when every run lasts `feed.max_steps`
@@ -223,7 +240,10 @@ pub fn estimate_for_rows(scenario: &Scenario, replicates: u32, outputs: Outputs,
         process: PROCESS_BYTES,
         viewers: viewers.saturating_mul(bytes_per_viewer(scenario)),
         // With a taste space, each item's offset: D floats.
-        catalog: items.saturating_mul(BYTES_PER_ITEM + 4 * u64::from(scenario.catalog.taste_dimensions)),
+        // With a collaborative arm, each item's factors and their index.
+        catalog: items.saturating_mul(
+            BYTES_PER_ITEM + 4 * u64::from(scenario.catalog.taste_dimensions) + factor_bytes(scenario).1,
+        ),
         rows: time_rows
             .saturating_mul(row)
             .saturating_add(user_rows.saturating_mul(user_row)),

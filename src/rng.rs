@@ -60,6 +60,10 @@ pub enum Purpose {
     WarmupResponse = 18,
     /// Whether a viewer uses the app on a later day (per viewer and day; `docs/model.md` §5b).
     Return = 19,
+    /// The `collaborative` policy's initial factors and retrieval hyperplanes (`docs/model.md`
+    /// §8f), drawn once per arm and replicate: a viewer's (step 0), an item's (step 1), the
+    /// hyperplanes (entity 0, step 2).
+    Factors = 20,
 }
 
 /// SplitMix64's finaliser (Steele, Lea and Flood 2014): a bijective 64-bit mixer.

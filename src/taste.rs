@@ -111,7 +111,7 @@ pub fn population_taste(scenario: &Scenario, replicate: u32, viewers: usize, bot
 }
 
 /// Fills `out` with independent N(0, sd²) draws.
-fn gaussian(rng: &mut Rng, sd: f64, out: &mut [f32]) {
+pub(crate) fn gaussian(rng: &mut Rng, sd: f64, out: &mut [f32]) {
     for x in out.iter_mut() {
         let z: f64 = StandardNormal.sample(rng);
         *x = (sd * z) as f32;

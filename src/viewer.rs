@@ -272,6 +272,24 @@ fn expected_logit(p: &ViewerParams, interest: f32, satiation: f32, trusted: bool
         - p.duration_weight * (item.duration.ln() - p.ln_duration_reference)
 }
 
+/// The mean of the watch fraction [`respond`] draws for the same inputs: σ(z + extra),
+/// clamped, with lingering's higher logit for a viewer who `lingers` (the watch fraction's
+/// Beta has this mean). Read only by the `oracle` benchmark.
+#[inline]
+pub fn expected_watch(
+    p: &ViewerParams,
+    interests: &[f32],
+    satiation: &[f32],
+    trusted: bool,
+    lingers: bool,
+    extra_logit: f32,
+    item: &Item,
+) -> f32 {
+    let k = item.topic as usize;
+    let z = expected_logit(p, interests[k], satiation[k], trusted, item) + extra_logit;
+    logistic(if lingers { z + p.sensitive_linger } else { z }).clamp(0.005, 0.995)
+}
+
 /// Draws the viewer's response to `item`.
 ///
 /// `interests` and `satiation` are the viewer's K-vectors; `trusted` says whether the viewer

@@ -20,6 +20,7 @@ use crate::catalog::Catalog;
 use crate::habit::Habit;
 use crate::metrics::{EntropyTable, ViewerMetrics};
 use crate::population::Population;
+use crate::recommender::factors::Factors;
 use crate::recommender::{self, Policy, Scratch};
 use crate::rng::{Purpose, Streams, once};
 use crate::scenario::Scenario;
@@ -125,6 +126,8 @@ pub struct ArmRun<'a> {
     warming: Option<f32>,
     /// The impression log, when asked for ([`ArmRun::log_impressions`]).
     log: Option<ImpressionLog>,
+    /// The factors an arm with a `collaborative` policy learns (`docs/model.md` §8f).
+    factors: Option<Factors>,
 }
 
 impl<'a> ArmRun<'a> {
@@ -195,6 +198,7 @@ impl<'a> ArmRun<'a> {
             bot_log: None,
             warming: None,
             log: None,
+            factors: None,
         };
         if scenario.population.initial_follows > 0 {
             run.follow_at_start(&crate::following::initial_follows(
@@ -241,6 +245,21 @@ impl<'a> ArmRun<'a> {
         let bots = self.bots.take();
         self.bot_log = bots.as_ref().map(|b| BotLog::new(b, self.window));
         self.mark_viewers(arm, &plan);
+        let config = &self.scenario.arms[arm];
+        let collaborative = config
+            .policy
+            .collaborative()
+            .or_else(|| config.switch.as_ref().and_then(|s| s.policy.collaborative()));
+        self.factors = collaborative.map(|c| {
+            Factors::new(
+                c,
+                self.scenario,
+                self.catalog,
+                self.viewers.len(),
+                self.replicate,
+                self.global.n_visible,
+            )
+        });
         let policies = Policies {
             default: plan.policy.as_ref(),
             switch: plan.switch.as_ref().map(|(p, at, _)| (p.as_ref(), *at)),
@@ -322,6 +341,9 @@ impl<'a> ArmRun<'a> {
                 break;
             }
             self.global.reveal(self.catalog, step + 1);
+            if let Some(f) = &mut self.factors {
+                f.reveal(self.catalog, self.global.n_visible);
+            }
             self.global.rank_trending(&self.scenario.recommender);
         }
         progress(PROGRESS_UNITS - reported);
@@ -329,10 +351,10 @@ impl<'a> ArmRun<'a> {
     }
 
     /// The platform absorbs the step's outcomes while, on a report step, the viewers' sums
-    /// for the rows are taken: they read disjoint state, so they run side by side, each in
-    /// its own fixed order.
+    /// for the rows are taken, and the collaborative model learns from the outcomes: they
+    /// read disjoint state, so they run side by side, each in its own fixed order.
     fn between_steps(&mut self, report: bool, half_life: f64) {
-        let (global, reducer) = (&mut self.global, &mut self.reducer);
+        let (global, reducer, factors) = (&mut self.global, &mut self.reducer, &mut self.factors);
         let (outcomes, config) = (&self.outcomes, &self.scenario.recommender);
         let window = self.window as u32;
         let arrays = ViewerArrays {
@@ -341,8 +363,16 @@ impl<'a> ArmRun<'a> {
             stopped: &self.stopped,
             outcomes: &self.outcomes,
         };
+        let learn = || {
+            if let Some(f) = factors {
+                f.learn(|u| {
+                    let o = &outcomes[u];
+                    (o.item != NONE).then(|| (o.item, o.signal(config)))
+                });
+            }
+        };
         rayon::join(
-            || global.absorb(outcomes, config, half_life),
+            || rayon::join(|| global.absorb(outcomes, config, half_life), learn),
             || {
                 if report {
                     reducer.sum_viewers(&arrays, window);
@@ -367,11 +397,12 @@ impl<'a> ArmRun<'a> {
             blocks.rebuild(self.catalog, &g.topic_visible, &g.ranked);
         }
         // The warm-up sees the catalog of step 0 and draws from streams of its own.
-        let shared = g.shared(
+        let mut shared = g.shared(
             self.catalog,
             self.scenario,
             if self.warming.is_some() { 0 } else { step },
         );
+        shared.factors = self.factors.as_ref();
         let (recommend, response) = match self.warming {
             Some(_) => (Purpose::WarmupRecommend, Purpose::WarmupResponse),
             None => (Purpose::Recommend, Purpose::Response),

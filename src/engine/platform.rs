@@ -28,6 +28,10 @@ pub(super) struct Outcome {
     pub liked: bool,
     /// A coordinated account shared the item (one more engaged view for trending).
     pub shared: bool,
+    /// The viewer followed the item's creator (for the collaborative model's signal).
+    pub followed: bool,
+    /// The viewer skipped the item.
+    pub skipped: bool,
 }
 
 impl Outcome {
@@ -37,7 +41,22 @@ impl Outcome {
         milli: 0,
         liked: false,
         shared: false,
+        followed: false,
+        skipped: false,
     };
+
+    /// The observed signal of the impression (§6), with the watch fraction in thousandths as
+    /// the item statistics record it: what the collaborative model learns from.
+    #[inline]
+    pub fn signal(&self, config: &crate::scenario::RecommenderConfig) -> f32 {
+        profile::signal_of(
+            config,
+            self.milli as f32 / 1000.0,
+            self.liked,
+            self.followed,
+            self.skipped,
+        )
+    }
 }
 
 /// The platform's global state, updated between steps.
@@ -148,6 +167,7 @@ impl Global {
             config: &scenario.recommender,
             feed: &scenario.feed,
             blocks: self.blocks.as_ref(),
+            factors: None,
         }
     }
 

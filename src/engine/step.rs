@@ -25,7 +25,9 @@ use crate::agreement;
 use crate::boost::{Boost, BoostView, MAX_BOOSTS, TargetSet};
 use crate::catalog::{Item, ItemIdx};
 use crate::metrics::{self, EntropyTable, ViewerMetrics};
-use crate::recommender::{Allow, Policy, Scratch, Shared, Source, Trace, ViewerView, profile};
+use crate::recommender::{
+    Allow, FactorView, Latent, Policy, Scratch, Shared, Source, Trace, ViewerView, profile,
+};
 use crate::rng::Streams;
 use crate::scenario::{BoostMode, Scenario};
 use crate::viewer::{self, Response, ViewerParams, ViewerState};
@@ -242,7 +244,7 @@ impl StepContext<'_> {
             Some((switch, _)) if switched => switch,
             _ => p.default,
         };
-        let view = self.view(v);
+        let view = self.view(id, v, policy.reads_latent());
         // A `slots` boost may take the slot before the policy ranks; its draws come from a
         // stream of their own, so the policy's draws stay aligned with other arms.
         let slot = if p.boosts.is_empty() {
@@ -281,9 +283,10 @@ impl StepContext<'_> {
         })
     }
 
-    /// What the platform knows of the viewer now.
+    /// What the platform knows of the viewer now; with `latent` (the `oracle` benchmark only),
+    /// what the viewer model knows too.
     #[inline]
-    fn view<'a>(&'a self, v: &'a Viewer) -> ViewerView<'a> {
+    fn view<'a>(&'a self, id: u32, v: &'a Viewer, latent: bool) -> ViewerView<'a> {
         let shown = v.state.impressions as usize;
         let mut ramps = [0.0; MAX_BOOSTS];
         for (r, b) in ramps.iter_mut().zip(self.policies.boosts) {
@@ -311,6 +314,21 @@ impl StepContext<'_> {
             },
             stance: v.state.stance_estimate,
             agreement: agreement::ranking_weight(self.shared.config, v.state.stance_weight),
+            factors: match self.shared.factors {
+                Some(f) => FactorView {
+                    vector: f.viewer_row(id as usize),
+                    bias: f.viewer_bias[id as usize],
+                },
+                None => FactorView::NONE,
+            },
+            latent: latent.then(|| Latent {
+                params: self.params,
+                interests: v.interests,
+                satiation: v.satiation,
+                taste: &v.taste[..self.shared.catalog.taste.dims.min(v.taste.len())],
+                stance: v.state.stance,
+                vulnerable: v.state.vulnerable,
+            }),
         }
     }
 
@@ -509,6 +527,8 @@ impl StepContext<'_> {
             milli: (response.fraction * 1000.0).round() as u32,
             liked: response.liked,
             shared: seen.shared,
+            followed: response.followed,
+            skipped: response.skipped,
         }
     }
 

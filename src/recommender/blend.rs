@@ -38,6 +38,10 @@ impl Policy for Blend {
         &[]
     }
 
+    fn reads_latent(&self) -> bool {
+        self.components.iter().any(|(_, p)| p.reads_latent())
+    }
+
     fn recommend(
         &self,
         shared: &Shared,

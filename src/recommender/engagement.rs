@@ -149,14 +149,30 @@ pub fn explore_or_retrieve(
     scratch: &mut Scratch,
     trace: &mut Option<&mut Trace>,
 ) -> Option<(ItemIdx, Source)> {
-    if rng.random_bool(exploration) {
-        if let Some(t) = trace.as_deref_mut() {
-            t.explored = true;
-        }
-        return Some((random_visible(shared, viewer, rng), Source::Exploration));
+    let explored = explore(exploration, shared, viewer, rng, trace);
+    if explored.is_none() {
+        retrieval::retrieve(shared, viewer, rng, scratch);
     }
-    retrieval::retrieve(shared, viewer, rng, scratch);
-    None
+    explored
+}
+
+/// ε-greedy exploration: with probability `exploration` a uniformly random visible item
+/// (marked in the trace), otherwise None and the policy ranks.
+#[inline]
+pub fn explore(
+    exploration: f64,
+    shared: &Shared,
+    viewer: &ViewerView,
+    rng: &mut Rng,
+    trace: &mut Option<&mut Trace>,
+) -> Option<(ItemIdx, Source)> {
+    if !rng.random_bool(exploration) {
+        return None;
+    }
+    if let Some(t) = trace.as_deref_mut() {
+        t.explored = true;
+    }
+    Some((random_visible(shared, viewer, rng), Source::Exploration))
 }
 
 impl Engagement {

@@ -71,6 +71,7 @@ impl Platform {
             config: &self.scenario.recommender,
             feed: &self.scenario.feed,
             blocks: self.blocks.as_ref(),
+            factors: None,
         }
     }
 }

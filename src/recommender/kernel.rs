@@ -348,7 +348,7 @@ mod tests {
     use crate::boost::BoostView;
     use crate::catalog::{Catalog, ItemIdx};
     use crate::recommender::fixture::Platform;
-    use crate::recommender::{Allow, Source, ViewerView, engagement, no_factors, pick_best};
+    use crate::recommender::{Allow, FactorView, Source, ViewerView, engagement, no_factors, pick_best};
     use crate::scenario::Scenario;
     use proptest::prelude::*;
 
@@ -406,6 +406,8 @@ mod tests {
                 allow: Allow::ANY,
                 stance,
                 agreement,
+                factors: FactorView::NONE,
+                latent: None,
             };
             let candidates: Vec<(ItemIdx, Source)> =
                 (0..n_visible as ItemIdx).map(|i| (i, Source::Catalog)).collect();

@@ -13,11 +13,14 @@
 pub mod blend;
 pub mod calibrated;
 pub mod chronological;
+pub mod collaborative;
 pub mod diversified;
 pub mod engagement;
+pub mod factors;
 #[cfg(test)]
 pub(crate) mod fixture;
 pub mod kernel;
+pub mod oracle;
 pub mod popularity;
 pub mod profile;
 pub mod random;
@@ -27,6 +30,7 @@ use crate::boost::BoostView;
 use crate::catalog::{Catalog, Item, ItemIdx};
 use crate::rng::Rng;
 use crate::scenario::{FeedConfig, PolicyConfig, RecommenderConfig};
+use crate::viewer::ViewerParams;
 use rand::RngExt;
 
 /// What the platform knows, the same for every viewer during one step.
@@ -53,6 +57,9 @@ pub struct Shared<'a> {
     pub feed: &'a FeedConfig,
     /// With exhaustive retrieval, the visible items laid out for [`kernel`] (None otherwise).
     pub blocks: Option<&'a kernel::TopicBlocks>,
+    /// The factors learned from everyone's behaviour, in an arm with a `collaborative` policy
+    /// (None otherwise).
+    pub factors: Option<&'a factors::Factors>,
 }
 
 /// What the platform knows about one viewer.
@@ -78,6 +85,44 @@ pub struct ViewerView<'a> {
     /// The weight β_u of the learned stance in this viewer's ranking
     /// (`crate::agreement::ranking_weight`); 0 when the ranking does not use it.
     pub agreement: f32,
+    /// The viewer's learned factors, in an arm that learns them (empty otherwise).
+    pub factors: FactorView<'a>,
+    /// The viewer's latent state: given only to a policy that [`Policy::reads_latent`] (the
+    /// `oracle` benchmark), None for every platform.
+    pub latent: Option<Latent<'a>>,
+}
+
+/// A viewer's factors p_u and bias b_u in the collaborative model (`factors`).
+#[derive(Debug, Clone, Copy)]
+pub struct FactorView<'a> {
+    pub vector: &'a [f32],
+    pub bias: f32,
+}
+
+impl FactorView<'_> {
+    /// No factors: the arm learns none.
+    pub const NONE: FactorView<'static> = FactorView {
+        vector: &[],
+        bias: 0.0,
+    };
+}
+
+/// What the viewer model holds of a viewer and no platform can observe: read only by the
+/// `oracle` benchmark.
+#[derive(Debug, Clone, Copy)]
+pub struct Latent<'a> {
+    /// The viewer model's parameters.
+    pub params: &'a ViewerParams,
+    /// θ_u, the latent topic interests.
+    pub interests: &'a [f32],
+    /// Satiation per topic.
+    pub satiation: &'a [f32],
+    /// t_u, the latent taste (empty when taste is off).
+    pub taste: &'a [f32],
+    /// x_u, the viewer's stance.
+    pub stance: f32,
+    /// Lingers on sensitive items (§8c).
+    pub vulnerable: bool,
 }
 
 /// Which items protections (`[arms.protections]`) let a policy show one viewer now: an item
@@ -219,6 +264,8 @@ pub enum Source {
     Catalog,
     /// An allowed item in place of one the arm's protections refused.
     Protection,
+    /// A cell of the factor index near the viewer's factors (`collaborative`).
+    Nearest,
 }
 
 impl Source {
@@ -234,6 +281,7 @@ impl Source {
             Source::Boost => "boost",
             Source::Catalog => "catalog",
             Source::Protection => "protection",
+            Source::Nearest => "nearest",
         }
     }
 }
@@ -316,6 +364,12 @@ pub trait Policy: Send + Sync {
         &[]
     }
 
+    /// True for a policy that reads the viewer's latent state (the `oracle` benchmark): the
+    /// engine gives [`ViewerView::latent`] to it and to no other.
+    fn reads_latent(&self) -> bool {
+        false
+    }
+
     /// The item to show `viewer` now, with its source. When `trace` is given, every ranked
     /// candidate is recorded in it.
     fn recommend(
@@ -338,6 +392,8 @@ pub fn build(config: &PolicyConfig) -> Box<dyn Policy> {
         PolicyConfig::Diversified(c) => Box::new(diversified::Diversified::new(c)),
         PolicyConfig::Calibrated(c) => Box::new(calibrated::Calibrated::new(c)),
         PolicyConfig::Blend(c) => Box::new(blend::Blend::new(c)),
+        PolicyConfig::Collaborative(c) => Box::new(collaborative::Collaborative::new(c)),
+        PolicyConfig::Oracle(c) => Box::new(oracle::Oracle::new(c)),
     }
 }
 
@@ -479,6 +535,8 @@ mod tests {
                 allow: Allow::ANY,
                 stance: 0.0,
                 agreement: 0.0,
+                factors: FactorView::NONE,
+                latent: None,
             };
             let b = ViewerView {
                 profile: &profile_b,
@@ -490,6 +548,8 @@ mod tests {
                 allow: Allow::ANY,
                 stance: 0.0,
                 agreement: 0.0,
+                factors: FactorView::NONE,
+                latent: None,
             };
             let policies: [Box<dyn Policy>; 2] = [
                 Box::new(chronological::Chronological::new(&ChronologicalConfig::default())),

@@ -8,9 +8,21 @@ use crate::viewer::Response;
 /// follow, less a penalty for a skip.
 #[inline]
 pub fn signal(config: &RecommenderConfig, r: &Response) -> f32 {
+    signal_of(config, r.fraction, r.liked, r.followed, r.skipped)
+}
+
+/// [`signal`] from its parts: watch fraction, like, follow, skip.
+#[inline]
+pub fn signal_of(
+    config: &RecommenderConfig,
+    fraction: f32,
+    liked: bool,
+    followed: bool,
+    skipped: bool,
+) -> f32 {
     let credit = |on: bool, weight: f64| if on { weight as f32 } else { 0.0 };
-    r.fraction + credit(r.liked, config.like_weight) + credit(r.followed, config.follow_weight)
-        - credit(r.skipped, config.skip_penalty)
+    fraction + credit(liked, config.like_weight) + credit(followed, config.follow_weight)
+        - credit(skipped, config.skip_penalty)
 }
 
 /// The explicit part of a signal (arms with `protections.explicit_weight`): like and follow

@@ -10,7 +10,14 @@ use crate::scenario::Retrieval;
 use rand::RngExt;
 
 /// Fills `scratch.candidates` for `viewer`. Duplicates are possible and harmless.
+#[inline]
 pub fn retrieve(shared: &Shared, viewer: &ViewerView, rng: &mut Rng, scratch: &mut Scratch) {
+    retrieve_by(shared, viewer.profile, rng, scratch);
+}
+
+/// [`retrieve`] with the strongest topics chosen by `keys` (one per topic) instead of the
+/// learned profile: the `oracle` benchmark passes the viewer's true interests.
+pub fn retrieve_by(shared: &Shared, keys: &[f32], rng: &mut Rng, scratch: &mut Scratch) {
     let feed = shared.feed;
     let catalog = shared.catalog;
     scratch.candidates.clear();
@@ -25,7 +32,7 @@ pub fn retrieve(shared: &Shared, viewer: &ViewerView, rng: &mut Rng, scratch: &m
     // tiny random jitter.
     scratch.topics.clear();
     let want = feed.top_topics as usize;
-    for (t, &m) in viewer.profile.iter().enumerate() {
+    for (t, &m) in keys.iter().enumerate() {
         if shared.topic_visible[t] > 0 {
             keep_top(
                 &mut scratch.topics,
@@ -45,6 +52,13 @@ pub fn retrieve(shared: &Shared, viewer: &ViewerView, rng: &mut Rng, scratch: &m
             ));
         }
     }
+    trending_and_explore(shared, rng, scratch);
+}
+
+/// Adds retrieval's trending and exploration candidates (§7) to `scratch.candidates`.
+#[inline]
+pub fn trending_and_explore(shared: &Shared, rng: &mut Rng, scratch: &mut Scratch) {
+    let feed = shared.feed;
     if !shared.trending.is_empty() {
         for _ in 0..feed.trending_candidates {
             let item = shared.trending[rng.random_range(0..shared.trending.len() as u32) as usize];
@@ -61,7 +75,7 @@ pub fn retrieve(shared: &Shared, viewer: &ViewerView, rng: &mut Rng, scratch: &m
 /// (equal keys in the order they came): the first `want` of a stable descending sort of all
 /// entries offered.
 #[inline]
-fn keep_top(top: &mut Vec<(f32, u16)>, want: usize, entry: (f32, u16)) {
+pub(super) fn keep_top(top: &mut Vec<(f32, u16)>, want: usize, entry: (f32, u16)) {
     let beats = |a: &(f32, u16), b: &(f32, u16)| a.0.total_cmp(&b.0).is_gt();
     if top.len() < want {
         top.push(entry);

@@ -122,6 +122,16 @@ impl Checker {
                 self.probability(&k("exploration"), cal.exploration);
                 self.probability(&k("weight"), cal.weight);
             }
+            PolicyConfig::Collaborative(c) => {
+                self.probability(&k("exploration"), c.exploration);
+                self.count(&k("dimensions"), c.dimensions.into(), 1, 256);
+                self.range(&k("learning_rate"), c.learning_rate, 0.0, 1.0);
+                self.range(&k("regularization"), c.regularization, 0.0, 1.0);
+                self.range(&k("init_scale"), c.init_scale, 0.0, 10.0);
+                self.count(&k("cell_bits"), c.cell_bits.into(), 0, 12);
+                self.count(&k("probe"), c.probe.into(), 1, 4096);
+            }
+            PolicyConfig::Oracle(o) => self.probability(&k("exploration"), o.exploration),
             PolicyConfig::Blend(b) => {
                 if !blend_allowed {
                     self.fail(key, "must not be a blend inside a blend", "kind = \"blend\"");

@@ -16,8 +16,9 @@ pub use boost::{BoostConfig, BoostMode, CoordinatedConfig, TargetConfig};
 pub use check::Invalid;
 pub use load::{ScenarioError, load, load_str, locate_line, writes_no_arms};
 pub use policy::{
-    Arm, BlendComponent, BlendConfig, CalibratedConfig, ChronologicalConfig, DiversifiedConfig,
-    EngagementConfig, PolicyConfig, PopularityConfig, RandomConfig, SwitchConfig,
+    Arm, BlendComponent, BlendConfig, CalibratedConfig, ChronologicalConfig, CollaborativeConfig,
+    DiversifiedConfig, EngagementConfig, OracleConfig, PolicyConfig, PopularityConfig, RandomConfig,
+    SwitchConfig,
 };
 pub use safety::{BotConfig, BotRule, DayConfig, ProtectionsConfig, in_hours};
 

@@ -104,6 +104,12 @@ pub enum PolicyConfig {
     Calibrated(CalibratedConfig),
     /// A viewer-chosen mix of other policies.
     Blend(BlendConfig),
+    /// Predicted watch time from viewer and item factors learned online from everyone's
+    /// behaviour (matrix factorisation).
+    Collaborative(CollaborativeConfig),
+    /// A benchmark, not a platform: ranks by each viewer's true expected watch time, read from
+    /// the viewer's latent state.
+    Oracle(OracleConfig),
 }
 
 impl PolicyConfig {
@@ -117,6 +123,8 @@ impl PolicyConfig {
             PolicyConfig::Diversified(_) => "diversified",
             PolicyConfig::Calibrated(_) => "calibrated",
             PolicyConfig::Blend(_) => "blend",
+            PolicyConfig::Collaborative(_) => "collaborative",
+            PolicyConfig::Oracle(_) => "oracle",
         }
     }
 
@@ -234,6 +242,66 @@ impl Default for CalibratedConfig {
             exploration: 0.05,
             weight: 0.5,
         }
+    }
+}
+
+impl PolicyConfig {
+    /// The collaborative configuration this policy uses, if any (a `collaborative`, also
+    /// inside a blend): an arm learns factors when one of its policies asks for them.
+    pub fn collaborative(&self) -> Option<&CollaborativeConfig> {
+        match self {
+            PolicyConfig::Collaborative(c) => Some(c),
+            PolicyConfig::Blend(b) => b.components.iter().find_map(|c| c.policy.collaborative()),
+            _ => None,
+        }
+    }
+}
+
+/// Parameters of the `collaborative` policy (`docs/model.md` §8f).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CollaborativeConfig {
+    /// Probability that an impression is a uniformly random item instead of the top-ranked one.
+    pub exploration: f64,
+    /// F: dimensions of the viewer and item factors.
+    pub dimensions: u32,
+    /// η: the step size of the stochastic gradient updates.
+    pub learning_rate: f64,
+    /// λ: the L2 regularisation of factors and biases.
+    pub regularization: f64,
+    /// Standard deviation of the initial factors, per dimension.
+    pub init_scale: f64,
+    /// b: the retrieval index has 2^b cells (random hyperplanes over the item factors).
+    pub cell_bits: u32,
+    /// Cells whose mean item scores highest for the viewer, from which candidates are drawn.
+    pub probe: u32,
+}
+
+impl Default for CollaborativeConfig {
+    fn default() -> Self {
+        CollaborativeConfig {
+            exploration: 0.05,
+            dimensions: 16,
+            learning_rate: 0.1,
+            regularization: 0.02,
+            init_scale: 0.1,
+            cell_bits: 6,
+            probe: 3,
+        }
+    }
+}
+
+/// Parameters of the `oracle` benchmark.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct OracleConfig {
+    /// Probability of a uniformly random item instead of the ranking (0: none).
+    pub exploration: f64,
+}
+
+impl Default for OracleConfig {
+    fn default() -> Self {
+        OracleConfig { exploration: 0.0 }
     }
 }
 

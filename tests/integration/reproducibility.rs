@@ -4,9 +4,9 @@
 use crate::{ENGAGEMENT_AND_RANDOM, Table, Workspace, tiny_scenario};
 use std::path::Path;
 
-const CSV_FILES: [&str; 3] = ["timeseries.csv", "summary.csv", "users.csv"];
+pub const CSV_FILES: [&str; 3] = ["timeseries.csv", "summary.csv", "users.csv"];
 
-fn read(dir: &Path, file: &str) -> Vec<u8> {
+pub fn read(dir: &Path, file: &str) -> Vec<u8> {
     std::fs::read(dir.join(file)).unwrap_or_else(|e| panic!("{}/{file}: {e}", dir.display()))
 }
 

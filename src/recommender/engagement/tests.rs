@@ -7,8 +7,8 @@ use crate::boost::BoostView;
 use crate::catalog::{Catalog, Item, ItemIdx, STANCE_BEARING};
 use crate::recommender::fixture::Platform;
 use crate::recommender::{
-    Allow, Policy, Scratch, Shared, Source, Trace, ViewerView, no_factors, pick_best, random_visible,
-    retrieval,
+    Allow, FactorView, Policy, Scratch, Shared, Source, Trace, ViewerView, no_factors, pick_best,
+    random_visible, retrieval,
 };
 use crate::rng::{Purpose, Rng, stream};
 use crate::scenario::{EngagementConfig, Retrieval, Scenario};
@@ -81,6 +81,8 @@ fn viewer<'a>(follows: &'a [u32], recent: &'a [ItemIdx]) -> ViewerView<'a> {
         allow: Allow::ANY,
         stance: 0.0,
         agreement: 0.0,
+        factors: FactorView::NONE,
+        latent: None,
     }
 }
 
@@ -371,6 +373,8 @@ proptest! {
             allow: Allow::ANY,
             stance,
             agreement,
+            factors: FactorView::NONE,
+            latent: None,
         };
         let mut ahead = rng.clone();
         let mut scratch = Scratch::default();

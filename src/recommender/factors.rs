@@ -1,0 +1,550 @@
+//! The factor model behind `collaborative` (`docs/model.md` §8f): viewer and item factors
+//! and biases learned online by stochastic gradient steps from the observed signal (§6), and
+//! the retrieval index over the item factors.
+//!
+//! Biased matrix factorisation (Koren, Bell and Volinsky 2009): the predicted signal of viewer
+//! u for item i is ŷ = μ̄ + b_u + b_i + p_u · q_i. Between steps, every viewer's one observation
+//! of the step first moves the viewer's factors (all viewers in parallel, against the item
+//! factors of the step), then each item's observations move its factors in viewer order (all
+//! items in parallel, against the viewers' new factors): the arithmetic of every update is
+//! fixed, so results are the same for any thread count. The model reads observed behaviour
+//! only; nothing here can see a latent interest or taste.
+
+use super::{ItemIdx, Shared};
+use crate::catalog::Catalog;
+use crate::rng::{Purpose, stream};
+use crate::scenario::{CollaborativeConfig, Scenario};
+use crate::taste::gaussian;
+use rayon::prelude::*;
+
+/// What a `Factors` stream is for, its `step` part of the key.
+#[derive(Debug, Clone, Copy)]
+#[repr(u64)]
+enum Draw {
+    Viewer = 0,
+    Item = 1,
+    Planes = 2,
+}
+
+/// Viewers (or items) per parallel task in the updates.
+const CHUNK: usize = 1024;
+
+/// The inner product of two factor vectors, summed in 8 lanes and then the lanes in order: a
+/// fixed order (so a fixed result) that the compiler can vectorise.
+#[inline(always)]
+pub fn dot(a: &[f32], b: &[f32]) -> f32 {
+    let mut lanes = [0f32; 8];
+    let (ca, cb) = (a.chunks_exact(8), b.chunks_exact(8));
+    let (ra, rb) = (ca.remainder(), cb.remainder());
+    for (x, y) in ca.zip(cb) {
+        for l in 0..8 {
+            lanes[l] += x[l] * y[l];
+        }
+    }
+    for (l, (x, y)) in ra.iter().zip(rb).enumerate() {
+        lanes[l] += x * y;
+    }
+    ((lanes[0] + lanes[1]) + (lanes[2] + lanes[3])) + ((lanes[4] + lanes[5]) + (lanes[6] + lanes[7]))
+}
+
+/// One stochastic gradient step of a factor vector and its bias for an observation with error
+/// `e` = y − ŷ against the other side's factors `other`: x ← x + η (e · other − λ x),
+/// b ← b + η (e − λ b).
+#[inline(always)]
+pub fn sgd_step(x: &mut [f32], bias: &mut f32, other: &[f32], e: f32, rate: f32, reg: f32) {
+    for (x, o) in x.iter_mut().zip(other) {
+        *x += rate * (e * o - reg * *x);
+    }
+    *bias += rate * (e - reg * *bias);
+}
+
+/// Viewer and item factors, the global mean signal, and the retrieval index.
+#[derive(Debug, Clone)]
+pub struct Factors {
+    /// F, the dimensions.
+    pub dims: usize,
+    rate: f32,
+    reg: f32,
+    /// p_u: F floats per viewer.
+    pub viewer: Vec<f32>,
+    /// b_u.
+    pub viewer_bias: Vec<f32>,
+    /// q_i: F floats per item of the catalog (an item not yet visible holds its initial draw).
+    pub item: Vec<f32>,
+    /// b_i.
+    pub item_bias: Vec<f32>,
+    /// μ̄, the mean observed signal so far (`recommender.profile_prior` before any).
+    pub mean: f32,
+    sum: f64,
+    count: u64,
+    /// Items whose factors are set: the visible prefix of the catalog.
+    n_visible: usize,
+    /// Per viewer, the step's observed signal (NaN: no impression).
+    signals: Vec<f32>,
+    /// Per viewer, the step's item.
+    items_seen: Vec<ItemIdx>,
+    /// The step's viewers grouped by item, in viewer order within an item (`starts` per item).
+    order: Vec<u32>,
+    starts: Vec<u32>,
+    /// The retrieval index.
+    pub index: CellIndex,
+}
+
+/// The inverted-file index of `collaborative`'s retrieval: each visible item is in the cell
+/// named by the signs of its factors' inner products with b random hyperplanes (SimHash,
+/// Charikar 2002); each cell keeps its items and their mean factor and bias.
+#[derive(Debug, Clone)]
+pub struct CellIndex {
+    /// b hyperplanes of F floats.
+    planes: Vec<f32>,
+    bits: usize,
+    cell_of: Vec<u16>,
+    /// Items per cell: `items[starts[c]..starts[c + 1]]`, in item order.
+    starts: Vec<u32>,
+    items: Vec<ItemIdx>,
+    /// Mean factor (F floats) and mean bias of each cell's items (0 for an empty cell).
+    centroid: Vec<f32>,
+    centroid_bias: Vec<f32>,
+}
+
+impl Factors {
+    /// The model of an arm at step 0: initial factors drawn N(0, σ₀²) per viewer and item,
+    /// biases 0, the items visible at step 0 indexed.
+    pub fn new(
+        config: &CollaborativeConfig,
+        scenario: &Scenario,
+        catalog: &Catalog,
+        n_viewers: usize,
+        replicate: u32,
+        n_visible: usize,
+    ) -> Factors {
+        let d = config.dimensions as usize;
+        let seed = scenario.scenario.seed;
+        let draw = |rows: &mut Vec<f32>, which: Draw| {
+            rows.par_chunks_mut(d).enumerate().for_each(|(e, row)| {
+                let mut rng = stream(seed, replicate, e as u64, Purpose::Factors, which as u64);
+                gaussian(&mut rng, config.init_scale, row);
+            });
+        };
+        let n_items = catalog.items.len();
+        let (mut viewer, mut item) = (vec![0f32; n_viewers * d], vec![0f32; n_items * d]);
+        draw(&mut viewer, Draw::Viewer);
+        draw(&mut item, Draw::Item);
+        let bits = config.cell_bits as usize;
+        let mut planes = vec![0f32; bits * d];
+        let mut rng = stream(seed, replicate, 0, Purpose::Factors, Draw::Planes as u64);
+        gaussian(&mut rng, 1.0, &mut planes);
+        let cells = 1usize << bits;
+        let mut factors = Factors {
+            dims: d,
+            rate: config.learning_rate as f32,
+            reg: config.regularization as f32,
+            viewer,
+            viewer_bias: vec![0.0; n_viewers],
+            item,
+            item_bias: vec![0.0; n_items],
+            mean: scenario.recommender.profile_prior as f32,
+            sum: 0.0,
+            count: 0,
+            n_visible,
+            signals: vec![f32::NAN; n_viewers],
+            items_seen: vec![0; n_viewers],
+            order: vec![0; n_viewers],
+            starts: vec![0; n_items + 1],
+            index: CellIndex {
+                planes,
+                bits,
+                cell_of: vec![0; n_items],
+                starts: vec![0; cells + 1],
+                items: Vec::with_capacity(n_items),
+                centroid: vec![0.0; cells * d],
+                centroid_bias: vec![0.0; cells],
+            },
+        };
+        factors.rebuild_index();
+        factors
+    }
+
+    /// Viewer `u`'s factors p_u.
+    #[inline(always)]
+    pub fn viewer_row(&self, u: usize) -> &[f32] {
+        &self.viewer[u * self.dims..(u + 1) * self.dims]
+    }
+
+    /// Item `i`'s factors q_i.
+    #[inline(always)]
+    pub fn item_row(&self, i: ItemIdx) -> &[f32] {
+        let i = i as usize;
+        &self.item[i * self.dims..(i + 1) * self.dims]
+    }
+
+    /// The predicted signal ŷ = μ̄ + b_u + b_i + p_u · q_i for a viewer with factors `p` and
+    /// bias `b_u`.
+    #[inline(always)]
+    pub fn predict(&self, p: &[f32], b_u: f32, i: ItemIdx) -> f32 {
+        self.mean + b_u + self.item_bias[i as usize] + dot(p, self.item_row(i))
+    }
+
+    /// Learns from one step: `observed(u)` is viewer u's item and observed signal, or None.
+    /// First every viewer's factors step against the item factors of the step; then every
+    /// item's factors step through its observations in viewer order, against the viewers' new
+    /// factors; then μ̄ takes in the step's signals (summed in viewer order).
+    pub fn learn(&mut self, observed: impl Fn(usize) -> Option<(ItemIdx, f32)> + Sync) {
+        let d = self.dims;
+        let (rate, reg) = (self.rate, self.reg);
+        self.signals
+            .par_iter_mut()
+            .zip(self.items_seen.par_iter_mut())
+            .enumerate()
+            .with_min_len(CHUNK)
+            .for_each(|(u, (y, i))| match observed(u) {
+                Some((item, signal)) => (*y, *i) = (signal, item),
+                None => *y = f32::NAN,
+            });
+        // The viewers: one observation each.
+        let (item, item_bias, mean) = (&self.item, &self.item_bias, self.mean);
+        let (signals, items_seen) = (&self.signals, &self.items_seen);
+        self.viewer
+            .par_chunks_mut(d)
+            .zip(self.viewer_bias.par_iter_mut())
+            .enumerate()
+            .with_min_len(CHUNK)
+            .for_each(|(u, (p, b_u))| {
+                let y = signals[u];
+                if y.is_nan() {
+                    return;
+                }
+                let i = items_seen[u] as usize;
+                let q = &item[i * d..(i + 1) * d];
+                let e = y - (mean + *b_u + item_bias[i] + dot(p, q));
+                sgd_step(p, b_u, q, e, rate, reg);
+            });
+        self.group_by_item();
+        // The items: their observations in viewer order.
+        let (signals, viewer, viewer_bias) = (&self.signals, &self.viewer, &self.viewer_bias);
+        let (order, starts) = (&self.order, &self.starts);
+        let n = self.n_visible;
+        self.item[..n * d]
+            .par_chunks_mut(d)
+            .zip(self.item_bias[..n].par_iter_mut())
+            .enumerate()
+            .with_min_len(CHUNK)
+            .for_each(|(i, (q, b_i))| {
+                for &u in &order[starts[i] as usize..starts[i + 1] as usize] {
+                    let u = u as usize;
+                    let p = &viewer[u * d..(u + 1) * d];
+                    let e = signals[u] - (mean + viewer_bias[u] + *b_i + dot(p, q));
+                    sgd_step(q, b_i, p, e, rate, reg);
+                }
+            });
+        for &y in signals.iter().filter(|y| !y.is_nan()) {
+            self.sum += f64::from(y);
+            self.count += 1;
+        }
+        if self.count > 0 {
+            self.mean = (self.sum / self.count as f64) as f32;
+        }
+    }
+
+    /// Groups the step's viewers by item, in viewer order within an item.
+    fn group_by_item(&mut self) {
+        let (signals, items_seen) = (&self.signals, &self.items_seen);
+        let key = |u: usize| (!signals[u].is_nan()).then(|| items_seen[u] as usize);
+        group(
+            self.n_visible,
+            signals.len(),
+            key,
+            &mut self.starts,
+            &mut self.order,
+        );
+    }
+
+    /// Sets the factors of the items that became visible (up to `n_visible`), in upload
+    /// order: each starts from the mean factor and bias of its creator's earlier items, or
+    /// failing those of its topic's earlier items, or keeps its initial draw; then rebuilds
+    /// the index.
+    pub fn reveal(&mut self, catalog: &Catalog, n_visible: usize) {
+        let d = self.dims;
+        for i in self.n_visible..n_visible {
+            let item = &catalog.items[i];
+            let earlier = |list: &[ItemIdx]| list.partition_point(|&j| (j as usize) < i);
+            let creator = &catalog.creator_items[item.creator as usize];
+            let topic = &catalog.topic_items[item.topic as usize];
+            let from = match earlier(creator) {
+                0 => &topic[..earlier(topic)],
+                n => &creator[..n],
+            };
+            if from.is_empty() {
+                continue;
+            }
+            let (head, tail) = self.item.split_at_mut(i * d);
+            let q = &mut tail[..d];
+            q.fill(0.0);
+            let mut b = 0.0;
+            for &j in from {
+                let j = j as usize;
+                for (x, y) in q.iter_mut().zip(&head[j * d..(j + 1) * d]) {
+                    *x += y;
+                }
+                b += self.item_bias[j];
+            }
+            let n = from.len() as f32;
+            q.iter_mut().for_each(|x| *x /= n);
+            self.item_bias[i] = b / n;
+        }
+        self.n_visible = n_visible;
+        self.rebuild_index();
+    }
+
+    /// Puts every visible item in its cell and recomputes each cell's mean.
+    fn rebuild_index(&mut self) {
+        let d = self.dims;
+        let n = self.n_visible;
+        let ix = &mut self.index;
+        let (planes, bits) = (&ix.planes, ix.bits);
+        ix.cell_of[..n]
+            .par_iter_mut()
+            .zip(self.item[..n * d].par_chunks(d))
+            .with_min_len(CHUNK)
+            .for_each(|(cell, q)| {
+                *cell = (0..bits).fold(0u16, |c, b| {
+                    c | u16::from(dot(&planes[b * d..(b + 1) * d], q) >= 0.0) << b
+                });
+            });
+        ix.items.resize(n, 0);
+        let cell_of = &ix.cell_of;
+        group(
+            ix.centroid_bias.len(),
+            n,
+            |i| Some(cell_of[i] as usize),
+            &mut ix.starts,
+            &mut ix.items,
+        );
+        let (items, starts, item, item_bias) = (&ix.items, &ix.starts, &self.item, &self.item_bias);
+        ix.centroid
+            .par_chunks_mut(d)
+            .zip(ix.centroid_bias.par_iter_mut())
+            .enumerate()
+            .for_each(|(c, (centre, bias))| {
+                centre.fill(0.0);
+                *bias = 0.0;
+                let members = &items[starts[c] as usize..starts[c + 1] as usize];
+                for &i in members {
+                    let i = i as usize;
+                    for (x, y) in centre.iter_mut().zip(&item[i * d..(i + 1) * d]) {
+                        *x += y;
+                    }
+                    *bias += item_bias[i];
+                }
+                if !members.is_empty() {
+                    let n = members.len() as f32;
+                    centre.iter_mut().for_each(|x| *x /= n);
+                    *bias /= n;
+                }
+            });
+    }
+}
+
+impl CellIndex {
+    /// Number of cells, 2^b.
+    #[inline]
+    pub fn n_cells(&self) -> usize {
+        self.centroid_bias.len()
+    }
+
+    /// The items of cell `c`.
+    #[inline]
+    pub fn cell(&self, c: usize) -> &[ItemIdx] {
+        &self.items[self.starts[c] as usize..self.starts[c + 1] as usize]
+    }
+
+    /// How well cell `c`'s mean item suits a viewer with factors `p`: b̄_c + p · q̄_c.
+    #[inline]
+    pub fn affinity(&self, c: usize, p: &[f32]) -> f32 {
+        let d = p.len();
+        self.centroid_bias[c] + dot(p, &self.centroid[c * d..(c + 1) * d])
+    }
+}
+
+/// Groups entries 0..`n_entries` by key (a counting sort, stable): the entries of key k are
+/// `out[starts[k]..starts[k + 1]]` in increasing order; an entry whose `key` is None is left
+/// out. `starts` holds at least `n_keys` + 1 counters, `out` room for every entry kept.
+fn group(
+    n_keys: usize,
+    n_entries: usize,
+    key: impl Fn(usize) -> Option<usize>,
+    starts: &mut [u32],
+    out: &mut [u32],
+) {
+    let starts = &mut starts[..n_keys + 1];
+    starts.fill(0);
+    for e in 0..n_entries {
+        if let Some(k) = key(e) {
+            starts[k + 1] += 1;
+        }
+    }
+    for k in 0..n_keys {
+        starts[k + 1] += starts[k];
+    }
+    let total = starts[n_keys];
+    // Filled from the last entry back, each key's end counter moving down to its start: then
+    // `starts[k + 1]` holds key k's start, shifted back by one place below.
+    for e in (0..n_entries).rev() {
+        if let Some(k) = key(e) {
+            starts[k + 1] -= 1;
+            out[starts[k + 1] as usize] = e as u32;
+        }
+    }
+    starts.copy_within(1..n_keys + 1, 0);
+    starts[n_keys] = total;
+}
+
+/// The factor model an arm's `Shared` carries: None when no policy of the arm is collaborative.
+pub fn of<'a>(shared: &Shared<'a>) -> &'a Factors {
+    shared
+        .factors
+        .expect("an arm with a collaborative policy learns factors")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn close(got: f32, expected: f32) {
+        assert!((got - expected).abs() < 1e-6, "got {got}, expected {expected}");
+    }
+
+    /// A model of `viewers` viewers over a catalog of 40 items and 4 creators, F = 2, with
+    /// learning rate 0.1 and regularisation `reg`.
+    fn model(viewers: usize, reg: f64) -> (Scenario, Catalog, Factors) {
+        let mut scenario = Scenario::default();
+        scenario.catalog.items = 40;
+        scenario.catalog.creators = 4;
+        scenario.feed.max_steps = 10;
+        let catalog = Catalog::generate(&scenario, 0);
+        let config = CollaborativeConfig {
+            dimensions: 2,
+            learning_rate: 0.1,
+            regularization: reg,
+            cell_bits: 2,
+            ..CollaborativeConfig::default()
+        };
+        let n = catalog.visible(0);
+        let f = Factors::new(&config, &scenario, &catalog, viewers, 0, n);
+        (scenario, catalog, f)
+    }
+
+    #[test]
+    fn dot_sums_every_product() {
+        let a: Vec<f32> = (1..=10).map(|x| x as f32).collect();
+        let b = vec![0.5f32; 10];
+        close(dot(&a, &b), 27.5);
+        close(dot(&[1.0, 2.0], &[3.0, -4.0]), -5.0);
+    }
+
+    #[test]
+    fn a_gradient_step_by_hand() {
+        // x0 = 0.1 + 0.1 (0.5 · 0.3 − 0.02 · 0.1) = 0.1148; x1 = 0.2 + 0.1 (0.5 · −0.1 − 0.02 ·
+        // 0.2) = 0.1946; b = 0.5 + 0.1 (0.5 − 0.02 · 0.5) = 0.549.
+        let (mut x, mut b) = ([0.1f32, 0.2], 0.5f32);
+        sgd_step(&mut x, &mut b, &[0.3, -0.1], 0.5, 0.1, 0.02);
+        close(x[0], 0.1148);
+        close(x[1], 0.1946);
+        close(b, 0.549);
+    }
+
+    /// Two viewers see item 0 at one step: viewer 0 with signal 1, viewer 1 with signal 0.
+    #[test]
+    fn one_step_of_learning_by_hand() {
+        let (_, _, mut f) = model(2, 0.0);
+        f.viewer[..4].copy_from_slice(&[1.0, 0.0, 0.0, 1.0]);
+        f.item[..2].copy_from_slice(&[0.5, 0.5]);
+        close(f.mean, 0.3);
+        f.learn(|u| Some((0, if u == 0 { 1.0 } else { 0.0 })));
+        // Viewers, against q = (0.5, 0.5): e0 = 1 − (0.3 + 0.5) = 0.2, p0 = (1.01, 0.01),
+        // b0 = 0.02; e1 = 0 − 0.8, p1 = (−0.04, 0.96), b1 = −0.08.
+        for (got, want) in f.viewer[..4].iter().zip([1.01, 0.01, -0.04, 0.96]) {
+            close(*got, want);
+        }
+        close(f.viewer_bias[0], 0.02);
+        close(f.viewer_bias[1], -0.08);
+        // The item, viewer 0 first: e = 1 − (0.3 + 0.02 + 0 + 0.51) = 0.17, q = (0.51717,
+        // 0.50017), b = 0.017; then viewer 1: ŷ = 0.3 − 0.08 + 0.017 + (−0.04 · 0.51717 + 0.96 ·
+        // 0.50017) = 0.6964764, e = −0.6964764, q = (0.5199559, 0.4333083), b = −0.0526476.
+        close(f.item[0], 0.519_955_9);
+        close(f.item[1], 0.433_308_3);
+        close(f.item_bias[0], -0.052_647_6);
+        // μ̄: the mean of the two signals.
+        close(f.mean, 0.5);
+    }
+
+    #[test]
+    fn regularisation_shrinks_unobserved_nothing() {
+        // A viewer without an impression keeps its factors; λ acts only with an observation.
+        let (_, _, mut f) = model(2, 0.5);
+        let before = f.viewer.clone();
+        f.learn(|u| (u == 1).then_some((3, 0.4)));
+        assert_eq!(f.viewer[..2], before[..2]);
+        assert_ne!(f.viewer[2..], before[2..]);
+    }
+
+    #[test]
+    fn grouping_is_a_stable_counting_sort() {
+        let keys = [Some(2), None, Some(0), Some(2), Some(1)];
+        let (mut starts, mut out) = ([9u32; 4], [9u32; 5]);
+        group(3, keys.len(), |e| keys[e], &mut starts, &mut out);
+        assert_eq!(starts, [0, 1, 2, 4]);
+        assert_eq!(out[..4], [2, 4, 0, 3]);
+    }
+
+    #[test]
+    fn a_new_item_starts_from_its_creators_mean() {
+        let (_, catalog, mut f) = model(1, 0.0);
+        let n0 = f.n_visible;
+        let new = n0; // the first arrival
+        let creator = &catalog.creator_items[catalog.items[new].creator as usize];
+        let earlier: Vec<usize> = creator.iter().map(|&j| j as usize).filter(|&j| j < new).collect();
+        assert!(
+            !earlier.is_empty(),
+            "4 creators of 40 items: every creator has items"
+        );
+        for (n, &j) in earlier.iter().enumerate() {
+            f.item[2 * j..2 * j + 2].copy_from_slice(&[n as f32, 1.0]);
+            f.item_bias[j] = 2.0;
+        }
+        f.reveal(&catalog, n0 + 1);
+        // The mean of 0, 1, ..., m − 1 is (m − 1) / 2.
+        close(f.item[2 * new], (earlier.len() as f32 - 1.0) / 2.0);
+        close(f.item[2 * new + 1], 1.0);
+        close(f.item_bias[new], 2.0);
+        // Every visible item is in exactly one cell.
+        let total: usize = (0..f.index.n_cells()).map(|c| f.index.cell(c).len()).sum();
+        assert_eq!(total, n0 + 1);
+    }
+
+    /// Viewers 0..10 like items 0..10 and not 10..20; viewers 10..20 the reverse. Viewer 0
+    /// never sees items 9 and 19; the viewers like it watched item 9 and the others item 19.
+    /// After learning, the model predicts more for viewer 0 of item 9 than of item 19: the
+    /// item its similar viewers liked, by factors alone (both items have the same mean).
+    #[test]
+    fn learns_what_similar_viewers_watched() {
+        let (_, _, mut f) = model(20, 0.02);
+        for step in 0..400usize {
+            f.learn(|u| {
+                let mut i = (u * 7 + step * 13) % 20;
+                if u == 0 && (i == 9 || i == 19) {
+                    i -= 1;
+                }
+                let liked = (u < 10) == (i < 10);
+                Some((i as ItemIdx, if liked { 1.0 } else { 0.0 }))
+            });
+        }
+        let (p, b) = (f.viewer_row(0), f.viewer_bias[0]);
+        let (similar, other) = (f.predict(p, b, 9), f.predict(p, b, 19));
+        assert!(similar > other + 0.3, "item 9: {similar}, item 19: {other}");
+        assert!(
+            similar > 0.7 && other < 0.3,
+            "item 9: {similar}, item 19: {other}"
+        );
+    }
+}
