@@ -235,6 +235,7 @@ pub(crate) fn run(args: RunArgs) -> Result<(), Failure> {
     let options = RunOptions {
         per_user: args.per_user,
         replicates: replicates.clone(),
+        plays: false,
     };
     let results = pool.install(|| engine::run(&scenario, &options, &|n| bar.inc(n)));
     bar.finish_and_clear();

@@ -146,6 +146,7 @@ impl Runner<'_> {
         let options = RunOptions {
             per_user: args.per_user,
             replicates: args.shard.is_some().then(|| reps.to_vec()),
+            plays: false,
         };
         let results = self
             .pool
