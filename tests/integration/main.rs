@@ -9,6 +9,7 @@ mod agreement;
 mod alternatives;
 mod ampliganda;
 mod bots;
+mod calibrate;
 mod compat;
 mod effects;
 mod errors;
