@@ -204,3 +204,23 @@ fn bad_targets_are_refused_with_file_and_key() {
         assert!(!ws.path("never").exists());
     }
 }
+
+/// docs/calibration.md defines every statistic a targets file may name, and no other.
+#[test]
+fn every_statistic_is_documented() {
+    let docs =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/calibration.md")).unwrap();
+    let section: Vec<&str> = docs
+        .lines()
+        .skip_while(|l| !l.starts_with("## The statistics"))
+        .skip(1)
+        .take_while(|l| !l.starts_with("## "))
+        .collect();
+    let rows: Vec<&str> = section.into_iter().filter(|l| l.starts_with("| `")).collect();
+    let documented: Vec<&str> = rows.iter().filter_map(|l| l.split('`').nth(1)).collect();
+    let names = rabbithole::calibrate::Statistic::names();
+    for name in &names {
+        assert!(documented.contains(name), "{name} is not in docs/calibration.md");
+    }
+    assert_eq!(documented.len(), names.len(), "{documented:?}");
+}
