@@ -55,3 +55,5 @@ pub mod shard;
 /// The memory a run will need and the memory the machine has.
 pub mod memory;
 pub mod merge;
+
+pub mod calibrate;

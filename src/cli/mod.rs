@@ -2,6 +2,7 @@
 //! that knows about either. Exit status 0 on success, 2 for bad input, 1 for a failure while
 //! running.
 
+mod calibrate;
 mod claim;
 mod explain;
 mod merge;
@@ -37,6 +38,8 @@ enum Command {
     Sweep(SweepArgs),
     /// Combine the shards of a run or of a sweep into the unsharded result.
     Merge(MergeArgs),
+    /// Fit free scenario parameters to published usage figures (method of simulated moments).
+    Calibrate(calibrate::CalibrateArgs),
 }
 
 #[derive(Debug, Args)]
@@ -205,6 +208,7 @@ pub fn main() -> i32 {
         Command::Explain(args) => explain::explain(args),
         Command::Sweep(args) => sweep::sweep(args),
         Command::Merge(args) => merge::merge(args),
+        Command::Calibrate(args) => calibrate::calibrate(args),
     };
     match result {
         Ok(()) => 0,

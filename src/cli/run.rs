@@ -268,6 +268,7 @@ pub(crate) fn run(args: RunArgs) -> Result<(), Failure> {
         per_user: args.per_user,
         log_impressions: args.log == Some(LogKind::Impressions),
         replicates: replicates.clone(),
+        plays: false,
     };
     let results = pool.install(|| engine::run(&scenario, &options, &|n| bar.inc(n)));
     bar.finish_and_clear();

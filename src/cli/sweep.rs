@@ -147,6 +147,7 @@ impl Runner<'_> {
             per_user: args.per_user,
             log_impressions: false,
             replicates: args.shard.is_some().then(|| reps.to_vec()),
+            plays: false,
         };
         let results = self
             .pool

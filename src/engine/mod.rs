@@ -12,6 +12,7 @@ mod day;
 mod exposure;
 mod log;
 mod platform;
+mod plays;
 mod protections;
 mod recent;
 mod reduce;
@@ -22,6 +23,7 @@ mod trending;
 pub use arm::{ArmRun, BYTES_PER_VIEWER_FIXED};
 pub use bots::BotRow;
 pub use log::Impression;
+pub use plays::{FRACTION_BINS, Plays};
 pub use reduce::{Cohort, QUANTILE_BYTES_PER_MEMBER, TERMS_BYTES_PER_VIEWER};
 pub use trace::{TraceRecord, Tracer, trace};
 
@@ -144,6 +146,8 @@ pub struct Results {
     /// The scenario has a taste space (`catalog.taste_dimensions` > 0): `users.csv` has the
     /// taste columns.
     pub taste: bool,
+    /// One per (replicate, arm), when [`RunOptions::plays`] asks.
+    pub plays: Vec<Plays>,
 }
 
 /// What to run beyond the scenario itself.
@@ -157,6 +161,8 @@ pub struct RunOptions {
     /// replicate computes the same whichever others run beside it (its streams are keyed by
     /// its number), which is what lets shards of a run be merged.
     pub replicates: Option<Vec<u32>>,
+    /// Collect each arm's [`Plays`] (for `calibrate`; no result file has them).
+    pub plays: bool,
 }
 
 /// Units of progress one (replicate, arm) reports in all.
@@ -188,6 +194,7 @@ pub fn run(scenario: &Scenario, options: &RunOptions, progress: &(dyn Fn(u64) + 
         safety: scenario.safety_features(),
         viewer_steps: 0,
         taste: scenario.catalog.taste_dimensions > 0,
+        plays: Vec::new(),
     };
     for replicate in results.replicates.clone() {
         assert!(
@@ -216,6 +223,9 @@ pub fn run(scenario: &Scenario, options: &RunOptions, progress: &(dyn Fn(u64) + 
                 run.user_rows(arm_idx, &mut results.user_rows);
             }
             run.bot_rows(arm_idx, &mut results.bot_rows);
+            if options.plays {
+                results.plays.push(run.plays(arm_idx));
+            }
         }
         let rows = &mut results.timeseries[replicate_start..];
         amplification(rows, scenario.baseline_index());

@@ -97,6 +97,9 @@ pub(super) struct Global {
     pub warm: Vec<u32>,
     pub warm_impressions: u64,
     pub warm_milli: u64,
+    /// Measured impressions by watch fraction in thousandths (`plays::FRACTION_BINS` bins),
+    /// for `calibrate`; written to no result file.
+    pub fraction_counts: Vec<u64>,
 }
 
 impl Global {
@@ -133,6 +136,7 @@ impl Global {
             warm: Vec::new(),
             warm_impressions: 0,
             warm_milli: 0,
+            fraction_counts: vec![0; super::plays::FRACTION_BINS],
         };
         global.reveal(catalog, 0);
         global
@@ -219,6 +223,7 @@ impl Global {
             self.trend[i] += o.milli as f32 / 1000.0 + if o.shared { 1.0 } else { 0.0 };
             self.total_impressions += 1;
             self.total_milli += u64::from(o.milli);
+            self.fraction_counts[(o.milli as usize).min(super::plays::FRACTION_BINS - 1)] += 1;
             self.group_impressions[self.group[i] as usize] += 1;
         }
         let (all, milli) = (
@@ -251,6 +256,7 @@ impl Global {
         self.warm_milli += self.total_milli;
         self.total_impressions = 0;
         self.total_milli = 0;
+        self.fraction_counts.fill(0);
         self.covered = 0;
         self.group_impressions.fill(0);
         self.exposure = Exposure::new();

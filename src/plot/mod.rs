@@ -23,8 +23,11 @@ pub mod sweep;
 pub mod tradeoff;
 
 pub use data::Run;
+// For the charts and page of `calibrate`, drawn in the same fonts and ink.
+pub use report::esc;
 use std::io;
 use std::path::{Path, PathBuf};
+pub use style::{INK, MUTED, bold, font};
 
 /// Why a run directory could not be plotted.
 #[derive(Debug, thiserror::Error)]

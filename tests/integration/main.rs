@@ -10,6 +10,7 @@ mod alternatives;
 mod ampliganda;
 mod bad_scenarios;
 mod bots;
+mod calibrate;
 mod collaborative;
 mod compat;
 mod effects;

@@ -1,0 +1,211 @@
+//! `calibrate`: fit a scenario's free parameters to the moments of a targets file
+//! (`rabbithole::calibrate`) and write the calibration directory, whole or not at all, through
+//! the same claim, lock and signal handling as `run`.
+
+use super::run::{thread_pool, write_dir};
+use super::{Failure, progress_bar};
+use clap::Args;
+use rabbithole::calibrate::{self, Problem, Targets, report};
+use rabbithole::output;
+use rabbithole::scenario::{self, Scenario};
+use serde::Serialize;
+use std::path::{Path, PathBuf};
+use std::time::{Instant, SystemTime};
+
+#[derive(Debug, Args)]
+pub(crate) struct CalibrateArgs {
+    /// The scenario file (TOML).
+    scenario: PathBuf,
+    /// The targets file (TOML): moments, free parameters, search settings (docs/calibration.md).
+    #[arg(long)]
+    targets: PathBuf,
+    /// Calibration directory [default: results/<scenario name>-calibration].
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// The optimiser's seed (overrides calibration.seed; the simulations keep scenario.seed).
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Most simulations (overrides calibration.max_evaluations).
+    #[arg(long)]
+    max_evaluations: Option<usize>,
+    /// Override any scenario key at every evaluation, after the targets' calibration.set.
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    set: Vec<String>,
+    /// Worker threads [default: all cores]. Results do not depend on it.
+    #[arg(long)]
+    threads: Option<usize>,
+    /// Replace an existing calibration directory (one with a manifest.json; nothing else).
+    #[arg(long)]
+    force: bool,
+    /// Remove what killed runs left beside the output directory (temporary directories, locks).
+    #[arg(long)]
+    remove_stale: bool,
+    /// No progress bar and no table on the terminal.
+    #[arg(long)]
+    quiet: bool,
+}
+
+/// `manifest.json` of a calibration directory: how it came about.
+#[derive(Serialize)]
+struct Manifest<'a> {
+    program: &'static str,
+    version: &'static str,
+    git_commit: Option<&'static str>,
+    scenario_file: String,
+    targets_file: String,
+    optimiser: &'static str,
+    seed: u64,
+    evaluations: usize,
+    objective: f64,
+    stopped: &'a [String],
+    threads: usize,
+    start_time: String,
+    wall_seconds: f64,
+    command_line: Vec<String>,
+    files: Vec<&'static str>,
+    targets: &'a Targets,
+}
+
+/// The arm the targets compare with: `calibration.arm` by name, or the first.
+fn arm_index(targets: &Targets, path: &Path, scenario: &Scenario) -> Result<usize, Failure> {
+    let Some(name) = &targets.calibration.arm else {
+        return Ok(0);
+    };
+    scenario.arms.iter().position(|a| &a.name == name).ok_or_else(|| {
+        let names: Vec<&str> = scenario.arms.iter().map(|a| a.name.as_str()).collect();
+        Failure::Input(format!(
+            "{}: calibration.arm: no arm {name:?} in the scenario; allowed: {}",
+            path.display(),
+            names.join(", ")
+        ))
+    })
+}
+
+/// Refuses a parameter whose range the scenario does not accept, at either end.
+fn check_ranges(problem: &Problem<'_>, path: &Path) -> Result<(), Failure> {
+    let params = &problem.targets.parameters;
+    for end in [0.0, 1.0] {
+        let values: Vec<f64> = params.iter().map(|p| p.at(end)).collect();
+        if let Err(e) = problem.scenario(&values) {
+            let which = params
+                .iter()
+                .position(|p| e.to_string().contains(&p.key))
+                .map_or_else(|| "parameter".to_string(), |i| format!("parameter[{i}]"));
+            return Err(Failure::Input(format!(
+                "{}: {which}: the scenario refuses the range's {} end: {e}",
+                path.display(),
+                if end == 0.0 { "min" } else { "max" }
+            )));
+        }
+    }
+    Ok(())
+}
+
+pub(crate) fn calibrate(args: CalibrateArgs) -> Result<(), Failure> {
+    let started = Instant::now();
+    let start_time = humantime::format_rfc3339_seconds(SystemTime::now()).to_string();
+    let mut targets = calibrate::targets::parse(&args.targets).map_err(|e| Failure::Input(e.to_string()))?;
+    if let Some(n) = args.max_evaluations {
+        if n < 2 {
+            return Err(Failure::Input(format!(
+                "--max-evaluations must be at least 2, got {n}"
+            )));
+        }
+        targets.calibration.max_evaluations = n;
+    }
+    let text = std::fs::read_to_string(&args.scenario)
+        .map_err(|e| Failure::Input(format!("cannot read {}: {e}", args.scenario.display())))?;
+    let overrides: Vec<String> = targets.calibration.set.iter().chain(&args.set).cloned().collect();
+    let base =
+        scenario::load_str(&text, &args.scenario, &overrides).map_err(|e| Failure::Input(e.to_string()))?;
+    let arm = arm_index(&targets, &args.targets, &base)?;
+    let seed = args
+        .seed
+        .or(targets.calibration.seed)
+        .unwrap_or(base.scenario.seed);
+    let problem = Problem {
+        scenario_text: &text,
+        scenario_path: &args.scenario,
+        overrides,
+        targets: &targets,
+        arm,
+        seed,
+    };
+    check_ranges(&problem, &args.targets)?;
+    let out = args
+        .out
+        .clone()
+        .unwrap_or_else(|| Path::new("results").join(format!("{}-calibration", base.scenario.name)));
+    let claim = super::claim::Claim::take(&out, args.force, args.remove_stale)?;
+    let (pool, threads) = thread_pool(args.threads)?;
+    let bar = progress_bar(problem.budget() as u64, args.quiet);
+    let cal = pool
+        .install(|| problem.run(&|| bar.inc(1)))
+        .map_err(|e| Failure::Run(format!("the calibrated scenario does not load: {e}")))?;
+    bar.finish_and_clear();
+
+    let fit_svg = report::fit_svg(&targets, &cal);
+    let convergence_svg = report::convergence_svg(&cal);
+    let html = report::report_html(&base.scenario.name, &targets, &cal, &fit_svg, &convergence_svg);
+    let mut files: Vec<(&'static str, Vec<u8>)> = vec![
+        ("scenario.toml", report::scenario_toml(&cal)),
+        ("fit.csv", report::fit_csv(&targets, &cal)),
+        ("parameters.csv", report::parameters_csv(&targets, &cal)),
+        ("history.csv", report::history_csv(&targets, &cal)),
+    ];
+    let manifest = Manifest {
+        program: "rabbithole",
+        version: env!("CARGO_PKG_VERSION"),
+        git_commit: option_env!("RABBITHOLE_GIT_COMMIT").filter(|c| !c.is_empty()),
+        scenario_file: args.scenario.display().to_string(),
+        targets_file: args.targets.display().to_string(),
+        optimiser: "CMA-ES (cmaes 0.2)",
+        seed,
+        evaluations: cal.history.last().map_or(0, |g| g.evaluations),
+        objective: cal.best.objective,
+        stopped: &cal.stopped,
+        threads,
+        start_time,
+        wall_seconds: started.elapsed().as_secs_f64(),
+        command_line: std::env::args().collect(),
+        files: files.iter().map(|f| f.0).chain(["manifest.json"]).collect(),
+        targets: &targets,
+    };
+    files.push(("manifest.json", output::json_file(&manifest)));
+    files.extend([
+        ("fit.svg", fit_svg),
+        ("convergence.svg", convergence_svg),
+        ("report.html", html),
+    ]);
+    write_dir(&claim, files, args.force)?;
+    if !args.quiet {
+        print_table(&targets, &cal);
+        println!(
+            "{} simulations in {:.1} s, objective {:.3}; results in {}",
+            manifest.evaluations,
+            started.elapsed().as_secs_f64(),
+            cal.best.objective,
+            out.display()
+        );
+    }
+    Ok(())
+}
+
+/// The fit and the calibrated parameters, on the terminal.
+fn print_table(targets: &Targets, cal: &calibrate::Calibration) {
+    println!("{:<34} {:>10} {:>10} {:>8}", "target", "value", "simulated", "z");
+    for (i, m) in targets.moments.iter().enumerate() {
+        let s = cal.best.simulated[i];
+        println!(
+            "{:<34} {:>10.4} {:>10.4} {:>8.2}{}",
+            Targets::name(m),
+            m.value,
+            s,
+            (s - m.value) / m.uncertainty,
+            if m.fit { "" } else { "  (not fitted)" }
+        );
+    }
+    for (p, x) in targets.parameters.iter().zip(&cal.best.values) {
+        println!("{} = {x:.4}", p.key);
+    }
+}

@@ -1,0 +1,226 @@
+//! `calibrate`: recovering parameters from moments the simulator itself produced, the files
+//! of a calibration directory, and refusals of bad targets files.
+
+use crate::{Table, Workspace, rabbithole};
+use rabbithole::calibrate::{Problem, targets};
+use std::path::Path;
+
+/// One engagement arm, 150 viewers, 20 minutes of use each: a few hundredths of a second per
+/// simulation.
+const SCENARIO: &str = r#"
+[scenario]
+name = "recover"
+seed = 11
+replicates = 1
+
+[population]
+users = 150
+
+[catalog]
+items = 1500
+creators = 150
+
+[feed]
+minutes = 20
+
+[[arms]]
+name = "engagement"
+policy = { kind = "engagement", exploration = 0.05 }
+"#;
+
+/// The parameters to recover, their ranges and the values the data were simulated with.
+const PARAMETERS: [(&str, f64, f64, f64); 3] = [
+    ("viewer.baseline_logit", -2.0, 2.0, 0.6),
+    ("catalog.duration_median_seconds", 5.0, 30.0, 11.0),
+    ("viewer.watch_concentration", 1.0, 10.0, 3.0),
+];
+
+/// The moments and their uncertainties; `VALUE` is replaced by the simulated value.
+const MOMENTS: [(&str, f64); 5] = [
+    ("watch_ratio_median", 0.01),
+    ("watch_ratio_p25", 0.01),
+    ("play_duration_median", 0.3),
+    ("play_duration_mean", 0.3),
+    ("watch_ratio_p75", 0.01),
+];
+
+/// A targets file with the moments at `values`, searching from the middle of each range.
+fn targets_file(values: &[f64], max_evaluations: usize) -> String {
+    let mut t = format!("[calibration]\nmax_evaluations = {max_evaluations}\nseed = 5\n");
+    for ((statistic, uncertainty), value) in MOMENTS.iter().zip(values) {
+        t.push_str(&format!(
+            "[[moment]]\nstatistic = \"{statistic}\"\nvalue = {value}\nuncertainty = {uncertainty}\nsource = \"the simulator\"\n"
+        ));
+    }
+    for (key, min, max, _) in PARAMETERS {
+        t.push_str(&format!(
+            "[[parameter]]\nkey = \"{key}\"\nmin = {min}\nmax = {max}\n"
+        ));
+    }
+    t
+}
+
+/// The moments of the scenario at the known parameter values (the library, as calibrate does).
+fn known_moments(scenario: &Path) -> Vec<f64> {
+    let text = std::fs::read_to_string(scenario).unwrap();
+    let targets = targets::parse_str(&targets_file(&[0.0; 5], 10), Path::new("t.toml")).unwrap();
+    let problem = Problem {
+        scenario_text: &text,
+        scenario_path: scenario,
+        overrides: Vec::new(),
+        targets: &targets,
+        arm: 0,
+        seed: 0,
+    };
+    let known: Vec<f64> = PARAMETERS.iter().map(|p| p.3).collect();
+    let results = problem.simulate(&problem.scenario(&known).unwrap());
+    problem.statistics(&results)
+}
+
+fn calibrate(
+    ws: &Workspace,
+    scenario: &Path,
+    targets: &Path,
+    out: &str,
+    threads: &str,
+) -> std::path::PathBuf {
+    let out = ws.path(out);
+    rabbithole()
+        .args(["calibrate", "--quiet", "--threads", threads, "--targets"])
+        .arg(targets)
+        .arg(scenario)
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .success();
+    out
+}
+
+/// Simulate with known values, calibrate from their moments: every parameter comes back
+/// within 2 % of its range (the search starts 15 % to 35 % of the range away), every moment
+/// within one uncertainty.
+#[test]
+fn calibrate_recovers_known_parameters() {
+    let ws = Workspace::empty();
+    let scenario = ws.write("recover.toml", SCENARIO);
+    let moments = known_moments(&scenario);
+    assert!(moments.iter().all(|m| m.is_finite()), "{moments:?}");
+    let targets = ws.write("targets.toml", &targets_file(&moments, 300));
+    let out = calibrate(&ws, &scenario, &targets, "cal", "2");
+    let params = Table::read(&out.join("parameters.csv"));
+    for (row, (key, min, max, known)) in params.rows.iter().zip(PARAMETERS) {
+        assert_eq!(params.text(row, "key"), key);
+        let got = params.num(row, "calibrated").unwrap();
+        assert!(
+            (got - known).abs() <= 0.02 * (max - min),
+            "{key}: calibrated {got}, simulated with {known}"
+        );
+    }
+    let fit = Table::read(&out.join("fit.csv"));
+    for row in &fit.rows {
+        let z = fit.num(row, "standardised_error").unwrap();
+        assert!(z.abs() < 1.0, "{row:?}");
+    }
+    for file in [
+        "scenario.toml",
+        "history.csv",
+        "fit.svg",
+        "convergence.svg",
+        "report.html",
+        "manifest.json",
+    ] {
+        assert!(out.join(file).is_file(), "{file}");
+    }
+    // The calibrated scenario is a scenario, with the calibrated values in it.
+    let calibrated = std::fs::read_to_string(out.join("scenario.toml")).unwrap();
+    assert!(calibrated.contains("duration_median_seconds"), "{calibrated}");
+    rabbithole()
+        .args(["validate"])
+        .arg(out.join("scenario.toml"))
+        .assert()
+        .success();
+}
+
+/// The same seed gives the same search whatever the thread count.
+#[test]
+fn calibrate_is_deterministic_from_its_seed() {
+    let ws = Workspace::empty();
+    let scenario = ws.write("recover.toml", SCENARIO);
+    let targets = ws.write("targets.toml", &targets_file(&[0.5, 0.3, 15.0, 16.0, 3.0], 12));
+    let one = calibrate(&ws, &scenario, &targets, "one", "1");
+    let two = calibrate(&ws, &scenario, &targets, "two", "2");
+    for file in ["fit.csv", "history.csv", "parameters.csv", "scenario.toml"] {
+        assert_eq!(
+            std::fs::read(one.join(file)).unwrap(),
+            std::fs::read(two.join(file)).unwrap(),
+            "{file}"
+        );
+    }
+}
+
+/// A bad targets file: exit 2, the file, the key and what is allowed; nothing written.
+#[test]
+fn bad_targets_are_refused_with_file_and_key() {
+    let ws = Workspace::empty();
+    let scenario = ws.write("recover.toml", SCENARIO);
+    let cases = [
+        (
+            "watch_ratio_median",
+            "watch_ratio_mode",
+            "moment[0].statistic: unknown statistic \"watch_ratio_mode\"; allowed: watch_ratio_mean",
+        ),
+        (
+            "min = 5\n",
+            "min = 50\n",
+            "parameter[1].max: the range must be finite with min < max",
+        ),
+        (
+            "key = \"viewer.baseline_logit\"",
+            "key = \"viewer.baseline_logits\"",
+            "parameter[0]: the scenario refuses the range's min end",
+        ),
+        (
+            "seed = 5",
+            "seed = 5\narm = \"random\"",
+            "calibration.arm: no arm \"random\" in the scenario; allowed: engagement",
+        ),
+    ];
+    for (from, to, expected) in cases {
+        let text = targets_file(&[0.5, 0.3, 15.0, 16.0, 3.0], 12).replace(from, to);
+        let targets = ws.write("bad.toml", &text);
+        let output = rabbithole()
+            .args(["calibrate", "--quiet", "--targets"])
+            .arg(&targets)
+            .arg(&scenario)
+            .arg("--out")
+            .arg(ws.path("never"))
+            .assert()
+            .code(2)
+            .get_output()
+            .clone();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains("bad.toml: "), "{stderr}");
+        assert!(stderr.contains(expected), "expected {expected:?} in {stderr}");
+        assert!(!ws.path("never").exists());
+    }
+}
+
+/// docs/calibration.md defines every statistic a targets file may name, and no other.
+#[test]
+fn every_statistic_is_documented() {
+    let docs =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/calibration.md")).unwrap();
+    let section: Vec<&str> = docs
+        .lines()
+        .skip_while(|l| !l.starts_with("## The statistics"))
+        .skip(1)
+        .take_while(|l| !l.starts_with("## "))
+        .collect();
+    let rows: Vec<&str> = section.into_iter().filter(|l| l.starts_with("| `")).collect();
+    let documented: Vec<&str> = rows.iter().filter_map(|l| l.split('`').nth(1)).collect();
+    let names = rabbithole::calibrate::Statistic::names();
+    for name in &names {
+        assert!(documented.contains(name), "{name} is not in docs/calibration.md");
+    }
+    assert_eq!(documented.len(), names.len(), "{documented:?}");
+}
