@@ -287,7 +287,13 @@ pub fn expected_watch(
 ) -> f32 {
     let k = item.topic as usize;
     let z = expected_logit(p, interests[k], satiation[k], trusted, item) + extra_logit;
-    logistic(if lingers { z + p.sensitive_linger } else { z }).clamp(0.005, 0.995)
+    mean_fraction(if lingers { z + p.sensitive_linger } else { z })
+}
+
+/// The mean watch fraction at logit `z`: σ(z), kept inside (0, 1) so the Beta is proper.
+#[inline]
+fn mean_fraction(z: f32) -> f32 {
+    logistic(z).clamp(0.005, 0.995)
 }
 
 /// Draws the viewer's response to `item`.
@@ -315,11 +321,11 @@ pub fn respond(
     // The terms of later mechanisms (taste match §4b, agreement §4c), 0 when they are off:
     // adding 0 leaves every logit as it was, so results are unchanged.
     let z = expected_logit(p, interests[k], satiation[k], trusted, item) + extra_logit;
-    let mu = logistic(z).clamp(0.005, 0.995);
+    let mu = mean_fraction(z);
     // Lingering: the watch fraction's mean, and the factor that brings likes to approval.
     let (mu_watch, approval) = if lingers {
-        let mu_watch = logistic(z + p.sensitive_linger).clamp(0.005, 0.995);
-        let mu_approve = logistic(z + p.sensitive_approval).clamp(0.005, 0.995);
+        let mu_watch = mean_fraction(z + p.sensitive_linger);
+        let mu_approve = mean_fraction(z + p.sensitive_approval);
         (mu_watch, (mu_approve / mu_watch) * (mu_approve / mu_watch))
     } else {
         (mu, 1.0)

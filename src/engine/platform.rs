@@ -210,9 +210,10 @@ impl Global {
         self.trending_rank.decay(decay);
         self.popularity_mean =
             (self.total_impressions + self.warm_impressions) as f64 / self.n_visible.max(1) as f64;
-        self.recent.push(outcomes);
+        self.recent.start_step();
         for o in outcomes.iter().filter(|o| o.item != NONE) {
             let i = o.item as usize;
+            self.recent.add(o.item);
             let measured = self.impressions[i] - self.warm.get(i).copied().unwrap_or(0);
             if measured == 0 {
                 self.covered += 1;

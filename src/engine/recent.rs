@@ -6,6 +6,7 @@
 //! array allocated with the arm: a step neither allocates nor looks at the whole catalog.
 
 use super::exposure::Exposure;
+#[cfg(test)]
 use super::platform::{NONE, Outcome};
 
 /// The impression counts of the last R steps.
@@ -16,7 +17,7 @@ pub(super) struct Recent {
     ring: Vec<u32>,
     lens: Vec<u32>,
     viewers: usize,
-    /// The slot the next step goes to (the oldest step's).
+    /// The current step's slot; the next step takes the slot after it, the oldest step's.
     next: usize,
     /// Each item's impressions in the window.
     counts: Vec<u32>,
@@ -38,25 +39,37 @@ impl Recent {
     }
 
     /// The step's impressions enter the window and the oldest step's leave it.
+    #[cfg(test)]
     pub fn push(&mut self, outcomes: &[Outcome]) {
         debug_assert_eq!(outcomes.len(), self.viewers);
+        self.start_step();
+        for o in outcomes.iter().filter(|o| o.item != NONE) {
+            self.add(o.item);
+        }
+    }
+
+    /// A step begins: the oldest step's impressions leave the window, and the step's enter
+    /// it by [`Recent::add`] (the platform's update does both in its one pass over outcomes).
+    pub fn start_step(&mut self) {
+        self.next = (self.next + 1) % self.lens.len();
         let start = self.next * self.viewers;
-        let slot = &mut self.ring[start..start + self.viewers];
-        for &item in &slot[..self.lens[self.next] as usize] {
+        for &item in &self.ring[start..start + self.lens[self.next] as usize] {
             let count = &mut self.counts[item as usize];
             self.exposure.remove(*count);
             *count -= 1;
         }
-        let mut len = 0;
-        for o in outcomes.iter().filter(|o| o.item != NONE) {
-            let count = &mut self.counts[o.item as usize];
-            self.exposure.add(*count);
-            *count += 1;
-            slot[len] = o.item;
-            len += 1;
-        }
-        self.lens[self.next] = len as u32;
-        self.next = (self.next + 1) % self.lens.len();
+        self.lens[self.next] = 0;
+    }
+
+    /// An impression of `item` at the current step.
+    #[inline]
+    pub fn add(&mut self, item: u32) {
+        let count = &mut self.counts[item as usize];
+        self.exposure.add(*count);
+        *count += 1;
+        let len = &mut self.lens[self.next];
+        self.ring[self.next * self.viewers + *len as usize] = item;
+        *len += 1;
     }
 
     /// Items shown at least once in the window.
