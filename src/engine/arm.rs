@@ -8,6 +8,7 @@
 //! loop reuses per-thread scratch buffers and allocates nothing.
 
 use super::bots::{BotLog, BotRow, Bots};
+use super::live::{BLOCK, Bits, Live};
 use super::log::{Impression, ImpressionLog};
 use super::platform::{Global, NONE, Outcome};
 use super::protections::Protections;
@@ -115,6 +116,9 @@ pub struct ArmRun<'a> {
     /// its state. Written by the viewer's own step, read by later steps and by the prefetch of
     /// a neighbour; it only saves work, so results never depend on when a write is seen.
     stopped: Vec<AtomicBool>,
+    /// Which viewers the step visits: those who have not stopped, and for one more step those
+    /// who just did.
+    live: Live,
     /// `feed_entropy` for windows up to W.
     entropy: EntropyTable,
     global: Global,
@@ -186,6 +190,7 @@ impl<'a> ArmRun<'a> {
             outcomes: vec![Outcome::NOTHING; n],
             viewer_metrics: vec![ViewerMetrics::default(); n],
             stopped: (0..n).map(|_| AtomicBool::new(false)).collect(),
+            live: Live::all(n),
             entropy: EntropyTable::new(window as u32, k),
             global,
             reducer: Reducer::new(vec![Cohort::All], scenario.metrics.stance_threshold),
@@ -355,7 +360,7 @@ impl<'a> ArmRun<'a> {
     /// read disjoint state, so they run side by side, each in its own fixed order.
     fn between_steps(&mut self, report: bool, half_life: f64) {
         let (global, reducer, factors) = (&mut self.global, &mut self.reducer, &mut self.factors);
-        let (outcomes, config) = (&self.outcomes, &self.scenario.recommender);
+        let (outcomes, config, live) = (&self.outcomes, &self.scenario.recommender, &self.live);
         let window = self.window as u32;
         let arrays = ViewerArrays {
             viewers: &self.viewers,
@@ -372,7 +377,7 @@ impl<'a> ArmRun<'a> {
             }
         };
         rayon::join(
-            || rayon::join(|| global.absorb(outcomes, config, half_life), learn),
+            || rayon::join(|| global.absorb(live.shown(outcomes), config, half_life), learn),
             || {
                 if report {
                     reducer.sum_viewers(&arrays, window);
@@ -438,55 +443,83 @@ impl<'a> ArmRun<'a> {
         let slot_stride = history + self.follow_cap;
         let days = self.scenario.feed.days;
         // Where the viewers' arrays are, to ask for a viewer's lines a few viewers ahead.
-        let n = self.viewers.len();
-        let ahead = [
+        let stride = self.stride;
+        let arrays = [
             Ahead::of(&self.viewers, 1),
             Ahead::of(&self.floats, self.stride),
             Ahead::of(&self.slots, slot_stride),
             Ahead::of(&self.history_topics, history),
         ];
         let stopped = &self.stopped;
+        let blocks = self.live.masks_mut().len();
         // The log's slots, or none: a run without the log zips a constant `None`, and its
         // pass is compiled for it apart.
         let details = match &mut self.log {
-            Some(log) => Either::Left(log.details.par_iter_mut().map(Some)),
-            None => Either::Right(rayon::iter::repeat_n((), n).map(|()| None)),
+            Some(log) => Either::Left(log.details.par_chunks_mut(BLOCK).map(Some)),
+            None => Either::Right(rayon::iter::repeat_n((), blocks).map(|()| None)),
         };
         let tally = self
             .viewers
-            .par_iter_mut()
-            .zip(self.floats.par_chunks_mut(self.stride))
-            .zip(self.slots.par_chunks_mut(slot_stride))
-            .zip(self.history_topics.par_chunks_mut(history))
-            .zip(self.outcomes.par_iter_mut())
-            .zip(self.viewer_metrics.par_iter_mut())
+            .par_chunks_mut(BLOCK)
+            .zip(self.floats.par_chunks_mut(BLOCK * self.stride))
+            .zip(self.slots.par_chunks_mut(BLOCK * slot_stride))
+            .zip(self.history_topics.par_chunks_mut(BLOCK * history))
+            .zip(self.outcomes.par_chunks_mut(BLOCK))
+            .zip(self.viewer_metrics.par_chunks_mut(BLOCK))
             .zip(details)
+            .zip(self.live.masks_mut().par_iter_mut())
             .enumerate()
-            .with_min_len(64)
             .map(
-                |(id, ((((((state, floats), slots), topics), outcome), vm), detail))| {
-                    // A stopped viewer's lines are neither fetched nor read: late in a run most
-                    // viewers have stopped, and streaming their state through the cache at every
-                    // step cost more memory bandwidth than the active viewers' work.
-                    if id + AHEAD < n && !stopped[id + AHEAD].load(Ordering::Relaxed) {
-                        for a in &ahead {
-                            a.fetch(id + AHEAD);
+                |(b, (((((((states, floats), slots), topics), outcomes), vms), mut details), live))| {
+                    let first = b * BLOCK;
+                    // The viewers who had stopped before the step are passed over unread
+                    // (`live.rs`): each adds a whole viewer's progress.
+                    let mut tally = Tally {
+                        progress: Tally::DONE * (states.len() as u64 - u64::from(live.count_ones())),
+                        ..Tally::default()
+                    };
+                    // The cache is asked for the lines of the viewer `AHEAD` visits ahead.
+                    let mut ahead = Bits(*live).skip(AHEAD);
+                    for j in Bits(*live) {
+                        if let Some(a) = ahead.next() {
+                            for array in &arrays {
+                                array.fetch(first + a);
+                            }
                         }
+                        let id = first + j;
+                        if stopped[id].load(Ordering::Relaxed) {
+                            // It stopped at the last step, whose outcome may be an impression:
+                            // cleared here, and the viewer is not visited again.
+                            outcomes[j] = Outcome::NOTHING;
+                            *live &= !(1 << j);
+                            tally = tally.add(Tally::idle());
+                            continue;
+                        }
+                        let state = &mut states[j];
+                        SCRATCH.with(|scratch| {
+                            let mut v = Viewer::split(
+                                state,
+                                &mut floats[j * stride..(j + 1) * stride],
+                                &mut slots[j * slot_stride..(j + 1) * slot_stride],
+                                &mut topics[j * history..(j + 1) * history],
+                                k,
+                                history,
+                            );
+                            let detail = details.as_mut().map(|d| &mut d[j]);
+                            outcomes[j] = ctx.step_viewer(
+                                id as u32,
+                                &mut v,
+                                &mut vms[j],
+                                &mut scratch.borrow_mut(),
+                                detail,
+                            );
+                        });
+                        if !state.active {
+                            stopped[id].store(true, Ordering::Relaxed);
+                        }
+                        tally = tally.add(Tally::stepped(state, outcomes[j], days));
                     }
-                    if stopped[id].load(Ordering::Relaxed) {
-                        // What `step_viewer` does for a stopped viewer. The outcome of the step
-                        // it stopped at may be an impression, so it is cleared here.
-                        *outcome = Outcome::NOTHING;
-                        return Tally::idle();
-                    }
-                    SCRATCH.with(|scratch| {
-                        let mut v = Viewer::split(state, floats, slots, topics, k, history);
-                        *outcome = ctx.step_viewer(id as u32, &mut v, vm, &mut scratch.borrow_mut(), detail);
-                    });
-                    if !state.active {
-                        stopped[id].store(true, Ordering::Relaxed);
-                    }
-                    Tally::stepped(state, *outcome, days)
+                    tally
                 },
             )
             .reduce(Tally::default, Tally::add);

@@ -10,6 +10,7 @@ mod arm;
 mod bots;
 mod day;
 mod exposure;
+mod live;
 mod log;
 mod platform;
 mod plays;

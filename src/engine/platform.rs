@@ -194,11 +194,12 @@ impl Global {
         debug_assert_eq!(self.n_visible, catalog.visible(step));
     }
 
-    /// Adds a step's outcomes to the item statistics, in viewer order. The trending counter
-    /// decays with `half_life` steps and counts engaged views (watch fractions).
-    pub fn absorb(
+    /// Adds a step's outcomes to the item statistics, in viewer order (`outcomes` may leave
+    /// out viewers without an impression). The trending counter decays with `half_life` steps
+    /// and counts engaged views (watch fractions).
+    pub fn absorb<'o>(
         &mut self,
-        outcomes: &[Outcome],
+        outcomes: impl IntoIterator<Item = &'o Outcome>,
         config: &crate::scenario::RecommenderConfig,
         half_life: f64,
     ) {
@@ -211,7 +212,7 @@ impl Global {
         self.popularity_mean =
             (self.total_impressions + self.warm_impressions) as f64 / self.n_visible.max(1) as f64;
         self.recent.start_step();
-        for o in outcomes.iter().filter(|o| o.item != NONE) {
+        for o in outcomes.into_iter().filter(|o| o.item != NONE) {
             let i = o.item as usize;
             self.recent.add(o.item);
             let measured = self.impressions[i] - self.warm.get(i).copied().unwrap_or(0);

@@ -82,8 +82,11 @@ impl<'a> ArmRun<'a> {
         let half_life = self.scenario.recommender.trending_half_life;
         for step in 0..max_steps {
             let tally = self.step(&policies, step, None);
-            self.global
-                .absorb(&self.outcomes, &self.scenario.recommender, half_life);
+            self.global.absorb(
+                self.live.shown(&self.outcomes),
+                &self.scenario.recommender,
+                half_life,
+            );
             if tally.active == 0 {
                 break;
             }
