@@ -57,3 +57,4 @@ pub mod memory;
 pub mod merge;
 
 pub mod calibrate;
+pub mod sensitivity;

@@ -64,6 +64,9 @@ pub enum Purpose {
     /// §8f), drawn once per arm and replicate: a viewer's (step 0), an item's (step 1), the
     /// hyperplanes (entity 0, step 2).
     Factors = 20,
+    /// `sensitivity`: the Morris trajectories (step 0), the Sobol sequence's scrambling seed
+    /// (step 1) and the bootstrap resamples (step 2), entity 0; never read by a simulation.
+    Sensitivity = 21,
 }
 
 /// SplitMix64's finaliser (Steele, Lea and Flood 2014): a bijective 64-bit mixer.

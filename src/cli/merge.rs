@@ -1,4 +1,4 @@
-//! `merge`: the shard directories of a run or a sweep combined into the unsharded result.
+//! `merge`: the shard directories of a run, a sweep or a sensitivity study combined into the unsharded result.
 //! Every part is checked before anything is written; any problem is bad input (exit 2).
 
 use super::claim::Claim;
@@ -14,6 +14,9 @@ pub(crate) fn merge(args: MergeArgs) -> Result<(), Failure> {
             args.out.display(),
             part.display()
         )));
+    }
+    if args.parts.first().is_some_and(|p| super::sensitivity::is_part(p)) {
+        return super::sensitivity::merge(args);
     }
     let claim = Claim::take(&args.out, args.force, args.remove_stale)?;
     let context = MergeContext {

@@ -8,6 +8,7 @@ mod explain;
 mod merge;
 mod plot;
 mod run;
+mod sensitivity;
 mod sweep;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -40,6 +41,9 @@ enum Command {
     Merge(MergeArgs),
     /// Fit free scenario parameters to published usage figures (method of simulated moments).
     Calibrate(calibrate::CalibrateArgs),
+    /// Sensitivity of the headline metrics and arm differences to the model's assumptions
+    /// (Morris screening, Sobol indices).
+    Sensitivity(sensitivity::SensitivityArgs),
 }
 
 #[derive(Debug, Args)]
@@ -151,7 +155,8 @@ pub(crate) struct SweepArgs {
 
 #[derive(Debug, Args)]
 pub(crate) struct MergeArgs {
-    /// The shard directories written by `run --shard` or `sweep --shard`: all N of them.
+    /// The shard directories written by `run --shard`, `sweep --shard` or `sensitivity --shard`:
+    /// all N of them.
     #[arg(required = true, value_name = "DIR")]
     pub(crate) parts: Vec<PathBuf>,
     /// The merged results directory.
@@ -209,6 +214,7 @@ pub fn main() -> i32 {
         Command::Sweep(args) => sweep::sweep(args),
         Command::Merge(args) => merge::merge(args),
         Command::Calibrate(args) => calibrate::calibrate(args),
+        Command::Sensitivity(args) => sensitivity::sensitivity(args),
     };
     match result {
         Ok(()) => 0,

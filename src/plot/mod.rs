@@ -28,6 +28,8 @@ pub use report::esc;
 use std::io;
 use std::path::{Path, PathBuf};
 pub use style::{INK, MUTED, bold, font};
+// For the tornado charts of `sensitivity`, framed like the run's charts.
+pub use style::{Area, DRAW, Frame, Swatch, colour, render_with, tick};
 
 /// Why a run directory could not be plotted.
 #[derive(Debug, thiserror::Error)]

@@ -30,6 +30,7 @@ mod reproducibility;
 mod robustness;
 mod run;
 mod scenario_docs;
+mod sensitivity;
 mod sweep;
 mod taste;
 

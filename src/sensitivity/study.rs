@@ -1,0 +1,205 @@
+//! A sensitivity study of the simulator: the plan (the parameters, the Morris design, the
+//! parameters given Sobol indices and the Saltelli design, all derived from the seed), the
+//! numbered evaluations it needs, and running one of them.
+//!
+//! Evaluation u (a *unit*, numbered as `--shard` splits them) is Morris point u for
+//! u < r(k + 1), then the Saltelli points in order. A Saltelli point sets only the parameters
+//! given Sobol indices; the others keep the scenario's value. Every evaluation runs with the
+//! scenario's seed: common random numbers, so two evaluations differ only by their parameters,
+//! and arm differences are paired within each.
+
+use super::morris::{self, MorrisDesign};
+use super::params::Parameters;
+use super::sobol::{self, SaltelliDesign};
+use crate::engine::{self, Cohort, Results, RunOptions};
+use crate::metrics::Metric;
+use crate::rng::{self, Purpose};
+use crate::scenario::{self, Scenario, ScenarioError};
+use std::path::Path;
+
+/// The metrics a study reports by default: those of the terminal's headline table.
+pub const HEADLINE: [Metric; 5] = [
+    Metric::WatchMinutes,
+    Metric::FeedEntropy,
+    Metric::InRabbitHole,
+    Metric::RabbitHoleEver,
+    Metric::InterestDrift,
+];
+
+/// One output of an evaluation: a metric of one arm, or its difference from the baseline arm.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Output {
+    pub metric: String,
+    /// The arm, or `arm - baseline` for a difference.
+    pub comparison: String,
+    /// The arm's index, and the baseline's for a difference.
+    pub arm: usize,
+    pub baseline: Option<usize>,
+}
+
+impl Output {
+    /// The column of `evaluations.csv` that holds this output.
+    pub fn column(&self) -> String {
+        format!("{}[{}]", self.metric, self.comparison)
+    }
+}
+
+/// The outputs of `metrics` for a scenario's arms: every arm's, then every other arm's
+/// difference from the baseline (`scenario.baseline`, else the first arm).
+pub fn outputs(scenario: &Scenario, metrics: &[Metric]) -> Vec<Output> {
+    let base = scenario.baseline_index();
+    let names: Vec<&str> = scenario.arms.iter().map(|a| a.name.as_str()).collect();
+    let mut out = Vec::new();
+    for m in metrics {
+        for (a, name) in names.iter().enumerate() {
+            out.push(Output {
+                metric: m.name().to_string(),
+                comparison: name.to_string(),
+                arm: a,
+                baseline: None,
+            });
+        }
+        for (a, name) in names.iter().enumerate().filter(|&(a, _)| a != base) {
+            out.push(Output {
+                metric: m.name().to_string(),
+                comparison: format!("{name} - {}", names[base]),
+                arm: a,
+                baseline: Some(base),
+            });
+        }
+    }
+    out
+}
+
+/// What a study evaluates: everything `merge` needs to rebuild the designs.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Plan {
+    pub parameters: Parameters,
+    /// The seed of the designs and bootstraps (the scenario's).
+    pub seed: u64,
+    /// The parameters (indices into `parameters.ranges`) given Sobol indices, in order.
+    pub sobol: Vec<usize>,
+    pub outputs: Vec<Output>,
+}
+
+/// The designs of a plan, rebuilt from its seed.
+pub struct Designs {
+    pub morris: Option<MorrisDesign>,
+    pub sobol: Option<SaltelliDesign>,
+}
+
+impl Plan {
+    /// The Morris design (none with 0 trajectories).
+    pub fn morris(&self) -> Option<MorrisDesign> {
+        let s = &self.parameters.sensitivity;
+        (s.trajectories > 0).then(|| {
+            let mut r = rng::stream(self.seed, 0, 0, Purpose::Sensitivity, 0);
+            morris::design(self.parameters.ranges.len(), s.levels, s.trajectories, &mut r)
+        })
+    }
+
+    /// The Saltelli design over `self.sobol` (none with 0 samples or no parameters).
+    pub fn saltelli(&self) -> Option<SaltelliDesign> {
+        let n = self.parameters.sensitivity.samples;
+        (n > 0 && !self.sobol.is_empty()).then(|| {
+            let seed = rand::Rng::next_u32(&mut rng::stream(self.seed, 0, 0, Purpose::Sensitivity, 1));
+            sobol::design(self.sobol.len(), n, seed)
+        })
+    }
+
+    pub fn designs(&self) -> Designs {
+        Designs {
+            morris: self.morris(),
+            sobol: self.saltelli(),
+        }
+    }
+}
+
+impl Designs {
+    /// Every unit's point: per parameter, its place in the range, or None (the scenario's value).
+    pub fn units(&self, plan: &Plan) -> Vec<Vec<Option<f64>>> {
+        let k = plan.parameters.ranges.len();
+        let mut units: Vec<Vec<Option<f64>>> = self
+            .morris
+            .iter()
+            .flat_map(|d| d.points.iter().map(|p| p.iter().map(|&x| Some(x)).collect()))
+            .collect();
+        for p in self.sobol.iter().flat_map(|d| &d.points) {
+            let mut u = vec![None; k];
+            for (&i, &x) in plan.sobol.iter().zip(p) {
+                u[i] = Some(x);
+            }
+            units.push(u);
+        }
+        units
+    }
+
+    /// How many evaluations the Morris design has.
+    pub fn morris_len(&self) -> usize {
+        self.morris.as_ref().map_or(0, |d| d.points.len())
+    }
+}
+
+/// The simulator side of a study: the scenario, the overrides of every evaluation and the
+/// outputs to compute.
+pub struct Study<'a> {
+    pub scenario_text: &'a str,
+    pub scenario_path: &'a Path,
+    /// `[sensitivity].set`, `--set` and `--users`, applied before the parameters.
+    pub overrides: Vec<String>,
+    pub plan: &'a Plan,
+}
+
+impl Study<'_> {
+    /// The scenario at unit point `u`.
+    pub fn scenario(&self, u: &[Option<f64>]) -> Result<Scenario, ScenarioError> {
+        let sets = self
+            .plan
+            .parameters
+            .ranges
+            .iter()
+            .zip(u)
+            .filter_map(|(r, x)| x.map(|x| r.parameter().set(r.parameter().at(x))));
+        let overrides: Vec<String> = self.overrides.iter().cloned().chain(sets).collect();
+        scenario::load_str(self.scenario_text, self.scenario_path, &overrides)
+    }
+
+    /// The parameter values applied at `u` (NaN: the scenario's value).
+    pub fn values(&self, u: &[Option<f64>]) -> Vec<f64> {
+        let ranges = &self.plan.parameters.ranges;
+        ranges
+            .iter()
+            .zip(u)
+            .map(|(r, x)| x.map_or(f64::NAN, |x| r.parameter().at(x)))
+            .collect()
+    }
+
+    /// Simulates unit point `u` and returns every output, in the plan's order.
+    pub fn evaluate(&self, u: &[Option<f64>]) -> Result<Vec<f64>, ScenarioError> {
+        let scenario = self.scenario(u)?;
+        let results = engine::run(&scenario, &RunOptions::default(), &|_| {});
+        Ok(self.plan.outputs.iter().map(|o| value(&results, o)).collect())
+    }
+}
+
+/// An output from a run: the arm's mean over replicates of the metric's final value for all
+/// viewers, or the difference of two such means (paired: the same random numbers).
+fn value(results: &Results, output: &Output) -> f64 {
+    let metric = Metric::ALL
+        .into_iter()
+        .find(|m| m.name() == output.metric)
+        .expect("outputs name metrics");
+    let mean = |arm: usize| {
+        morris::mean(
+            results
+                .finals
+                .iter()
+                .filter(|r| r.arm == arm && r.cohort == Cohort::All)
+                .map(|r| r[metric]),
+        )
+    };
+    match output.baseline {
+        None => mean(output.arm),
+        Some(b) => mean(output.arm) - mean(b),
+    }
+}

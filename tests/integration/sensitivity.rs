@@ -1,0 +1,185 @@
+//! `sensitivity`: a small-budget study of the shipped quick start with the shipped parameters
+//! file, its files and their shape; a 2-shard run merged equals the whole run byte for byte;
+//! and refusals of bad input (exit status 2, naming the file, the key and what is allowed).
+
+use crate::{Table, Workspace, rabbithole};
+use std::path::{Path, PathBuf};
+
+/// The budget of a test: 60 viewers, 10 minutes, 1 replicate; 4 trajectories of the 15
+/// parameters (64 simulations) and 8 samples for the top 2 (32): about a second.
+const SMALL: [&str; 14] = [
+    "--users",
+    "60",
+    "--set",
+    "feed.minutes=10",
+    "--set",
+    "scenario.replicates=1",
+    "--trajectories",
+    "4",
+    "--samples",
+    "8",
+    "--top",
+    "2",
+    "--bootstrap",
+    "200",
+];
+
+fn root(path: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(path)
+}
+
+/// Runs `sensitivity` on the quick start with `SMALL` and `extra`, into `out`.
+fn study(ws: &Workspace, out: &str, extra: &[&str]) -> PathBuf {
+    let out = ws.path(out);
+    rabbithole()
+        .arg("sensitivity")
+        .arg(root("scenarios/quickstart.toml"))
+        .arg("--ranges")
+        .arg(root("sensitivity/viewer_assumptions.toml"))
+        .args(SMALL)
+        .args(["--quiet", "--threads", "2", "--out"])
+        .arg(&out)
+        .args(extra)
+        .assert()
+        .success();
+    out
+}
+
+#[test]
+fn a_small_study_of_the_quick_start_writes_every_file() {
+    let ws = Workspace::empty();
+    let out = study(&ws, "s", &[]);
+    let morris = Table::read(&out.join("morris.csv"));
+    // 5 metrics × (2 arms + 1 difference) × 15 parameters.
+    assert_eq!(morris.rows.len(), 5 * 3 * 15);
+    for row in &morris.rows {
+        let (m, lo, hi) = (
+            morris.num(row, "mu_star"),
+            morris.num(row, "mu_star_lo"),
+            morris.num(row, "mu_star_hi"),
+        );
+        if let (Some(m), Some(lo), Some(hi)) = (m, lo, hi) {
+            assert!(m >= 0.0 && lo <= m + 1e-12 && m <= hi + 1e-12, "{row:?}");
+        }
+    }
+    let sobol = Table::read(&out.join("sobol.csv"));
+    assert_eq!(sobol.rows.len(), 5 * 3 * 2);
+    // The Sobol parameters are those of the screening's top.
+    let evaluations = Table::read(&out.join("evaluations.csv"));
+    assert_eq!(evaluations.rows.len(), 4 * 16 + 8 * 4);
+    // Watch minutes of the difference are paired: the column is engagement − random exactly.
+    for row in &evaluations.rows {
+        let d = evaluations
+            .num(row, "watch_minutes[engagement - random]")
+            .unwrap();
+        let e = evaluations.num(row, "watch_minutes[engagement]").unwrap();
+        let r = evaluations.num(row, "watch_minutes[random]").unwrap();
+        assert!((d - (e - r)).abs() < 1e-9, "{row:?}");
+    }
+    for file in [
+        "report.html",
+        "manifest.json",
+        "tornado-watch_minutes-engagement-vs-random.svg",
+    ] {
+        assert!(out.join(file).is_file(), "{file}");
+    }
+    let report = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(
+        report.contains(" of 96 evaluations engagement had more minutes watched"),
+        "{report}"
+    );
+}
+
+#[test]
+fn two_shards_merged_equal_the_whole_study() {
+    let ws = Workspace::empty();
+    let keys = ["--parameters", "viewer.taste_weight,population.initial_follows"];
+    let whole = study(&ws, "whole", &keys);
+    let a = study(&ws, "a", &[&keys[..], &["--shard", "1/2"]].concat());
+    let b = study(&ws, "b", &[&keys[..], &["--shard", "2/2"]].concat());
+    let merged = ws.path("merged");
+    rabbithole()
+        .args(["merge", "--quiet", "--out"])
+        .arg(&merged)
+        .arg(&b)
+        .arg(&a)
+        .assert()
+        .success();
+    let mut names: Vec<String> = std::fs::read_dir(&whole)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n != "manifest.json")
+        .collect();
+    names.sort();
+    assert!(names.len() >= 8, "{names:?}");
+    for name in &names {
+        let (w, m) = (
+            std::fs::read(whole.join(name)).unwrap(),
+            std::fs::read(merged.join(name)).unwrap(),
+        );
+        assert!(w == m, "{name} differs");
+    }
+    // A missing shard is named, and nothing is written.
+    let out = rabbithole()
+        .args(["merge", "--out"])
+        .arg(ws.path("half"))
+        .arg(&a)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("shard 2/2 is missing"));
+    assert!(!ws.path("half").exists());
+}
+
+/// Runs `sensitivity` with `ranges` and `extra`, expects exit status 2 and returns stderr.
+fn refused(ws: &Workspace, ranges: &Path, extra: &[&str]) -> String {
+    let out = rabbithole()
+        .arg("sensitivity")
+        .arg(root("scenarios/quickstart.toml"))
+        .arg("--ranges")
+        .arg(ranges)
+        .args(["--quiet", "--out"])
+        .arg(ws.path("out"))
+        .args(extra)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{extra:?}");
+    assert!(!ws.path("out").exists());
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+#[test]
+fn bad_input_exits_2_naming_file_key_and_what_is_allowed() {
+    let ws = Workspace::empty();
+    let one = |key: &str, min: &str, max: &str| {
+        format!("[[parameter]]\nkey = \"{key}\"\nmin = {min}\nmax = {max}\nsource = \"test\"\n")
+    };
+    let unknown = ws.write("unknown.toml", &one("viewer.taste_wieght", "0", "1"));
+    let e = refused(&ws, &unknown, &[]);
+    assert!(
+        e.contains("unknown.toml: parameter[0]: viewer.taste_wieght"),
+        "{e}"
+    );
+    let empty = ws.write("empty.toml", &one("viewer.taste_weight", "1", "1"));
+    let e = refused(&ws, &empty, &[]);
+    assert!(
+        e.contains(
+            "empty.toml: parameter[0].max: viewer.taste_weight: the range must be finite with min < max"
+        ),
+        "{e}"
+    );
+    let good = ws.write("good.toml", &one("viewer.taste_weight", "0", "2"));
+    let e = refused(&ws, &good, &["--shard", "3/2"]);
+    assert!(e.contains("expected I/N with 1 <= I <= N"), "{e}");
+    let e = refused(&ws, &good, &["--shard", "1/2"]);
+    assert!(e.contains("--parameters"), "{e}");
+    let e = refused(&ws, &good, &["--parameters", "viewer.x"]);
+    assert!(
+        e.contains("viewer.x is not a parameter of the file; allowed: viewer.taste_weight"),
+        "{e}"
+    );
+    let e = refused(&ws, &good, &["--metric", "watch_hours"]);
+    assert!(e.contains("allowed: ") && e.contains("watch_minutes"), "{e}");
+    let e = refused(&ws, &good, &["--levels-typo"]);
+    assert!(e.contains("--levels-typo"), "{e}");
+}
