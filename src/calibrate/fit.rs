@@ -26,8 +26,8 @@ pub struct Problem<'a> {
     /// `--set` and the targets' `calibration.set`, applied before the parameters.
     pub overrides: Vec<String>,
     pub targets: &'a Targets,
-    /// The arm whose viewers are compared with the targets.
-    pub arm: usize,
+    /// For each moment, in the targets' order, the arm its statistic is computed from.
+    pub arms: Vec<usize>,
     /// The optimiser's seed.
     pub seed: u64,
 }
@@ -99,7 +99,8 @@ impl Problem<'_> {
         self.targets
             .moments
             .iter()
-            .map(|m| stat(&m.statistic).compute(results, self.arm))
+            .zip(&self.arms)
+            .map(|(m, &arm)| stat(&m.statistic).compute(results, arm))
             .collect()
     }
 

@@ -63,6 +63,11 @@ pub struct Moment {
     pub name: Option<String>,
     /// The statistic's name (`calibrate::stats`).
     pub statistic: String,
+    /// The arm whose run the statistic is computed from [default: `calibration.arm`]: a
+    /// figure observed under another exposure than the platform's feed (say, items shown
+    /// regardless of taste) is compared with the arm that shows items that way.
+    #[serde(default)]
+    pub arm: Option<String>,
     pub value: f64,
     /// The standard error or tolerance: the standardised error is (simulated − value) / this.
     pub uncertainty: f64,

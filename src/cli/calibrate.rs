@@ -66,19 +66,28 @@ struct Manifest<'a> {
     targets: &'a Targets,
 }
 
-/// The arm the targets compare with: `calibration.arm` by name, or the first.
-fn arm_index(targets: &Targets, path: &Path, scenario: &Scenario) -> Result<usize, Failure> {
-    let Some(name) = &targets.calibration.arm else {
-        return Ok(0);
+/// The arm each moment is compared with, in the targets' order: the moment's `arm`, else
+/// `calibration.arm`, by name; else the scenario's first.
+fn arm_indices(targets: &Targets, path: &Path, scenario: &Scenario) -> Result<Vec<usize>, Failure> {
+    let find = |key: &str, name: &str| {
+        scenario.arms.iter().position(|a| a.name == name).ok_or_else(|| {
+            let names: Vec<&str> = scenario.arms.iter().map(|a| a.name.as_str()).collect();
+            Failure::Input(format!(
+                "{}: {key}: no arm {name:?} in the scenario; allowed: {}",
+                path.display(),
+                names.join(", ")
+            ))
+        })
     };
-    scenario.arms.iter().position(|a| &a.name == name).ok_or_else(|| {
-        let names: Vec<&str> = scenario.arms.iter().map(|a| a.name.as_str()).collect();
-        Failure::Input(format!(
-            "{}: calibration.arm: no arm {name:?} in the scenario; allowed: {}",
-            path.display(),
-            names.join(", ")
-        ))
-    })
+    let default = match &targets.calibration.arm {
+        Some(name) => find("calibration.arm", name)?,
+        None => 0,
+    };
+    let moment = |(i, m): (usize, &calibrate::targets::Moment)| match &m.arm {
+        Some(name) => find(&format!("moment[{i}].arm"), name),
+        None => Ok(default),
+    };
+    targets.moments.iter().enumerate().map(moment).collect()
 }
 
 /// Refuses a parameter whose range the scenario does not accept, at either end.
@@ -118,7 +127,7 @@ pub(crate) fn calibrate(args: CalibrateArgs) -> Result<(), Failure> {
     let overrides: Vec<String> = targets.calibration.set.iter().chain(&args.set).cloned().collect();
     let base =
         scenario::load_str(&text, &args.scenario, &overrides).map_err(|e| Failure::Input(e.to_string()))?;
-    let arm = arm_index(&targets, &args.targets, &base)?;
+    let arms = arm_indices(&targets, &args.targets, &base)?;
     let seed = args
         .seed
         .or(targets.calibration.seed)
@@ -128,7 +137,7 @@ pub(crate) fn calibrate(args: CalibrateArgs) -> Result<(), Failure> {
         scenario_path: &args.scenario,
         overrides,
         targets: &targets,
-        arm,
+        arms,
         seed,
     };
     check_ranges(&problem, &args.targets)?;

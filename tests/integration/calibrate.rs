@@ -69,7 +69,7 @@ fn known_moments(scenario: &Path) -> Vec<f64> {
         scenario_path: scenario,
         overrides: Vec::new(),
         targets: &targets,
-        arm: 0,
+        arms: vec![0; targets.moments.len()],
         seed: 0,
     };
     let known: Vec<f64> = PARAMETERS.iter().map(|p| p.3).collect();
@@ -184,6 +184,11 @@ fn bad_targets_are_refused_with_file_and_key() {
             "seed = 5\narm = \"random\"",
             "calibration.arm: no arm \"random\" in the scenario; allowed: engagement",
         ),
+        (
+            "statistic = \"watch_ratio_p25\"",
+            "statistic = \"watch_ratio_p25\"\narm = \"random\"",
+            "moment[1].arm: no arm \"random\" in the scenario; allowed: engagement",
+        ),
     ];
     for (from, to, expected) in cases {
         let text = targets_file(&[0.5, 0.3, 15.0, 16.0, 3.0], 12).replace(from, to);
@@ -203,6 +208,46 @@ fn bad_targets_are_refused_with_file_and_key() {
         assert!(stderr.contains(expected), "expected {expected:?} in {stderr}");
         assert!(!ws.path("never").exists());
     }
+}
+
+/// A moment's own `arm` computes its statistic from that arm: the same statistic from the
+/// engagement feed and from random exposure differ, in the library and in `fit.csv`.
+#[test]
+fn a_moment_is_compared_with_its_own_arm() {
+    let ws = Workspace::empty();
+    let two_arms = format!("{SCENARIO}\n[[arms]]\nname = \"random\"\npolicy = {{ kind = \"random\" }}\n");
+    let scenario = ws.write("two.toml", &two_arms);
+    let mut text = targets_file(&[0.5, 0.3, 15.0, 16.0, 0.8], 12);
+    text.push_str(
+        "[[moment]]\nstatistic = \"watch_ratio_median\"\narm = \"random\"\nvalue = 0.5\nuncertainty = 0.01\nsource = \"the simulator\"\n",
+    );
+    let targets_path = ws.write("arms.toml", &text);
+    let parsed = targets::parse_str(&text, Path::new("arms.toml")).unwrap();
+    let problem = Problem {
+        scenario_text: &two_arms,
+        scenario_path: &scenario,
+        overrides: Vec::new(),
+        targets: &parsed,
+        arms: vec![0, 0, 0, 0, 0, 1],
+        seed: 0,
+    };
+    let results = problem.simulate(&problem.scenario(&[0.6, 11.0, 3.0]).unwrap());
+    let stats = problem.statistics(&results);
+    let random = rabbithole::calibrate::Statistic::WatchRatioMedian.compute(&results, 1);
+    assert_eq!(stats[5], random);
+    assert_ne!(
+        stats[5], stats[0],
+        "random exposure and the engagement feed differ"
+    );
+    let out = calibrate(&ws, &scenario, &targets_path, "arms", "1");
+    let fit = Table::read(&out.join("fit.csv"));
+    assert_eq!(fit.rows.len(), 6);
+    let median = |row: usize| fit.num(&fit.rows[row], "simulated").unwrap();
+    assert_ne!(
+        median(0),
+        median(5),
+        "the last moment is computed from the random arm"
+    );
 }
 
 /// docs/calibration.md defines every statistic a targets file may name, and no other.
