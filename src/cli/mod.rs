@@ -129,6 +129,12 @@ pub(crate) struct SweepArgs {
     /// Override any scenario key at every point, e.g. feed.days=2.
     #[arg(long = "set", value_name = "KEY=VALUE")]
     pub(crate) set: Vec<String>,
+    /// Master seed at every point (overrides scenario.seed and --set, as `run --seed`).
+    #[arg(long)]
+    pub(crate) seed: Option<u64>,
+    /// Viewers at every point (overrides population.users and --set, as `run --users`).
+    #[arg(long)]
+    pub(crate) users: Option<u32>,
     /// Worker threads [default: all cores]. Results do not depend on it.
     #[arg(long)]
     pub(crate) threads: Option<usize>,

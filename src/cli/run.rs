@@ -5,7 +5,7 @@ use super::{Failure, LogKind, RunArgs, ValidateArgs, progress_bar};
 use rabbithole::engine::{self, Results, RunOptions};
 use rabbithole::memory;
 use rabbithole::metrics::Metric;
-use rabbithole::output::{self, Manifest};
+use rabbithole::output::{self, Manifest, count};
 use rabbithole::scenario::{self, Scenario};
 use rabbithole::shard::ShardRecord;
 use std::path::{Path, PathBuf};
@@ -188,38 +188,73 @@ pub(crate) fn cut_short(scenario: &Scenario, results: &Results) -> Option<String
     })
 }
 
+/// The shorthand flags of `run` and `sweep` for scenario keys.
+pub(crate) struct Shorthand {
+    /// `--seed`: scenario.seed.
+    pub(crate) seed: Option<u64>,
+    /// `--replicates`: scenario.replicates.
+    pub(crate) replicates: Option<u32>,
+    /// `--users`: population.users.
+    pub(crate) users: Option<u32>,
+}
+
+impl Shorthand {
+    /// Sets the keys of the flags given: they win over the file and `--set`, and are checked
+    /// as themselves: a refusal names the flag of the key it breaks, or all the flags given.
+    pub(crate) fn apply(&self, scenario: &mut Scenario) -> Result<(), Failure> {
+        let mut flags: Vec<(&str, String)> = Vec::new();
+        if let Some(seed) = self.seed {
+            scenario.scenario.seed = seed;
+            flags.push(("scenario.seed", format!("--seed {seed}")));
+        }
+        if let Some(r) = self.replicates {
+            scenario.scenario.replicates = r;
+            flags.push(("scenario.replicates", format!("--replicates {r}")));
+        }
+        if let Some(u) = self.users {
+            scenario.population.users = u;
+            flags.push(("population.users", format!("--users {u}")));
+        }
+        if let Err(invalid) = scenario.validate() {
+            let named: Vec<&str> = match flags.iter().find(|(key, _)| *key == invalid.key) {
+                Some((_, flag)) => vec![flag],
+                None => flags.iter().map(|(_, flag)| flag.as_str()).collect(),
+            };
+            return Err(Failure::Input(format!("{}: {invalid}", named.join(" "))));
+        }
+        Ok(())
+    }
+
+    /// The scenario keys the flags given set.
+    pub(crate) fn keys(&self) -> Vec<&'static str> {
+        [
+            (self.seed.is_some(), "scenario.seed"),
+            (self.replicates.is_some(), "scenario.replicates"),
+            (self.users.is_some(), "population.users"),
+        ]
+        .into_iter()
+        .filter_map(|(given, key)| given.then_some(key))
+        .collect()
+    }
+}
+
 pub(crate) fn run(args: RunArgs) -> Result<(), Failure> {
     let started = Instant::now();
     let start_time = humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string();
     let mut scenario = load(&args.scenario, &args.set)?;
-    // The shorthand flags win over the file and --set, and are checked as themselves: a
-    // refusal names the flag of the key it breaks, or all the flags given.
-    let mut flags: Vec<(&str, String)> = Vec::new();
-    if let Some(seed) = args.seed {
-        scenario.scenario.seed = seed;
-        flags.push(("scenario.seed", format!("--seed {seed}")));
-    }
-    if let Some(r) = args.replicates {
-        scenario.scenario.replicates = r;
-        flags.push(("scenario.replicates", format!("--replicates {r}")));
-    }
-    if let Some(u) = args.users {
-        scenario.population.users = u;
-        flags.push(("population.users", format!("--users {u}")));
-    }
-    if let Err(invalid) = scenario.validate() {
-        let named: Vec<&str> = match flags.iter().find(|(key, _)| *key == invalid.key) {
-            Some((_, flag)) => vec![flag],
-            None => flags.iter().map(|(_, flag)| flag.as_str()).collect(),
-        };
-        return Err(Failure::Input(format!("{}: {invalid}", named.join(" "))));
-    }
+    let shorthand = Shorthand {
+        seed: args.seed,
+        replicates: args.replicates,
+        users: args.users,
+    };
+    shorthand.apply(&mut scenario)?;
     let replicates = match args.shard {
         Some(shard) => {
             if shard.count() > scenario.scenario.replicates {
                 return Err(Failure::Input(format!(
-                    "--shard {shard}: the run has {} replicates, so it can be split into at most {} shards",
-                    scenario.scenario.replicates, scenario.scenario.replicates
+                    "--shard {shard}: the run has {}, so it can be split into at most {}",
+                    count(scenario.scenario.replicates, "replicate"),
+                    count(scenario.scenario.replicates, "shard")
                 )));
             }
             Some(shard.select(0..scenario.scenario.replicates))
@@ -298,11 +333,11 @@ pub(crate) fn run(args: RunArgs) -> Result<(), Failure> {
     }
     if !args.quiet {
         println!(
-            "{}: {} arms x {} replicates x {} viewers, {:.1} M viewer-steps in {:.1} s",
+            "{}: {} x {} x {}, {:.1} M viewer-steps in {:.1} s",
             scenario.scenario.name,
-            scenario.arms.len(),
-            n_replicates,
-            scenario.population.users,
+            count(scenario.arms.len() as u64, "arm"),
+            count(n_replicates, "replicate"),
+            count(scenario.population.users, "viewer"),
             results.viewer_steps as f64 / 1e6,
             wall_seconds
         );
@@ -332,20 +367,34 @@ pub(crate) fn validate(args: ValidateArgs) -> Result<(), Failure> {
     let estimate = estimate(&scenario, scenario.scenario.replicates, outputs, args.log);
     let items = u64::from(scenario.catalog.items) + scenario.n_arrivals();
     println!(
-        "{}: valid. {} arms, {} replicates, {} viewers{}, {} topics, {} items at the start ({} with arrivals), {} day(s) of use each",
+        "{}: valid. {}, {}, {}{}, {}, {} at the start ({} with arrivals), {} of use each",
         args.scenario.display(),
-        scenario.arms.len(),
-        scenario.scenario.replicates,
-        scenario.population.users,
+        count(scenario.arms.len() as u64, "arm"),
+        count(scenario.scenario.replicates, "replicate"),
+        count(scenario.population.users, "viewer"),
         match scenario.n_bots() {
             0 => String::new(),
-            n => format!(" and {n} audit bots"),
+            n => format!(" and {}", count(n, "audit bot")),
         },
-        scenario.n_topics(),
-        scenario.catalog.items,
+        count(scenario.n_topics() as u64, "topic"),
+        count(scenario.catalog.items, "item"),
         items,
-        scenario.feed.days
+        count(scenario.feed.days, "day")
     );
+    let names: Vec<&str> = scenario.catalog.topics.iter().map(|t| t.name.as_str()).collect();
+    let listed = std::fs::read_to_string(&args.scenario).is_ok_and(|t| scenario::writes_topics(&t));
+    println!(
+        "topics{}: {}",
+        if listed {
+            " (listed in the file)"
+        } else {
+            " (the defaults)"
+        },
+        names.join(", ")
+    );
+    if listed {
+        println!("{}", scenario::replaced_defaults_note());
+    }
     println!(
         "arms{}:",
         if default_arms_note(&args.scenario, &scenario).is_some() {
@@ -374,8 +423,8 @@ pub(crate) fn validate(args: ValidateArgs) -> Result<(), Failure> {
     );
     let log = memory::LogSize::of(&scenario, scenario.scenario.replicates);
     println!(
-        "impression log (run --log impressions): at most {} impressions (feed.max_steps per viewer), a file of at most {}{}",
-        log.impressions,
+        "impression log (run --log impressions): at most {} (feed.max_steps per viewer), a file of at most {}{}",
+        count(log.impressions, "impression"),
         memory::mib(log.file_bytes()),
         if args.log.is_some() {
             " (counted above)"

@@ -4,13 +4,14 @@
 //! the sweep directory is written whole or not at all.
 
 use super::run::{
-    Provenance, charts, check_memory, cut_short, default_arms_note, run_dir_files, thread_pool, write_dir,
+    Provenance, Shorthand, charts, check_memory, cut_short, default_arms_note, run_dir_files, thread_pool,
+    write_dir,
 };
 use super::{Failure, SweepArgs, progress_bar};
 use indicatif::ProgressBar;
 use rabbithole::engine::{self, RunOptions};
 use rabbithole::memory;
-use rabbithole::output;
+use rabbithole::output::{self, count};
 use rabbithole::scenario::{self, Scenario, ScenarioError};
 use rabbithole::shard::ShardRecord;
 use rabbithole::sweep::{self, Grid, PointRecord, SweepManifest, SweepShardRecord};
@@ -53,7 +54,21 @@ struct Plan {
 /// units is refused here, before the sweep directory is touched.
 fn plan(args: &SweepArgs) -> Result<Plan, Failure> {
     let grid = Grid::parse(&args.grid).map_err(|e| Failure::Input(e.to_string()))?;
-    let base = scenario::load(&args.scenario, &args.set).map_err(|e| Failure::Input(e.to_string()))?;
+    let shorthand = Shorthand {
+        seed: args.seed,
+        replicates: None,
+        users: args.users,
+    };
+    // A flag and a grid axis on one key would each say what it is: refused.
+    for key in shorthand.keys() {
+        if grid.axes.iter().any(|a| a.key == key) {
+            return Err(Failure::Input(format!(
+                "--grid {key} and the flag for it (--seed or --users) both set {key}; give one"
+            )));
+        }
+    }
+    let mut base = scenario::load(&args.scenario, &args.set).map_err(|e| Failure::Input(e.to_string()))?;
+    shorthand.apply(&mut base)?;
     let points = grid.points();
     let dirs = grid
         .dir_names(&points)
@@ -63,7 +78,10 @@ fn plan(args: &SweepArgs) -> Result<Plan, Failure> {
         .iter()
         .map(|point| {
             let overrides: Vec<String> = args.set.iter().cloned().chain(grid.overrides(point)).collect();
-            scenario::load(&args.scenario, &overrides).map_err(|e| point_error(&grid, point, e))
+            let mut s =
+                scenario::load(&args.scenario, &overrides).map_err(|e| point_error(&grid, point, e))?;
+            shorthand.apply(&mut s)?;
+            Ok(s)
         })
         .collect::<Result<Vec<Scenario>, Failure>>()?;
     let replicates: Vec<u32> = scenarios.iter().map(|s| s.scenario.replicates).collect();
@@ -72,7 +90,9 @@ fn plan(args: &SweepArgs) -> Result<Plan, Failure> {
         && u64::from(shard.count()) > n_units
     {
         return Err(Failure::Input(format!(
-            "--shard {shard}: the sweep has {n_units} (point, replicate) units, so it can be split into at most {n_units} shards"
+            "--shard {shard}: the sweep has {}, so it can be split into at most {}",
+            count(n_units, "(point, replicate) unit"),
+            count(n_units, "shard")
         )));
     }
     let mine = sweep::shard_replicates(&replicates, args.shard);
@@ -315,15 +335,15 @@ fn sweep_files(
 fn report(args: &SweepArgs, plan: &Plan, n_points: usize, started: Instant, out: &Path) {
     let of = match args.shard {
         Some(shard) => format!(
-            " (shard {shard}: {} of {} units)",
+            " (shard {shard}: {} of {})",
             plan.mine.iter().map(Vec::len).sum::<usize>(),
-            plan.n_units
+            count(plan.n_units, "unit")
         ),
         None => String::new(),
     };
     println!(
-        "{n_points} of {} points in {:.1} s{of}; results in {}",
-        plan.points.len(),
+        "{n_points} of {} in {:.1} s{of}; results in {}",
+        count(plan.points.len() as u64, "point"),
         started.elapsed().as_secs_f64(),
         out.display()
     );

@@ -26,7 +26,7 @@ pub use bots::BotRow;
 pub use log::Impression;
 pub use plays::{FRACTION_BINS, Plays};
 pub use reduce::{Cohort, QUANTILE_BYTES_PER_MEMBER, TERMS_BYTES_PER_VIEWER};
-pub use trace::{TraceRecord, Tracer, trace};
+pub use trace::{TraceRecord, Tracer, ViewerSnapshot, trace};
 
 use crate::catalog::Catalog;
 use crate::metrics::Metric;

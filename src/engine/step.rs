@@ -20,7 +20,7 @@ use super::bots::Bots;
 use super::log::Detail;
 use super::platform::Outcome;
 use super::protections::Protections;
-use super::trace::TraceRecord;
+use super::trace::{TraceRecord, ViewerSnapshot};
 use crate::agreement;
 use crate::boost::{Boost, BoostView, MAX_BOOSTS, TargetSet};
 use crate::catalog::{Item, ItemIdx};
@@ -201,7 +201,7 @@ impl StepContext<'_> {
         }
         if let Some(trace) = trace {
             // The clock has not moved since the pick: `learn` moves it.
-            self.record(f64::from(v.state.clock) / 60.0, &pick, trace, response);
+            self.record(v, &pick, trace, response);
         }
         self.learn(id, v, pick.item, item, &response, seen.taste_match);
         self.measure(v, vm, item.group, seen);
@@ -411,7 +411,7 @@ impl StepContext<'_> {
 
     /// Phase 4: the traced viewer's impression, for `explain`.
     #[cold]
-    fn record(&self, minute: f64, pick: &Pick, mut trace: Trace, response: Response) {
+    fn record(&self, v: &Viewer, pick: &Pick, mut trace: Trace, response: Response) {
         if let Some(b) = pick.slot {
             // A hidden slot is passed off as the policy's own choice.
             trace.candidates.clear();
@@ -419,13 +419,23 @@ impl StepContext<'_> {
         }
         *self.record.lock().expect("no panics while tracing") = Some(TraceRecord {
             step: self.step,
-            minute,
+            minute: f64::from(v.state.clock) / 60.0,
             item: pick.item,
             source: pick.source,
             trace,
             response,
             switched: pick.switched,
             slot: pick.slot.map(|b| (b.name.clone(), b.disclosed)),
+            viewer: ViewerSnapshot {
+                day: v.state.days,
+                minor: v.state.minor,
+                vulnerable: v.state.vulnerable,
+                bot: v.state.bot,
+                switcher: v.state.switcher,
+                coordinated: v.state.coordinated,
+                estimate: v.estimate.to_vec(),
+                interests: v.interests.to_vec(),
+            },
         });
     }
 

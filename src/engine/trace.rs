@@ -23,6 +23,32 @@ pub struct TraceRecord {
     pub switched: bool,
     /// The slot was filled by a `slots` boost: its name and whether it is disclosed.
     pub slot: Option<(String, bool)>,
+    /// The viewer when the impression was ranked: what they are, and what the platform
+    /// believed of them.
+    pub viewer: ViewerSnapshot,
+}
+
+/// The traced viewer at one impression, before it: the cohorts they belong to, their day of
+/// use, their true interests and the platform's profile of them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ViewerSnapshot {
+    /// The day of use under way (1 = the first).
+    pub day: u16,
+    /// Under 18.
+    pub minor: bool,
+    /// Lingers on sensitive content and drifts faster towards it.
+    pub vulnerable: bool,
+    /// A scripted audit account.
+    pub bot: bool,
+    /// Switches to the arm's other recommender during the run.
+    pub switcher: bool,
+    /// A coordinated account.
+    pub coordinated: bool,
+    /// The platform's profile: its estimate of the viewer's watch signal per topic (what
+    /// `explain` calls `topic_estimate`).
+    pub estimate: Vec<f32>,
+    /// The viewer's true interests per topic (on the simplex; the platform never reads them).
+    pub interests: Vec<f32>,
 }
 
 /// Records one viewer's recommendations for `explain`.

@@ -19,6 +19,17 @@ pub use bots::{bot_summary_csv, bots_csv};
 pub use comparison::{comparison_csv, comparison_from_written};
 pub use impressions::{COLUMNS as IMPRESSION_COLUMNS, impressions_parquet};
 
+/// `n` and `noun`, plural unless `n` is 1: "1 arm", "2 arms", "0 arms". Every count printed
+/// for a person goes through it.
+pub fn count(n: impl Into<u64>, noun: &str) -> String {
+    let n = n.into();
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
+}
+
 /// A number as written in every CSV: six decimals, empty for NaN (no value).
 fn num(x: f64) -> String {
     if x.is_nan() {

@@ -135,7 +135,8 @@ fn scenario_line(run: &Run) -> String {
         ));
     }
     if let Some(users) = run.users() {
-        line.push_str(&format!(" of {} viewers", thousands(users)));
+        let noun = if users == 1 { "viewer" } else { "viewers" };
+        line.push_str(&format!(" of {} {noun}", thousands(users)));
     }
     line
 }

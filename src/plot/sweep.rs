@@ -146,9 +146,9 @@ impl Sweep {
     /// The subtitle of every chart.
     fn subtitle(&self) -> String {
         format!(
-            "sweep of scenario {} \u{b7} {} points",
+            "sweep of scenario {} \u{b7} {}",
             self.name,
-            self.points.len()
+            crate::output::count(self.points.len() as u64, "point")
         )
     }
 }

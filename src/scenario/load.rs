@@ -25,13 +25,16 @@ pub enum ScenarioError {
     #[error("--set {arg}: {message}")]
     Override { arg: String, message: String },
     /// A value is out of its allowed range.
-    #[error("{}{}: {invalid}{}", path.display(), line.map(|l| format!(":{l}")).unwrap_or_default(),
-        if *from_override { " (from --set)" } else { "" })]
+    #[error("{}{}: {invalid}{}{}", path.display(), line.map(|l| format!(":{l}")).unwrap_or_default(),
+        if *from_override { " (from --set)" } else { "" }, topics_note(*topics_replaced))]
     Invalid {
         path: PathBuf,
         line: Option<usize>,
         invalid: Invalid,
         from_override: bool,
+        /// The value concerns topics and the file lists its own, which replace the defaults
+        /// (said on a line of its own, [`topics_note`]).
+        topics_replaced: bool,
     },
 }
 
@@ -55,12 +58,19 @@ pub fn load(path: &Path, overrides: &[String]) -> Result<Scenario, ScenarioError
 
 /// Parses `text` (named `path` in messages), applies `overrides` (`KEY=VALUE`) and validates.
 pub fn load_str(text: &str, path: &Path, overrides: &[String]) -> Result<Scenario, ScenarioError> {
-    let parse_err = |e: toml::de::Error| ScenarioError::Parse {
-        path: path.to_path_buf(),
-        message: match e.span().and_then(|span| key_at(text, span.start)) {
-            Some(key) => format!("{key}: {}", e.to_string().trim_end()),
-            None => e.to_string().trim_end().to_string(),
-        },
+    let parse_err = |e: toml::de::Error| {
+        let key = e.span().and_then(|span| key_at(text, span.start));
+        let message = in_words(e.to_string().trim_end());
+        ScenarioError::Parse {
+            path: path.to_path_buf(),
+            message: match key {
+                Some(key) => format!(
+                    "{key}: {message}{}",
+                    topics_note(about_replaced_topics(text, &key))
+                ),
+                None => message,
+            },
+        }
     };
     // Deserialise the file as written first, so type errors and unknown keys carry its lines.
     let mut scenario: Scenario = toml::from_str(text).map_err(parse_err)?;
@@ -76,7 +86,7 @@ pub fn load_str(text: &str, path: &Path, overrides: &[String]) -> Result<Scenari
                 .try_into()
                 .map_err(|e: toml::de::Error| ScenarioError::Override {
                     arg: arg.clone(),
-                    message: e.message().trim_end().to_string(),
+                    message: in_words(e.message().trim_end()),
                 })?;
         }
     }
@@ -86,7 +96,9 @@ pub fn load_str(text: &str, path: &Path, overrides: &[String]) -> Result<Scenari
         let from_override = overridden.iter().any(|k| invalid.key.starts_with(k.as_str()))
             || (!overridden.is_empty()
                 && toml::from_str::<Scenario>(text).is_ok_and(|s| s.validate().is_ok()));
+        let about = format!("{} {}", invalid.key, invalid.rule);
         ScenarioError::Invalid {
+            topics_replaced: about_replaced_topics(text, &about),
             path: path.to_path_buf(),
             line: if overridden.iter().any(|k| invalid.key.starts_with(k.as_str())) {
                 None
@@ -98,6 +110,67 @@ pub fn load_str(text: &str, path: &Path, overrides: &[String]) -> Result<Scenari
         }
     })?;
     Ok(scenario)
+}
+
+/// Rust's names of number types, as serde's messages give them ("expected u32"), and what a
+/// person should read instead.
+const TYPE_WORDS: &[(&str, &str)] = &[
+    ("expected u8", "expected a whole number from 0 to 255"),
+    ("expected u16", "expected a whole number from 0 to 65535"),
+    ("expected u32", "expected a whole number from 0 to 4294967295"),
+    (
+        "expected u64",
+        "expected a whole number from 0 to 18446744073709551615",
+    ),
+    (
+        "expected usize",
+        "expected a whole number from 0 to 18446744073709551615",
+    ),
+    ("expected i32", "expected a whole number"),
+    ("expected i64", "expected a whole number"),
+    ("expected f32", "expected a number (such as 2 or 0.5)"),
+    ("expected f64", "expected a number (such as 2 or 0.5)"),
+];
+
+/// A deserialiser's `message` with the Rust type names it expects said in words.
+fn in_words(message: &str) -> String {
+    let mut out = message.replace(" as i128,", ",");
+    for (rust, words) in TYPE_WORDS {
+        out = out.replace(rust, words);
+    }
+    out
+}
+
+/// True when the scenario file `text` lists its own `[[catalog.topics]]`.
+pub fn writes_topics(text: &str) -> bool {
+    toml::from_str::<toml::Table>(text)
+        .is_ok_and(|t| t.get("catalog").and_then(|c| c.get("topics")).is_some())
+}
+
+/// True for a message `about` topics (it names one) from a file `text` that lists its own.
+fn about_replaced_topics(text: &str, about: &str) -> bool {
+    about.contains("topic") && writes_topics(text)
+}
+
+/// With `replaced`, a line saying that the file's topics replace the default topics; else
+/// nothing.
+fn topics_note(replaced: bool) -> String {
+    if replaced {
+        format!("\n{}", replaced_defaults_note())
+    } else {
+        String::new()
+    }
+}
+
+/// That a file's `[[catalog.topics]]` replace the default topics, which it names.
+pub fn replaced_defaults_note() -> String {
+    let defaults = super::CatalogConfig::default().topics;
+    let names: Vec<&str> = defaults.iter().map(|t| t.name.as_str()).collect();
+    format!(
+        "note: the topics the file lists replace all {} default topics ({}); list every topic the scenario needs",
+        defaults.len(),
+        names.join(", ")
+    )
 }
 
 /// True when the scenario file `text` writes no `[[arms]]`, so that it runs the default arms

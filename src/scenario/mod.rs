@@ -14,7 +14,9 @@ mod taste;
 
 pub use boost::{BoostConfig, BoostMode, CoordinatedConfig, TargetConfig};
 pub use check::Invalid;
-pub use load::{ScenarioError, load, load_str, locate_line, writes_no_arms};
+pub use load::{
+    ScenarioError, load, load_str, locate_line, replaced_defaults_note, writes_no_arms, writes_topics,
+};
 pub use policy::{
     Arm, BlendComponent, BlendConfig, CalibratedConfig, ChronologicalConfig, CollaborativeConfig,
     DiversifiedConfig, EngagementConfig, OracleConfig, PolicyConfig, PopularityConfig, RandomConfig,

@@ -15,6 +15,7 @@ mod collaborative;
 mod compat;
 mod effects;
 mod errors;
+mod explain_text;
 mod extremes;
 mod following;
 mod fuzz;

@@ -421,3 +421,58 @@ fn plot_draws_a_sweep_against_each_swept_key() {
         );
     }
 }
+
+/// `rabbithole sweep SCENARIO --out <ws>/OUT --quiet ARGS...` (no [`GRID`]): exit status
+/// and stderr.
+fn sweep_with(ws: &Workspace, scenario: &Path, out: &str, args: &[&str]) -> (Option<i32>, String) {
+    let output = rabbithole()
+        .arg("sweep")
+        .arg(scenario)
+        .arg("--out")
+        .arg(ws.path(out))
+        .args(["--quiet", "--no-plot"])
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        output.status.code(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+/// `sweep --users --seed` mean what they mean for `run`: a one-point sweep gives the bytes
+/// of the run with the same flags; a flag that breaks a rule is named, and a flag and a
+/// grid axis on one key are refused.
+#[test]
+fn sweep_takes_users_and_seed_as_run_does() {
+    let ws = Workspace::empty();
+    let scenario = ws.write("small.toml", &scenario());
+    let flags = ["--users", "40", "--seed", "5"];
+    let grid = ["--grid", "arms.engagement.policy.exploration=0.2"];
+    let (code, stderr) = sweep_with(&ws, &scenario, "sweep", &[&flags[..], &grid].concat());
+    assert_eq!(code, Some(0), "{stderr}");
+    let set = ["--set", "arms.engagement.policy.exploration=0.2", "--no-plot"];
+    let run = ws.run_ok(&scenario, "run", &[&flags[..], &set].concat());
+    let point = ws.path("sweep").join("arms.engagement.policy.exploration=0.2");
+    for name in ["summary.csv", "timeseries.csv"] {
+        let (a, b) = (
+            std::fs::read(point.join(name)).unwrap(),
+            std::fs::read(run.join(name)).unwrap(),
+        );
+        assert!(a == b, "{name} differs between the sweep's point and the run");
+    }
+    let summary = Table::read(&point.join("summary.csv"));
+    assert!(summary.rows.iter().all(|r| summary.text(r, "users") == "40"));
+
+    let (code, stderr) = sweep_with(&ws, &scenario, "bad", &["--users", "0", grid[0], grid[1]]);
+    assert_eq!(code, Some(2));
+    assert!(stderr.contains("--users 0: population.users must be"), "{stderr}");
+    let grid_users = ["--users", "40", "--grid", "population.users=10,20"];
+    let (code, stderr) = sweep_with(&ws, &scenario, "bad", &grid_users);
+    assert_eq!(code, Some(2));
+    assert!(
+        stderr.contains("--grid population.users and the flag"),
+        "{stderr}"
+    );
+    assert!(!ws.path("bad").exists());
+}

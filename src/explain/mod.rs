@@ -3,10 +3,17 @@
 //!
 //! For each impression: the policy that ranked, where the item came from (candidate source),
 //! each part of its score (the parts add up to the score), its rank before re-ranking (by the
-//! base score) and after, how many candidates were ranked, and what the viewer did.
+//! base score) and after, how many candidates were ranked, and what the viewer did. The text
+//! for a person (`text`) adds the viewer's cohorts, what the platform believes about them at
+//! the start, at each day and every few steps, and a glossary of the words it uses.
+
+mod glossary;
+mod text;
+
+pub use text::{TextOptions, to_text, wrap};
 
 use crate::catalog::Catalog;
-use crate::engine::TraceRecord;
+use crate::engine::{TraceRecord, ViewerSnapshot};
 use crate::recommender::Scored;
 
 /// One row of the explanation.
@@ -41,6 +48,9 @@ pub struct Row {
     pub liked: bool,
     pub followed: bool,
     pub trusted: bool,
+    /// The viewer before the impression: day of use, cohorts, true interests and the
+    /// platform's profile (the text shows them; the CSV does not).
+    pub viewer: ViewerSnapshot,
 }
 
 /// 1 + the number of eligible candidates (other items) ranked above `chosen` by `key`.
@@ -111,6 +121,7 @@ pub fn rows(records: &[TraceRecord], catalog: &Catalog) -> Vec<Row> {
                 liked: r.response.liked,
                 followed: r.response.followed,
                 trusted: r.response.trusted,
+                viewer: r.viewer.clone(),
             }
         })
         .collect()
@@ -223,72 +234,6 @@ pub fn to_csv(rows: &[Row]) -> Vec<u8> {
     w.into_inner().expect("flushing to memory")
 }
 
-/// The explanation as a table for the terminal.
-pub fn to_text(rows: &[Row]) -> String {
-    use std::fmt::Write as _;
-    let mut out = String::new();
-    let _ = writeln!(
-        out,
-        "{:>5} {:>7} {:<13} {:>7} {:<14} {:<10} {:<11} {:>5} {:>5}  {:<44} {:>6}  response",
-        "step",
-        "minute",
-        "policy",
-        "item",
-        "topic",
-        "group",
-        "source",
-        "rank",
-        "base",
-        "score = parts",
-        "watch"
-    );
-    for r in rows {
-        let parts = if r.explored {
-            "exploration: a random item, not ranked".to_string()
-        } else {
-            let parts: Vec<String> = r.parts.iter().map(|(n, v)| format!("{n} {v:.3}")).collect();
-            match r.score {
-                Some(s) if !parts.is_empty() => format!("{s:.3} = {}", parts.join(" + ")),
-                _ => "-".to_string(),
-            }
-        };
-        let mut response = Vec::new();
-        if r.skipped {
-            response.push("skipped");
-        }
-        if r.liked {
-            response.push("liked");
-        }
-        if r.followed {
-            response.push("followed");
-        }
-        if r.trusted {
-            response.push("trusted creator");
-        }
-        let _ = writeln!(
-            out,
-            "{:>5} {:>7.2} {:<13} {:>7} {:<14} {:<10} {:<11} {:>5} {:>5}  {:<44} {:>5.0}%  {}",
-            r.step,
-            r.minute,
-            if r.switched {
-                format!("{}*", r.policy)
-            } else {
-                r.policy.to_string()
-            },
-            r.item,
-            r.topic,
-            r.group,
-            r.source,
-            r.rank.map_or_else(|| "-".to_string(), |x| x.to_string()),
-            r.base_rank.map_or_else(|| "-".to_string(), |x| x.to_string()),
-            parts,
-            100.0 * r.watch_fraction,
-            response.join(", ")
-        );
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::{Row, to_csv};
@@ -299,7 +244,7 @@ mod tests {
     };
 
     /// A ranked impression whose score has the given factors and parts (all 1).
-    fn row(factors: &'static [&'static str], parts: &'static [&'static str]) -> Row {
+    pub(super) fn row(factors: &'static [&'static str], parts: &'static [&'static str]) -> Row {
         Row {
             step: 3,
             minute: 1.5,
@@ -324,6 +269,16 @@ mod tests {
             liked: true,
             followed: false,
             trusted: false,
+            viewer: crate::engine::ViewerSnapshot {
+                day: 1,
+                minor: false,
+                vulnerable: false,
+                bot: false,
+                switcher: false,
+                coordinated: false,
+                estimate: vec![0.5, 0.25],
+                interests: vec![0.75, 0.25],
+            },
         }
     }
 
