@@ -137,6 +137,7 @@ impl Ranking {
             recent: [&self.recent, &[]],
             window_topics: [&self.window_topics, &[]],
             follows: &self.follows,
+            follow_filter: rabbithole::recommender::FollowFilter::ALL,
             boosts: BoostView::NONE,
             allow: Allow::ANY,
             stance: 0.0,

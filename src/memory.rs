@@ -13,6 +13,7 @@
 
 use crate::engine::{
     BYTES_PER_VIEWER_FIXED, Impression, QUANTILE_BYTES_PER_MEMBER, TERMS_BYTES_PER_VIEWER, TimeRow, UserRow,
+    Warmed,
 };
 use crate::metrics::Metric;
 use crate::scenario::Scenario;
@@ -143,16 +144,11 @@ fn heap_block(bytes: u64) -> u64 {
 
 /// Bytes of one viewer's state in an arm's run (the platform's window of recent impressions
 /// included: one item per step of `metrics.recent_steps`), and of its place in the population;
-/// with a warm-up (`population.warmup_minutes`), the warmed state every arm starts from is a
-/// second copy.
+/// with a warm-up (`population.warmup_minutes`), the warmed state every arm starts from
+/// ([`Warmed`]: the viewer's scalars, interests, profile, taste and follows, not a second arm).
 pub fn bytes_per_viewer(scenario: &Scenario) -> u64 {
     let k = scenario.n_topics() as u64;
     let dims = u64::from(scenario.catalog.taste_dimensions);
-    let copies = if scenario.population.warmup_minutes > 0.0 {
-        2
-    } else {
-        1
-    };
     let history = u64::from(scenario.metrics.window.max(1)).max(u64::from(scenario.feed.no_repeat));
     let follow_cap = u64::from(scenario.viewer.max_follows);
     let state = BYTES_PER_VIEWER_FIXED as u64
@@ -164,7 +160,12 @@ pub fn bytes_per_viewer(scenario: &Scenario) -> u64 {
     // The reduction's columns, and the quantiles' buffers of every cohort a viewer is in.
     let memberships = cohorts_by_arm(scenario).map(|c| 1 + c / 2).max().unwrap_or(1);
     let reduce = TERMS_BYTES_PER_VIEWER as u64 + memberships * QUANTILE_BYTES_PER_MEMBER as u64;
-    copies * state + reduce + std::mem::size_of::<crate::population::Person>() as u64 + (k + dims) * 4
+    let warmed = if scenario.population.warmup_minutes > 0.0 {
+        Warmed::bytes_per_viewer(k as usize, dims as usize, follow_cap as usize) as u64
+    } else {
+        0
+    };
+    state + warmed + reduce + std::mem::size_of::<crate::population::Person>() as u64 + (k + dims) * 4
 }
 
 /// Each arm's cohorts, as the engine forms them: all viewers, switchers and stayers,
@@ -308,6 +309,26 @@ mod tests {
             ..plain
         };
         assert!(estimate(&s, 1, per_user).rows > base.rows);
+    }
+
+    /// The warm-up keeps the scalars it changed (stance, learned stance and its weight, habit,
+    /// follow counts: 20 B), 3 K + D floats and the follow slots for the arms to start from,
+    /// not a second arm: with the defaults (K = 9, D = 16, 16 follow slots) 20 + 172 + 64
+    /// bytes, and the whole stays within 1 KiB beyond the feed window.
+    #[test]
+    fn a_warm_up_keeps_less_than_a_second_arm() {
+        let s = Scenario::default();
+        let mut warm = s.clone();
+        warm.population.warmup_minutes = 120.0;
+        let extra = bytes_per_viewer(&warm) - bytes_per_viewer(&s);
+        assert_eq!(extra, 20 + (3 * 9 + 16) * 4 + 16 * 4);
+        // The feed window: W = 20 recent items (u32) and their topics (u16).
+        let window = 20 * (4 + 2);
+        assert!(
+            bytes_per_viewer(&warm) - window <= 1024,
+            "{}",
+            bytes_per_viewer(&warm)
+        );
     }
 
     /// A run reports at steps 0, every, 2 every, ... and at its last step.

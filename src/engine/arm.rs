@@ -34,6 +34,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 mod warmup;
 
+pub use warmup::Warmed;
+
 /// How many viewers ahead the step asks the cache for a viewer's state.
 const AHEAD: usize = 4;
 

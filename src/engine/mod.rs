@@ -21,7 +21,7 @@ mod step;
 mod trace;
 mod trending;
 
-pub use arm::{ArmRun, BYTES_PER_VIEWER_FIXED};
+pub use arm::{ArmRun, BYTES_PER_VIEWER_FIXED, Warmed};
 pub use bots::BotRow;
 pub use log::Impression;
 pub use plays::{FRACTION_BINS, Plays};

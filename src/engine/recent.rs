@@ -82,6 +82,19 @@ impl Recent {
         self.exposure.gini(n_visible)
     }
 
+    /// The window without its storage: a placeholder for a state that is never stepped
+    /// (the warmed state, whose window is empty and every arm brings its own).
+    pub fn emptied(self) -> Recent {
+        Recent {
+            ring: Vec::new(),
+            lens: Vec::new(),
+            viewers: self.viewers,
+            next: 0,
+            counts: Vec::new(),
+            exposure: Exposure::new(),
+        }
+    }
+
     /// Empties the window (measurement starts after the warm-up).
     pub fn clear(&mut self) {
         self.lens.fill(0);

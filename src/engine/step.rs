@@ -26,7 +26,7 @@ use crate::boost::{Boost, BoostView, MAX_BOOSTS, TargetSet};
 use crate::catalog::{Item, ItemIdx};
 use crate::metrics::{self, EntropyTable, ViewerMetrics};
 use crate::recommender::{
-    Allow, FactorView, Latent, Policy, Scratch, Shared, Source, Trace, ViewerView, profile,
+    Allow, FactorView, FollowFilter, Latent, Policy, Scratch, Shared, Source, Trace, ViewerView, profile,
 };
 use crate::rng::Streams;
 use crate::scenario::{BoostMode, Scenario};
@@ -298,6 +298,7 @@ impl StepContext<'_> {
             recent: last(v.ring, shown, self.no_repeat),
             window_topics: last(v.topics, shown, self.window),
             follows: &v.follows[..v.state.n_follows as usize],
+            follow_filter: FollowFilter::of(&v.follows[..v.state.n_follows as usize]),
             boosts: BoostView {
                 boosts: self.policies.boosts,
                 ramps,

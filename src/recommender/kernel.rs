@@ -402,6 +402,7 @@ mod tests {
                 recent: [a, b],
                 window_topics: [&[], &[]],
                 follows: &follows,
+                follow_filter: crate::recommender::FollowFilter::ALL,
                 boosts: BoostView::NONE,
                 allow: Allow::ANY,
                 stance,

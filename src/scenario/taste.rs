@@ -1,7 +1,7 @@
 //! The keys of item-level taste (`docs/model.md` §2b, §3b, §4b, §5b): the taste space's
 //! dimensions and spreads, new creators during a run, and the viewer's taste weight and drift.
-//! Their defaults turn the mechanism on (D = 16, β_M = 1, λ_T = 0.01); D = 0 with both weights 0
-//! turns it off.
+//! Their defaults turn the mechanism on (D = 16, β_M = 1, λ_T = 0.01); D = 0 alone turns it off:
+//! without a taste space the match is 0 and nothing drifts, so the weights are then irrelevant.
 
 use super::Scenario;
 use super::check::Checker;
@@ -25,23 +25,6 @@ impl Checker {
         self.range("population.taste_spread", s.population.taste_spread, 0.0, 10.0);
         self.range("viewer.taste_weight", v.taste_weight, -20.0, 20.0);
         self.probability("viewer.taste_drift_rate", v.taste_drift_rate);
-        // Without a taste space there is nothing to match or drift: say so rather than ignore.
-        if k.taste_dimensions == 0 {
-            if v.taste_weight != 0.0 {
-                self.fail(
-                    "viewer.taste_weight",
-                    "must be 0 unless catalog.taste_dimensions is at least 1",
-                    v.taste_weight,
-                );
-            }
-            if v.taste_drift_rate != 0.0 {
-                self.fail(
-                    "viewer.taste_drift_rate",
-                    "must be 0 unless catalog.taste_dimensions is at least 1",
-                    v.taste_drift_rate,
-                );
-            }
-        }
     }
 }
 
@@ -77,27 +60,11 @@ mod tests {
             refused(|s| s.population.taste_spread = 11.0),
             "population.taste_spread"
         );
-        // Without a taste space a weight or drift is refused, not ignored.
-        assert_eq!(
-            refused(|s| {
-                s.catalog.taste_dimensions = 0;
-                s.viewer.taste_drift_rate = 0.0;
-            }),
-            "viewer.taste_weight"
-        );
-        assert_eq!(
-            refused(|s| {
-                s.catalog.taste_dimensions = 0;
-                s.viewer.taste_weight = 0.0;
-            }),
-            "viewer.taste_drift_rate"
-        );
-        // The defaults have a taste space; D = 0 with both weights 0 is the model without it.
+        // The defaults have a taste space; D = 0 alone is the model without it, whatever the
+        // weights say (they have nothing to weigh).
         Scenario::default().validate().unwrap();
         let mut s = Scenario::default();
         s.catalog.taste_dimensions = 0;
-        s.viewer.taste_weight = 0.0;
-        s.viewer.taste_drift_rate = 0.0;
         s.validate().unwrap();
         let mut s = Scenario::default();
         s.catalog.taste_dimensions = 16;

@@ -99,22 +99,35 @@ fn without_taste_no_taste_column_is_written() {
 fn taste_keys_are_refused_out_of_range() {
     let ws = Workspace::empty();
     let scenario = ws.write("tiny.toml", &tiny_scenario(ENGAGEMENT_AND_RANDOM));
+    let validate = |sets: &[&str]| {
+        let mut cmd = crate::rabbithole();
+        cmd.args(["validate"]).arg(&scenario);
+        for set in sets {
+            cmd.args(["--set", set]);
+        }
+        cmd.output().unwrap()
+    };
     for (set, key) in [
         ("catalog.taste_dimensions=65", "catalog.taste_dimensions"),
         ("catalog.new_creator_share=2", "catalog.new_creator_share"),
-        ("viewer.taste_weight=1", "viewer.taste_weight"),
+        ("viewer.taste_weight=21", "viewer.taste_weight"),
     ] {
-        // The weight is refused only without a taste space (D = 0, no drift).
-        let out = crate::rabbithole()
-            .args(["validate"])
-            .arg(&scenario)
-            .args(["--set", "catalog.taste_dimensions=0"])
-            .args(["--set", "viewer.taste_drift_rate=0"])
-            .args(["--set", set])
-            .output()
-            .unwrap();
+        let out = validate(&[set]);
         assert_eq!(out.status.code(), Some(2), "{set}");
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(err.contains(key), "{set}: {err}");
     }
+    // One key turns taste off: without a taste space the weights have nothing to weigh and
+    // are accepted whatever they are.
+    let out = validate(&[
+        "catalog.taste_dimensions=0",
+        "viewer.taste_weight=1",
+        "viewer.taste_drift_rate=0.5",
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }

@@ -4,15 +4,105 @@
 //! The warm-up runs once per replicate, before any arm: every viewer (not an audit bot) uses
 //! the platform for the warm-up's minutes under the engagement feed with its defaults, on the
 //! catalog of step 0, drawing from streams of its own. Each arm then starts from a copy of what
-//! it left (the viewers' interests, satiation, stance, follows and profiles; the platform's
+//! it left (the viewers' interests, taste, stance, habit, follows and profiles; the platform's
 //! item statistics and trending), with every measured counter at zero, so the warm-up is the
 //! same in every arm and no row counts it.
+//!
+//! What is kept between the arms is a [`Warmed`] state, not a second arm: only what the warm-up
+//! changed and an arm reads. The rest of an arm's per-viewer state is either what
+//! [`ArmRun::new`] draws (satiation 0 at a new day, the taste's running sums 0, initial
+//! interests equal to the interests) or never read before it is written (the ring of recent
+//! impressions and its topics, which measurement starts empty; the platform's window of recent
+//! steps, cleared), so an arm started from it is the arm a full copy gave, bit for bit.
 
 use super::{ArmRun, Policies};
 use crate::catalog::Catalog;
+use crate::engine::platform::Global;
 use crate::population::Population;
 use crate::recommender;
 use crate::scenario::{EngagementConfig, PolicyConfig, Scenario};
+use crate::viewer::ViewerState;
+
+/// What the warm-up changed of a viewer's scalars; every other scalar is as
+/// [`ArmRun::new`] makes it once measurement starts (clocks and counters at 0, a new day).
+#[derive(Debug, Clone, Copy)]
+struct Scalars {
+    stance: f32,
+    stance_estimate: f32,
+    stance_weight: f32,
+    habit: f32,
+    n_follows: u8,
+    follow_next: u8,
+}
+
+/// The state every arm of a replicate starts from after the warm-up (`docs/model.md` §3c).
+pub struct Warmed {
+    viewers: Vec<Scalars>,
+    /// Per viewer: interests, profile estimate and counts (3 K floats), then the taste (D).
+    floats: Vec<f32>,
+    /// Per viewer: the follow slots.
+    follows: Vec<u32>,
+    /// The platform, its (cleared) window of recent steps emptied.
+    global: Global,
+}
+
+impl Warmed {
+    /// Bytes per viewer of the warmed state for K topics, D taste dimensions and
+    /// `follow_cap` follow slots: the scalars it changed, 3 K + D floats and the follow slots.
+    pub fn bytes_per_viewer(k: usize, dims: usize, follow_cap: usize) -> usize {
+        std::mem::size_of::<Scalars>() + (3 * k + dims) * 4 + follow_cap * 4
+    }
+
+    /// What `run` keeps of its state at the end of the warm-up.
+    fn keep(run: ArmRun) -> Warmed {
+        let (k, dims) = (run.k, run.catalog.taste.dims);
+        let per = 3 * k + dims;
+        let mut floats = Vec::with_capacity(run.viewers.len() * per);
+        for block in run.floats.chunks_exact(run.stride) {
+            floats.extend_from_slice(&block[..k]);
+            floats.extend_from_slice(&block[3 * k..5 * k + dims]);
+        }
+        let stride = run.history + run.follow_cap;
+        let mut follows = Vec::with_capacity(run.viewers.len() * run.follow_cap);
+        for slots in run.slots.chunks_exact(stride) {
+            follows.extend_from_slice(&slots[run.history..]);
+        }
+        let mut global = run.global;
+        global.recent = global.recent.emptied();
+        Warmed {
+            viewers: run.viewers.iter().map(Scalars::of).collect(),
+            floats,
+            follows,
+            global,
+        }
+    }
+}
+
+impl Scalars {
+    fn of(v: &ViewerState) -> Scalars {
+        Scalars {
+            stance: v.stance,
+            stance_estimate: v.stance_estimate,
+            stance_weight: v.stance_weight,
+            habit: v.habit.strength,
+            n_follows: v.n_follows,
+            follow_next: v.follow_next,
+        }
+    }
+
+    /// A viewer as [`ArmRun::new`] made it becomes the viewer at the warm-up's end, as
+    /// [`ArmRun::start_measuring`] left it: stance change and follows measured from here.
+    fn apply(&self, v: &mut ViewerState) {
+        v.stance = self.stance;
+        v.stance0 = self.stance;
+        v.stance_estimate = self.stance_estimate;
+        v.stance_weight = self.stance_weight;
+        v.habit.strength = self.habit;
+        v.n_follows = self.n_follows;
+        v.follow_next = self.follow_next;
+        v.follows0 = self.n_follows;
+    }
+}
 
 impl<'a> ArmRun<'a> {
     /// Fills every viewer's first follow slots with `follows` (N per viewer, row-major, the
@@ -37,23 +127,47 @@ impl<'a> ArmRun<'a> {
         catalog: &'a Catalog,
         population: &Population,
         replicate: u32,
-    ) -> Option<ArmRun<'a>> {
+    ) -> Option<Warmed> {
         let minutes = scenario.population.warmup_minutes;
         if minutes <= 0.0 {
             return None;
         }
         let mut run = ArmRun::new(scenario, catalog, population, replicate);
         run.warm_up((minutes * 60.0) as f32);
-        Some(run)
+        Some(Warmed::keep(run))
     }
 
-    /// Starts this arm from the warmed state `w` (the same scenario and replicate).
-    pub fn start_from(&mut self, w: &ArmRun) {
-        self.viewers.clone_from(&w.viewers);
-        self.floats.clone_from(&w.floats);
-        self.slots.clone_from(&w.slots);
-        self.history_topics.clone_from(&w.history_topics);
-        self.global = w.global.clone();
+    /// Starts this arm, as [`ArmRun::new`] made it, from the warmed state `w` (the same
+    /// scenario and replicate): what [`ArmRun::start_measuring`] left at the warm-up's end.
+    pub fn start_from(&mut self, w: &Warmed) {
+        let (k, dims) = (self.k, self.catalog.taste.dims);
+        for (v, kept) in self.viewers.iter_mut().zip(&w.viewers) {
+            kept.apply(v);
+        }
+        for (block, kept) in self
+            .floats
+            .chunks_exact_mut(self.stride)
+            .zip(w.floats.chunks_exact(3 * k + dims))
+        {
+            // Interests, and measurement's start of them (interest drift is measured from here).
+            block[..k].copy_from_slice(&kept[..k]);
+            block[k..2 * k].copy_from_slice(&kept[..k]);
+            // Satiation stays 0 (a new day); the profile and the taste as the warm-up left
+            // them; the taste's sums stay 0.
+            block[3 * k..5 * k + dims].copy_from_slice(&kept[k..]);
+        }
+        let stride = self.history + self.follow_cap;
+        for (slots, kept) in self
+            .slots
+            .chunks_exact_mut(stride)
+            .zip(w.follows.chunks_exact(self.follow_cap.max(1)))
+        {
+            slots[self.history..].copy_from_slice(kept);
+        }
+        // The arm's own window of recent steps is as empty as the warm-up's, cleared.
+        let recent = std::mem::replace(&mut self.global.recent, w.global.recent.clone());
+        self.global.clone_from(&w.global);
+        self.global.recent = recent;
     }
 
     /// Every viewer uses the platform for `seconds` of use under the warm-up feed; then the
