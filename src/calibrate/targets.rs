@@ -131,27 +131,52 @@ pub struct Targets {
     pub parameters: Vec<Parameter>,
 }
 
-/// Reads and checks the targets file at `path`.
-pub fn parse(path: &Path) -> Result<Targets, TargetsError> {
+/// A TOML input file with rules serde cannot state: a targets file, or `sensitivity`'s
+/// parameters file.
+pub trait CheckedFile: serde::de::DeserializeOwned {
+    /// The rules serde cannot state; a refusal is (key, rule and what is allowed).
+    fn check_file(&self) -> Result<(), (String, String)>;
+}
+
+/// Reads and checks the file at `path`.
+pub fn read_checked<T: CheckedFile>(path: &Path) -> Result<T, TargetsError> {
     let text = std::fs::read_to_string(path).map_err(|source| TargetsError::Read {
         path: path.to_path_buf(),
         source,
     })?;
-    parse_str(&text, path)
+    from_str_checked(&text, path)
+}
+
+/// Parses and checks `text` (named `path` in messages).
+pub fn from_str_checked<T: CheckedFile>(text: &str, path: &Path) -> Result<T, TargetsError> {
+    let parsed: T = toml::from_str(text).map_err(|e| TargetsError::Parse {
+        path: path.to_path_buf(),
+        message: e.to_string().trim_end().to_string(),
+    })?;
+    parsed
+        .check_file()
+        .map_err(|(key, message)| TargetsError::Invalid {
+            path: path.to_path_buf(),
+            key,
+            message,
+        })?;
+    Ok(parsed)
+}
+
+/// Reads and checks the targets file at `path`.
+pub fn parse(path: &Path) -> Result<Targets, TargetsError> {
+    read_checked(path)
 }
 
 /// Parses and checks `text` (named `path` in messages).
 pub fn parse_str(text: &str, path: &Path) -> Result<Targets, TargetsError> {
-    let targets: Targets = toml::from_str(text).map_err(|e| TargetsError::Parse {
-        path: path.to_path_buf(),
-        message: e.to_string().trim_end().to_string(),
-    })?;
-    targets.check().map_err(|(key, message)| TargetsError::Invalid {
-        path: path.to_path_buf(),
-        key,
-        message,
-    })?;
-    Ok(targets)
+    from_str_checked(text, path)
+}
+
+impl CheckedFile for Targets {
+    fn check_file(&self) -> Result<(), (String, String)> {
+        self.check()
+    }
 }
 
 impl Targets {

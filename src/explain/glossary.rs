@@ -214,20 +214,7 @@ mod tests {
     /// Every candidate source is explained.
     #[test]
     fn every_source_is_explained() {
-        use Source::*;
-        let all = [
-            Topic,
-            Trending,
-            Explore,
-            Fresh,
-            Following,
-            Exploration,
-            Boost,
-            Catalog,
-            Protection,
-            Nearest,
-        ];
-        for source in all {
+        for source in Source::ALL {
             assert!(
                 SOURCES.iter().any(|(n, _)| *n == source.name()),
                 "{} is not explained",

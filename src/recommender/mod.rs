@@ -310,6 +310,20 @@ pub enum Source {
 }
 
 impl Source {
+    /// Every source, in declaration order.
+    pub const ALL: [Source; 10] = [
+        Source::Topic,
+        Source::Trending,
+        Source::Explore,
+        Source::Fresh,
+        Source::Following,
+        Source::Exploration,
+        Source::Boost,
+        Source::Catalog,
+        Source::Protection,
+        Source::Nearest,
+    ];
+
     /// The name in `explain` output.
     pub fn name(self) -> &'static str {
         match self {

@@ -4,6 +4,7 @@
 //! the file, the key, the rule and what is allowed) and applied like `--set` through
 //! [`crate::calibrate::Parameter`].
 
+use crate::calibrate::targets::{CheckedFile, from_str_checked, read_checked};
 use crate::calibrate::{Parameter, TargetsError};
 use serde::{Deserialize, Serialize};
 use std::path::Path;
@@ -79,25 +80,18 @@ pub struct Parameters {
 
 /// Reads and checks the parameters file at `path`.
 pub fn parse(path: &Path) -> Result<Parameters, TargetsError> {
-    let text = std::fs::read_to_string(path).map_err(|source| TargetsError::Read {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    parse_str(&text, path)
+    read_checked(path)
 }
 
 /// Parses and checks `text` (named `path` in messages).
 pub fn parse_str(text: &str, path: &Path) -> Result<Parameters, TargetsError> {
-    let parsed: Parameters = toml::from_str(text).map_err(|e| TargetsError::Parse {
-        path: path.to_path_buf(),
-        message: e.to_string().trim_end().to_string(),
-    })?;
-    parsed.check().map_err(|(key, message)| TargetsError::Invalid {
-        path: path.to_path_buf(),
-        key,
-        message,
-    })?;
-    Ok(parsed)
+    from_str_checked(text, path)
+}
+
+impl CheckedFile for Parameters {
+    fn check_file(&self) -> Result<(), (String, String)> {
+        self.check()
+    }
 }
 
 impl Parameters {
