@@ -21,7 +21,7 @@ use std::time::{Instant, SystemTime};
 fn point_error(grid: &Grid, point: &[usize], error: ScenarioError) -> Failure {
     let overrides = grid.overrides(point);
     match error {
-        ScenarioError::Override { arg, message } if overrides.contains(&arg) => {
+        ScenarioError::Override { arg, message, .. } if overrides.contains(&arg) => {
             let (key, value) = arg.split_once('=').expect("an override is KEY=VALUE");
             Failure::Input(format!("--grid {key}: value {value}: {message}"))
         }
