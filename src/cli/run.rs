@@ -1,7 +1,7 @@
 //! `run` and `validate`: load a scenario, run it, write its results directory.
 
 use super::claim::Claim;
-use super::{Failure, LogKind, RunArgs, ValidateArgs, progress_bar};
+use super::{Failure, LogKind, RunArgs, progress_bar};
 use rabbithole::engine::{self, Results, RunOptions};
 use rabbithole::memory;
 use rabbithole::metrics::Metric;
@@ -11,7 +11,7 @@ use rabbithole::shard::ShardRecord;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-fn load(path: &Path, overrides: &[String]) -> Result<Scenario, Failure> {
+pub(crate) fn load(path: &Path, overrides: &[String]) -> Result<Scenario, Failure> {
     scenario::load(path, overrides).map_err(|e| Failure::Input(e.to_string()))
 }
 
@@ -50,7 +50,7 @@ pub(crate) fn check_memory(
 }
 
 /// The parts of an estimate, for messages.
-fn parts(e: &memory::Estimate) -> String {
+pub(crate) fn parts(e: &memory::Estimate) -> String {
     let log = match e.log {
         0 => String::new(),
         bytes => format!(", impression log {}", memory::mib(bytes)),
@@ -108,7 +108,7 @@ pub(crate) struct Provenance {
 
 /// The bound on a run's memory (every run to `feed.max_steps`), with its impression log when
 /// asked for.
-fn estimate(
+pub(crate) fn estimate(
     scenario: &Scenario,
     replicates: u32,
     outputs: memory::Outputs,
@@ -404,121 +404,5 @@ pub(crate) fn run(args: RunArgs) -> Result<(), Failure> {
         }
         println!("results in {}", out.display());
     }
-    Ok(())
-}
-
-pub(crate) fn validate(args: ValidateArgs) -> Result<(), Failure> {
-    let scenario = load(&args.scenario, &args.set)?;
-    let outputs = memory::Outputs {
-        per_user: false,
-        charts: true,
-    };
-    let replicates = scenario.scenario.replicates;
-    let bound = estimate(&scenario, replicates, outputs, args.log);
-    let pilot = memory::pilot(&scenario);
-    let items = u64::from(scenario.catalog.items) + scenario.n_arrivals();
-    println!(
-        "{}: valid. {}, {}, {}{}, {}, {} at the start ({} with arrivals), {} of use each",
-        args.scenario.display(),
-        count(scenario.arms.len() as u64, "arm"),
-        count(scenario.scenario.replicates, "replicate"),
-        count(scenario.population.users, "viewer"),
-        match scenario.n_bots() {
-            0 => String::new(),
-            n => format!(" and {}", count(n, "audit bot")),
-        },
-        count(scenario.n_topics() as u64, "topic"),
-        count(scenario.catalog.items, "item"),
-        items,
-        count(scenario.feed.days, "day")
-    );
-    let names: Vec<&str> = scenario.catalog.topics.iter().map(|t| t.name.as_str()).collect();
-    let listed = std::fs::read_to_string(&args.scenario).is_ok_and(|t| scenario::writes_topics(&t));
-    println!(
-        "topics{}: {}",
-        if listed {
-            " (listed in the file)"
-        } else {
-            " (the defaults)"
-        },
-        names.join(", ")
-    );
-    if listed {
-        println!("{}", scenario::replaced_defaults_note());
-    }
-    println!(
-        "arms{}:",
-        if default_arms_note(&args.scenario, &scenario).is_some() {
-            " (the defaults: the file has no [[arms]])"
-        } else {
-            ""
-        }
-    );
-    for arm in &scenario.arms {
-        println!("  {}", arm.describe());
-    }
-    let available = memory::available();
-    let fits = |e: &memory::Estimate| match available {
-        Some(a) if a < e.total() => format!(
-            "; more than the {} available: run refuses it without --ignore-memory-limit",
-            memory::mib(a)
-        ),
-        Some(a) => format!("; {} available", memory::mib(a)),
-        None => String::new(),
-    };
-    if let Some(p) = &pilot {
-        let rows = memory::time_rows_for_steps(&scenario, replicates, &p.steps);
-        let mut predicted = memory::estimate_for_rows(&scenario, replicates, outputs, rows);
-        if args.log.is_some() {
-            predicted = predicted.with_impression_log(memory::LogSize::predicted(&scenario, replicates, p));
-        }
-        let steps: Vec<String> = scenario
-            .arms
-            .iter()
-            .zip(&p.steps)
-            .map(|(arm, steps)| format!("{} {steps}", arm.name))
-            .collect();
-        println!(
-            "memory: about {} predicted ({}; steps per run from a pilot: {}){}",
-            memory::mib(predicted.total()),
-            parts(&predicted),
-            steps.join(", "),
-            fits(&predicted)
-        );
-    }
-    println!(
-        "memory: at most about {} if every run lasts feed.max_steps ({}; {} bytes per viewer){}",
-        memory::mib(bound.total()),
-        parts(&bound),
-        memory::bytes_per_viewer(&scenario),
-        if pilot.is_some() && available.is_some_and(|a| a < bound.total()) {
-            "; run then decides by the prediction".to_string()
-        } else {
-            fits(&bound)
-        }
-    );
-    let log = memory::LogSize::of(&scenario, replicates);
-    let predicted_log = pilot
-        .as_ref()
-        .map(|p| memory::LogSize::predicted(&scenario, replicates, p));
-    println!(
-        "impression log (run --log impressions): {}at most {} (feed.max_steps per viewer), a file of at most {}; written as the run goes, so it holds at most {}{}",
-        match predicted_log {
-            Some(p) => format!(
-                "about {} predicted, a file of about {}; ",
-                count(p.impressions, "impression"),
-                memory::mib(p.file_bytes())
-            ),
-            None => String::new(),
-        },
-        count(log.impressions, "impression"),
-        memory::mib(log.file_bytes()),
-        memory::mib(log.bytes()),
-        if args.log.is_some() {
-            " (counted above)"
-        } else {
-            "; validate --log impressions counts it above"
-        }
-    );
     Ok(())
 }

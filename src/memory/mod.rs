@@ -15,7 +15,10 @@
 
 mod predict;
 
-pub use predict::{PILOT_ITEMS, PILOT_STEPS, PILOT_VIEWERS, PROBE_STEPS, Pilot, pilot, tail_growth};
+pub use predict::{
+    NoPilot, PILOT_ITEMS, PILOT_STEPS, PILOT_VIEWERS, PILOT_WORK, PROBE_STEPS, Pilot, most_work, pilot,
+    tail_growth, warmup_steps,
+};
 
 use crate::engine::{
     BYTES_PER_VIEWER_FIXED, Impression, QUANTILE_BYTES_PER_MEMBER, TERMS_BYTES_PER_VIEWER, TimeRow, UserRow,
@@ -282,11 +285,11 @@ pub fn estimate(scenario: &Scenario, replicates: u32, outputs: Outputs) -> Estim
 pub fn predict(scenario: &Scenario, replicates: u32, outputs: Outputs, log: bool) -> Estimate {
     let pilot = pilot(scenario);
     let (rows, log_size) = match &pilot {
-        Some(p) => (
+        Ok(p) => (
             time_rows_for_steps(scenario, replicates, &p.steps),
             LogSize::predicted(scenario, replicates, p),
         ),
-        None => (time_rows(scenario, replicates), LogSize::of(scenario, replicates)),
+        Err(_) => (time_rows(scenario, replicates), LogSize::of(scenario, replicates)),
     };
     let estimate = estimate_for_rows(scenario, replicates, outputs, rows);
     if log {

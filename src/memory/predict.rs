@@ -13,9 +13,12 @@
 //! viewer stops, the maximum of the viewers' steps; with more viewers than the pilot's, the
 //! maximum is extrapolated from the pilot's top eighth as an exponential tail (the expected
 //! maximum of n exponential draws grows by the scale times ln n). Where the pilot cannot say
-//! (a catalog too large to draw cheaply, or viewers still scrolling at its last step), it
-//! gives None and the bound, `feed.max_steps`, applies. `docs/cluster.md#memory` describes
-//! the method and how close it comes.
+//! (a catalog too large to draw cheaply, viewers still scrolling at its last step, or a
+//! pilot that could cost more than [`PILOT_WORK`]), it gives the reason ([`NoPilot`]) and
+//! the bound, `feed.max_steps`, applies. The work is capped before each pilot from what it
+//! can cost at most (its warm-up at one swipe per impression, every viewer at every step),
+//! counted in viewer-steps, not seconds, so the prediction is the same on any machine.
+//! `docs/cluster.md#memory` describes the method and how close it comes.
 
 use crate::engine::{self, Cohort, Results, RunOptions};
 use crate::metrics::Metric;
@@ -37,6 +40,55 @@ const FALLING: f64 = 0.9;
 /// Items (with arrivals) beyond which the pilot does not draw the catalog.
 pub const PILOT_ITEMS: u64 = 200_000;
 
+/// Work all the pilots of one prediction may do at most, in viewer-steps (a step's own work
+/// counted as [`STEP_WORK`] viewers'), reckoned before each pilot from its most: the shipped
+/// scenarios need at most 89 M (`minors_sensitive`: 6 arms, pilots of 200 to 6,400 steps), the
+/// quick start 14 M.
+pub const PILOT_WORK: u64 = 100_000_000;
+
+/// A step's own work beside its viewers' (ranking the trending items, the platform's update),
+/// in viewer-steps: about 0.1 ms, a hundred viewers' steps, plus one per [`ITEMS_PER_WORK`]
+/// items, taken as the per-item share of the step.
+const STEP_WORK: u64 = 100;
+
+/// Items whose per-step upkeep is taken as one viewer-step.
+const ITEMS_PER_WORK: u64 = 256;
+
+/// Why the pilot predicts nothing, so that the bound (`feed.max_steps`) applies.
+#[derive(Debug, Clone, PartialEq)]
+pub enum NoPilot {
+    /// More items (with arrivals) than [`PILOT_ITEMS`]: not drawn just to estimate.
+    Catalog { items: u64 },
+    /// The pilot's smaller scenario is not valid.
+    Invalid,
+    /// The next pilot could take more than [`PILOT_WORK`] viewer-steps in all; `warmup` is
+    /// its warm-up's steps at most.
+    Work { needed: u64, warmup: u64 },
+    /// Viewers still scrolling at the end of a pilot of `steps` steps, a share that did not
+    /// fall enough or the longest pilot.
+    Scrolling { steps: u32, share: f64 },
+}
+
+impl std::fmt::Display for NoPilot {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            NoPilot::Catalog { items } => {
+                write!(f, "{items} items, more than the {PILOT_ITEMS} a pilot draws")
+            }
+            NoPilot::Invalid => write!(f, "the pilot's smaller scenario is not valid"),
+            NoPilot::Work { needed, warmup } => write!(
+                f,
+                "a pilot could take {needed} viewer-steps (a warm-up of up to {warmup} steps), more than its budget of {PILOT_WORK}"
+            ),
+            NoPilot::Scrolling { steps, share } => write!(
+                f,
+                "{:.1} % of viewers still scrolling after {steps} steps of the pilot",
+                100.0 * share
+            ),
+        }
+    }
+}
+
 /// What the pilot predicts for each arm, in arm order.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Pilot {
@@ -44,32 +96,49 @@ pub struct Pilot {
     pub steps: Vec<u32>,
     /// Impressions per viewer (audit bots included), on average.
     pub impressions: Vec<f64>,
+    /// The work the pilots could take at most, in viewer-steps (at most [`PILOT_WORK`]).
+    pub work: u64,
 }
 
-/// The pilot's prediction for `scenario`; None when it cannot tell (the bound,
-/// `feed.max_steps`, applies).
-pub fn pilot(scenario: &Scenario) -> Option<Pilot> {
+/// The pilot's prediction for `scenario`, or why it has none (the bound, `feed.max_steps`,
+/// applies).
+pub fn pilot(scenario: &Scenario) -> Result<Pilot, NoPilot> {
     let mut pilot = scenario.clone();
     pilot.population.users = scenario.population.users.min(PILOT_VIEWERS);
     pilot.scenario.replicates = 1;
     pilot.feed.max_steps = scenario.feed.max_steps.min(PROBE_STEPS);
     let items = u64::from(pilot.catalog.items) + pilot.n_arrivals();
-    if items > PILOT_ITEMS || pilot.validate().is_err() {
-        return None;
+    if items > PILOT_ITEMS {
+        return Err(NoPilot::Catalog { items });
+    }
+    if pilot.validate().is_err() {
+        return Err(NoPilot::Invalid);
     }
     let options = RunOptions {
         per_user: true,
         ..RunOptions::default()
     };
     let mut before = 1.0;
+    let mut spent = 0u64;
     let results = loop {
+        let needed = spent.saturating_add(most_work(&pilot));
+        if needed > PILOT_WORK {
+            return Err(NoPilot::Work {
+                needed,
+                warmup: warmup_steps(&pilot),
+            });
+        }
+        spent = needed;
         let results = engine::run(&pilot, &options, &|_| {});
         let scrolling = still_scrolling(&results);
         if scrolling == 0.0 || pilot.feed.max_steps == scenario.feed.max_steps {
             break results;
         }
         if pilot.feed.max_steps >= PILOT_STEPS || scrolling > FALLING * before {
-            return None;
+            return Err(NoPilot::Scrolling {
+                steps: pilot.feed.max_steps,
+                share: scrolling,
+            });
         }
         before = scrolling;
         pilot.feed.max_steps = scenario
@@ -85,7 +154,13 @@ pub fn pilot(scenario: &Scenario) -> Option<Pilot> {
         let rows = results.user_rows.iter().filter(|r| r.arm == arm);
         let shown: u64 = rows.clone().map(|r| u64::from(r.impressions)).sum();
         impressions.push(shown as f64 / viewers as f64);
-        let last = results.timeseries.iter().rfind(|r| r.arm == arm)?.step + 1;
+        let last = results
+            .timeseries
+            .iter()
+            .rfind(|r| r.arm == arm)
+            .ok_or(NoPilot::Invalid)?
+            .step
+            + 1;
         let mut counts: Vec<u32> = rows.filter(|r| !r.bot).map(|r| r.impressions).collect();
         let more = tail_growth(&mut counts, scenario.population.users);
         steps.push(
@@ -94,7 +169,34 @@ pub fn pilot(scenario: &Scenario) -> Option<Pilot> {
                 .min(f64::from(scenario.feed.max_steps)) as u32,
         );
     }
-    Some(Pilot { steps, impressions })
+    Ok(Pilot {
+        steps,
+        impressions,
+        work: spent,
+    })
+}
+
+/// The most steps the warm-up of `scenario` can take: the engine's own cap, every
+/// impression taking one swipe (`viewer.swipe_seconds`, at least a millisecond).
+pub fn warmup_steps(scenario: &Scenario) -> u64 {
+    let seconds = scenario.population.warmup_minutes * 60.0;
+    if seconds <= 0.0 {
+        return 0;
+    }
+    let swipe = scenario.viewer.swipe_seconds.max(1e-3);
+    (seconds / swipe).ceil().min(u64::MAX as f64 / 2.0) as u64 + 2
+}
+
+/// The most work one run of `pilot` can take, in viewer-steps: its warm-up and every arm
+/// with every viewer (audit bots too) at every step, and each step's own work.
+pub fn most_work(pilot: &Scenario) -> u64 {
+    let viewers = u64::from(pilot.population.users) + pilot.n_bots();
+    let items = u64::from(pilot.catalog.items) + pilot.n_arrivals();
+    let per_step = viewers + STEP_WORK + items / ITEMS_PER_WORK;
+    let steps = (pilot.arms.len() as u64)
+        .saturating_mul(u64::from(pilot.feed.max_steps))
+        .saturating_add(warmup_steps(pilot));
+    steps.saturating_mul(per_step)
 }
 
 /// The largest share of viewers still scrolling at the end of an arm's run.
@@ -142,5 +244,26 @@ mod tests {
         assert_eq!(tail_growth(&mut counts, n), 0.0);
         // All alike: no tail.
         assert_eq!(tail_growth(&mut [7; 64], 1000), 0.0);
+    }
+
+    /// Two hours of warm-up at one swipe a second: at most 7,200 steps (and the engine's
+    /// last); the work of one pilot of the default scenario by hand.
+    #[test]
+    fn a_pilot_costs_at_most_its_warm_up_and_every_viewer_at_every_step() {
+        let mut s = Scenario::default();
+        s.viewer.swipe_seconds = 1.0;
+        s.population.users = 1000;
+        s.feed.max_steps = 200;
+        assert_eq!(warmup_steps(&s), 0);
+        let items = u64::from(s.catalog.items) + s.n_arrivals();
+        let per_step = 1000 + s.n_bots() + 100 + items / 256;
+        let arms = s.arms.len() as u64;
+        assert_eq!(most_work(&s), arms * 200 * per_step);
+        s.population.warmup_minutes = 120.0;
+        assert_eq!(warmup_steps(&s), 7202);
+        assert_eq!(most_work(&s), (arms * 200 + 7202) * per_step);
+        // A warm-up of a million minutes is refused before any pilot runs.
+        s.population.warmup_minutes = 1e6;
+        assert!(matches!(pilot(&s), Err(NoPilot::Work { .. })), "{:?}", pilot(&s));
     }
 }

@@ -232,3 +232,29 @@ fn the_estimate_is_within_a_quarter_of_the_measured_peak() {
     eprint!("{report}");
     assert!(!bad, "{report}");
 }
+
+/// The longest warm-up the docs allow (a million minutes) would keep a pilot busy for days:
+/// `validate` must not run it, but say at once that the pilot's budget of work rules it out
+/// and that the bound applies (before the budget it hung).
+#[test]
+fn validate_with_the_longest_warm_up_answers_at_once() {
+    let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/quickstart.toml");
+    let started = std::time::Instant::now();
+    let out = rabbithole()
+        .arg("validate")
+        .arg(&file)
+        .args(["--set", "population.warmup_minutes=1000000"])
+        .output()
+        .unwrap();
+    let elapsed = started.elapsed();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        stdout.contains("memory: no prediction (a pilot could take")
+            && stdout.contains("a warm-up of up to 60000002 steps")
+            && stdout.contains("the bound below applies")
+            && stdout.contains("memory: at most about"),
+        "{stdout}"
+    );
+    assert!(elapsed.as_secs_f64() < 3.0, "{elapsed:?}");
+}
