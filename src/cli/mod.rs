@@ -10,6 +10,7 @@ mod plot;
 mod run;
 mod sensitivity;
 mod sweep;
+mod validate;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -214,7 +215,7 @@ pub fn main() -> i32 {
     claim::handle_signals();
     let result = match cli.command {
         Command::Run(args) => run::run(args),
-        Command::Validate(args) => run::validate(args),
+        Command::Validate(args) => validate::validate(args),
         Command::Plot(args) => plot::plot(args),
         Command::Explain(args) => explain::explain(args),
         Command::Sweep(args) => sweep::sweep(args),
