@@ -1,11 +1,11 @@
 //! `run` and `validate`: load a scenario, run it, write its results directory.
 
 use super::claim::Claim;
-use super::{Failure, LogKind, RunArgs, progress_bar};
+use super::{DataArgs, Failure, LogKind, RunArgs, progress_bar};
 use rabbithole::engine::{self, Results, RunOptions};
 use rabbithole::memory;
 use rabbithole::metrics::Metric;
-use rabbithole::output::{self, Manifest, count};
+use rabbithole::output::{self, Manifest, TimeseriesForm, count};
 use rabbithole::scenario::{self, Scenario};
 use rabbithole::shard::ShardRecord;
 use std::path::{Path, PathBuf};
@@ -95,6 +95,24 @@ pub(crate) fn charts(files: &[(&str, Vec<u8>)], name: &str) -> Result<Vec<(&'sta
         .map_err(|e| Failure::Run(format!("cannot draw the charts: {e}")))
 }
 
+/// `files` with their CSV files in the style `data` asks for: the last step before writing,
+/// after the charts are drawn from the standard files.
+pub(crate) fn restyled<N: AsRef<str>>(mut files: Vec<(N, Vec<u8>)>, data: DataArgs) -> Vec<(N, Vec<u8>)> {
+    output::restyle(&mut files, data.csv_style.into());
+    files
+}
+
+/// Refuses `--timeseries mean` (or `mean-interval`) with `--shard`: `merge` regroups the rows of each replicate,
+/// which the averaged form no longer has.
+pub(crate) fn check_sharding(data: DataArgs, sharded: bool) -> Result<(), Failure> {
+    if sharded && data.timeseries != super::TimeseriesArg::Replicates {
+        return Err(Failure::Input(
+            "--timeseries mean with --shard: merge needs each replicate's rows; shard with the default --timeseries replicates".into(),
+        ));
+    }
+    Ok(())
+}
+
 /// How a run came about, for its manifest.
 pub(crate) struct Provenance {
     pub(crate) scenario_file: PathBuf,
@@ -104,6 +122,7 @@ pub(crate) struct Provenance {
     pub(crate) per_user: bool,
     pub(crate) log: Option<LogKind>,
     pub(crate) shard: Option<ShardRecord>,
+    pub(crate) data: DataArgs,
 }
 
 /// The bound on a run's memory (every run to `feed.max_steps`), with its impression log when
@@ -124,15 +143,22 @@ pub(crate) fn estimate(
 /// The impression log's file (`run --log impressions`), written as the run goes.
 const IMPRESSIONS_FILE: &str = "impressions.parquet";
 
-/// The files of a run directory, by name: the CSVs and `manifest.json` (the impression log is
-/// written as the run goes, so only the manifest names it).
+/// The files of a run directory, by name: the CSVs (in the standard style: [`restyled`] turns
+/// them into the one asked for) and `manifest.json` (the impression log is written as the run
+/// goes, so only the manifest names it).
 pub(crate) fn run_dir_files(
     scenario: &Scenario,
     results: &Results,
     provenance: Provenance,
 ) -> Vec<(&'static str, Vec<u8>)> {
+    let form = TimeseriesForm::from(provenance.data.timeseries);
+    let timeseries = match form {
+        TimeseriesForm::Replicates => output::timeseries_csv(results),
+        TimeseriesForm::Mean => output::timeseries_mean_csv(results, false),
+        TimeseriesForm::MeanInterval => output::timeseries_mean_csv(results, true),
+    };
     let mut files = vec![
-        ("timeseries.csv", output::timeseries_csv(results)),
+        ("timeseries.csv", timeseries),
         ("summary.csv", output::summary_csv(results)),
         (
             "comparison.csv",
@@ -176,6 +202,8 @@ pub(crate) fn run_dir_files(
         viewer_steps_per_second: results.viewer_steps as f64 / provenance.wall_seconds.max(1e-9),
         command_line: std::env::args().collect(),
         files: names,
+        csv_style: provenance.data.csv_style.into(),
+        timeseries: form,
         shard: provenance.shard,
         scenario: resolved,
     };
@@ -301,6 +329,7 @@ pub(crate) fn run(args: RunArgs) -> Result<(), Failure> {
     let n_replicates = replicates
         .as_ref()
         .map_or(scenario.scenario.replicates, |r| r.len() as u32);
+    check_sharding(args.data, args.shard.is_some())?;
     if args.log.is_some() && args.shard.is_some() {
         return Err(Failure::Input(
             "--log with --shard: merge does not combine impression logs; run without --shard".into(),
@@ -360,6 +389,7 @@ pub(crate) fn run(args: RunArgs) -> Result<(), Failure> {
             .shard
             .zip(replicates)
             .map(|(shard, replicates)| ShardRecord::new(shard, replicates)),
+        data: args.data,
     };
     let mut files = run_dir_files(&scenario, &results, provenance);
     // The charts and report are drawn from the files' bytes and written with them, so the
@@ -367,7 +397,7 @@ pub(crate) fn run(args: RunArgs) -> Result<(), Failure> {
     if !args.no_plot {
         files.extend(charts(&files, &scenario.scenario.name)?);
     }
-    write_dir(&claim, files, args.force)?;
+    write_dir(&claim, restyled(files, args.data), args.force)?;
     if let Some(warning) = cut_short(&scenario, &results) {
         eprintln!("warning: {warning}");
     }

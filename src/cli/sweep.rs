@@ -4,8 +4,8 @@
 //! the sweep directory is written whole or not at all.
 
 use super::run::{
-    Provenance, Shorthand, charts, check_memory, cut_short, default_arms_note, run_dir_files, thread_pool,
-    write_dir,
+    Provenance, Shorthand, charts, check_memory, check_sharding, cut_short, default_arms_note, restyled,
+    run_dir_files, thread_pool, write_dir,
 };
 use super::{Failure, SweepArgs, progress_bar};
 use indicatif::ProgressBar;
@@ -186,6 +186,7 @@ impl Runner<'_> {
             per_user: args.per_user,
             log: None,
             shard: args.shard.map(|shard| ShardRecord::new(shard, reps.to_vec())),
+            data: args.data,
         };
         let mut point_files = run_dir_files(scenario, &results, provenance);
         if !args.no_plot {
@@ -204,6 +205,7 @@ impl Runner<'_> {
 pub(crate) fn sweep(args: SweepArgs) -> Result<(), Failure> {
     let started = Instant::now();
     let start_time = now();
+    check_sharding(args.data, args.shard.is_some())?;
     let plan = plan(&args)?;
     let out = out_dir(&args, &plan.base);
     // Points run one after another, but every point's files are kept until the end.
@@ -278,7 +280,7 @@ pub(crate) fn sweep(args: SweepArgs) -> Result<(), Failure> {
         start_time,
         started,
     )?);
-    write_dir(&claim, files, args.force)?;
+    write_dir(&claim, restyled(files, args.data), args.force)?;
     for warning in outputs.warnings {
         eprintln!("warning: {warning}");
     }
@@ -327,6 +329,8 @@ fn sweep_files(
             count: s.count(),
         }),
         files: names,
+        csv_style: args.data.csv_style.into(),
+        timeseries: args.data.timeseries.into(),
         scenario: plan.base.clone(),
     };
     let json = output::json_file(&manifest);

@@ -14,13 +14,17 @@ use std::path::{Path, PathBuf};
 
 mod bots;
 mod comparison;
+mod csv_style;
 mod impressions;
+mod mean;
 
 pub use bots::{bot_summary_csv, bots_csv};
 pub use comparison::{comparison_csv, comparison_from_written};
+pub use csv_style::{CsvStyle, restyle, style_of_manifest, to_standard, to_style};
 pub use impressions::{
     BATCH_ROWS as IMPRESSION_BATCH_ROWS, COLUMNS as IMPRESSION_COLUMNS, ImpressionWriter, impressions_parquet,
 };
+pub use mean::{MEAN_KEYS, TimeseriesForm, timeseries_mean_csv};
 
 /// `n` and `noun`, plural unless `n` is 1: "1 arm", "2 arms", "0 arms". Every count printed
 /// for a person goes through it.
@@ -353,6 +357,12 @@ pub struct Manifest {
     pub viewer_steps_per_second: f64,
     pub command_line: Vec<String>,
     pub files: Vec<String>,
+    /// The style of the CSV files (absent for the standard style, comma-separated).
+    #[serde(skip_serializing_if = "CsvStyle::is_standard")]
+    pub csv_style: CsvStyle,
+    /// The form of `timeseries.csv` (absent for the default, one row per replicate).
+    #[serde(skip_serializing_if = "TimeseriesForm::is_replicates")]
+    pub timeseries: TimeseriesForm,
     /// For one shard of a run: which one, and the replicates it ran (absent otherwise).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub shard: Option<crate::shard::ShardRecord>,
