@@ -220,7 +220,10 @@ fn every_column_with_empty_cells_says_when() {
             if !t.rows.iter().any(|r| r[c].is_empty()) {
                 continue;
             }
-            let (name, interval) = match ["_mean", "_lo", "_hi"].iter().find_map(|s| column.strip_suffix(s)) {
+            let (name, interval) = match ["_mean", "_lo", "_hi"]
+                .iter()
+                .find_map(|s| column.strip_suffix(s))
+            {
                 Some(n) if file.ends_with("summary.csv") => (n, !column.ends_with("_mean")),
                 _ => (column.as_str(), false),
             };
