@@ -63,9 +63,15 @@ pub fn bold(px: f64) -> TextStyle<'static> {
     TextStyle::from((FAMILY, px * 1.24, FontStyle::Bold).into_font()).color(&INK)
 }
 
-/// The estimated width in pixels of `text` at `px`: generous for a browser's sans-serif.
+/// The width in pixels of `text` at `px`, measured in the bundled DejaVu Sans the charts name
+/// first ([`super::export::text_width`]); a browser's other sans-serif fonts are narrower.
 pub fn text_width(text: &str, px: f64) -> i32 {
-    (text.chars().count() as f64 * px * 0.6).ceil() as i32
+    super::export::text_width(text, px, false).ceil() as i32
+}
+
+/// The width in pixels of `text` in bold at `px` ([`text_width`]).
+pub fn bold_text_width(text: &str, px: f64) -> i32 {
+    super::export::text_width(text, px, true).ceil() as i32
 }
 
 /// What a legend entry shows before its label.

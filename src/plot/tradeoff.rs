@@ -1,7 +1,9 @@
 //! `tradeoff.svg`: the engagement/diversity trade-off, one point per arm at its mean
 //! `feed_entropy` and mean `watch_minutes` at the end of the run, with 95 % interval whiskers
-//! from `summary.csv`, each point labelled with its arm beside it, clear of every point and
-//! label ([`place_labels`]); the entropy axis is zoomed to the arms.
+//! from `summary.csv`, each point labelled with its arm beside it, clear of every point, whisker
+//! and label ([`place_labels`]; a point and its whiskers are a cross, so a label can sit in a
+//! quarter of it), boxes as wide as the bold text set in the bundled font; the entropy axis is
+//! zoomed to the arms.
 
 use super::data::{ALL, Estimate, Run};
 use super::style::{self, Area, Frame, arm_colour};
@@ -29,10 +31,11 @@ pub fn layout(run: &Run) -> Layout {
     render(run).map(|(_, layout)| layout).unwrap_or_default()
 }
 
-/// The boxes of a trade-off chart, in pixels, one per arm drawn.
+/// The boxes of a trade-off chart, in pixels.
 #[derive(Debug, Clone, Default)]
 pub struct Layout {
-    /// Each point with its whiskers.
+    /// Each point with its whiskers, as two bars per arm drawn (its horizontal whisker and its
+    /// vertical one, each 5 pixels either side of the line, both holding the marker).
     pub points: Vec<Rect>,
     /// Each label; `None` when no free place was found.
     pub labels: Vec<Option<Rect>>,
@@ -109,30 +112,47 @@ fn draw(area: &Area<'_>, arms: &[Arm]) -> Layout {
         if arm.watch.interval.is_some() {
             caps.extend([[(px - 3, lo_y), (px + 3, lo_y)], [(px - 3, hi_y), (px + 3, hi_y)]]);
         }
+        // A whisker is clipped to the plotting area; its cap is drawn only where the whisker
+        // ends inside it (an interval can reach past the axis, e.g. below 0 minutes).
+        let (xs, ys) = plot.get_pixel_range();
+        let inside = |x: i32, y: i32| xs.contains(&x) && (ys.start..=ys.end).contains(&y);
         for [(x0, y0), (x1, y1)] in caps {
+            if !inside((x0 + x1) / 2, (y0 + y1) / 2) {
+                continue;
+            }
             let cap = vec![(x0 - base.0, y0 - base.1), (x1 - base.0, y1 - base.1)];
             area.draw(&PathElement::new(cap, stroke)).expect(style::DRAW);
         }
     }
-    // Labels in pixels beside their points, clear of every point, whisker and label.
+    // Labels in pixels beside their points, clear of every point, whisker and label. A point
+    // and its whiskers form a cross, not a box: with two replicates an interval can span the
+    // whole chart, and the quarters between the arms of the cross are still free.
     let base = area.get_base_pixel();
     let (x_range, y_range) = chart.plotting_area().get_pixel_range();
-    let boxes: Vec<Rect> = arms
+    let bars: Vec<[Rect; 2]> = arms
         .iter()
         .map(|arm| {
+            let (px, py) = chart.backend_coord(&(arm.entropy.mean, arm.watch.mean));
             let (x0, y0) = chart.backend_coord(&(arm.entropy.lo(), arm.watch.hi()));
             let (x1, y1) = chart.backend_coord(&(arm.entropy.hi(), arm.watch.lo()));
-            Rect {
-                x0: x0 - 5,
-                y0: y0 - 5,
-                x1: x1 + 5,
-                y1: y1 + 5,
-            }
+            let across = Rect {
+                x0: x0.min(px) - 5,
+                y0: py - 5,
+                x1: x1.max(px) + 5,
+                y1: py + 5,
+            };
+            let along = Rect {
+                x0: px - 5,
+                y0: y0.min(py) - 5,
+                x1: px + 5,
+                y1: y1.max(py) + 5,
+            };
+            [across, along]
         })
         .collect();
     let sizes: Vec<(i32, i32)> = arms
         .iter()
-        .map(|a| (style::text_width(&a.name, 14.0) * 11 / 10, 17))
+        .map(|a| (style::bold_text_width(&a.name, 14.0) * 11 / 10, 17))
         .collect();
     let points: Vec<(i32, i32)> = arms
         .iter()
@@ -144,18 +164,18 @@ fn draw(area: &Area<'_>, arms: &[Arm]) -> Layout {
         x1: x_range.end,
         y1: y_range.end,
     };
-    let labels = place_labels(&boxes, &points, &sizes, bounds);
+    let labels = place_labels(&bars, &points, &sizes, bounds);
     for ((arm, &label), &(px, py)) in arms.iter().zip(&labels).zip(&points) {
         let Some(label) = label else {
             continue;
         };
-        // A label that could not sit beside its point is tied to it by a thin line.
+        // A label that could not sit beside its point is tied to it by a thin line, from the
+        // point to the label's nearest edge. One level with its point, at the end of its
+        // horizontal whisker, reads as the point's without a line.
         let (cx, cy) = ((label.x0 + label.x1) / 2, (label.y0 + label.y1) / 2);
-        if (cx - px).abs() > label.x1 - label.x0 || (cy - py).abs() > 40 {
-            let end = (
-                cx.clamp(label.x0, label.x1),
-                if cy > py { label.y0 } else { label.y1 },
-            );
+        let level = (cy - py).abs() <= 1;
+        if !level && ((cx - px).abs() > label.x1 - label.x0 || (cy - py).abs() > 40) {
+            let end = (px.clamp(label.x0, label.x1), py.clamp(label.y0, label.y1));
             let line = vec![(px - base.0, py - base.1), (end.0 - base.0, end.1 - base.1)];
             area.draw(&PathElement::new(line, arm.colour.mix(0.6).stroke_width(1)))
                 .expect(style::DRAW);
@@ -168,25 +188,34 @@ fn draw(area: &Area<'_>, arms: &[Arm]) -> Layout {
         );
     }
     Layout {
-        points: boxes,
+        points: bars.into_iter().flatten().collect(),
         labels,
     }
 }
 
 /// Places each point's label (of `sizes`, in pixels) inside `bounds`, clear of every point's
-/// box (`boxes`: the point with its whiskers) and of the labels placed before it: first beside
-/// the point, right or left, then above or below it, then at the free place nearest to it.
-/// None only when no place in `bounds` is free.
+/// cross (`bars`: the point with its horizontal and vertical whiskers) and of the labels placed
+/// before it: first beside the cross, right or left, then in a quarter between the cross's
+/// arms next to the point, then above or below the cross, then at the free place nearest to
+/// the point. None only when no place in `bounds` is free.
 fn place_labels(
-    boxes: &[Rect],
+    bars: &[[Rect; 2]],
     points: &[(i32, i32)],
     sizes: &[(i32, i32)],
     bounds: Rect,
 ) -> Vec<Option<Rect>> {
-    let mut taken = boxes.to_vec();
+    let mut taken: Vec<Rect> = bars.iter().flatten().copied().collect();
     let mut placed = Vec::with_capacity(points.len());
-    for ((own, &(px, py)), &(w, h)) in boxes.iter().zip(points).zip(sizes) {
+    for (([across, along], &(px, py)), &(w, h)) in bars.iter().zip(points).zip(sizes) {
+        let own = Rect {
+            x0: across.x0.min(along.x0),
+            y0: across.y0.min(along.y0),
+            x1: across.x1.max(along.x1),
+            y1: across.y1.max(along.y1),
+        };
         let mut candidates = vec![(own.x1 + 4, py - h / 2), (own.x0 - 4 - w, py - h / 2)];
+        let (right, left, above, below) = (along.x1 + 3, along.x0 - 3 - w, across.y0 - 3 - h, across.y1 + 3);
+        candidates.extend([(right, above), (right, below), (left, above), (left, below)]);
         for k in 0..6 {
             let (up, down) = (own.y0 - h - 18 * k, own.y1 + 18 * k);
             candidates.extend([(px + 4, up), (px + 4, down), (px - 4 - w, up), (px - 4 - w, down)]);
@@ -267,8 +296,9 @@ mod tests {
         let corner: Vec<(i32, i32)> = (0..5).map(|i| (310, 5 + i)).collect();
         for points in [same, close, corner] {
             let boxes: Vec<Rect> = points.iter().map(|&(x, y)| square(x, y)).collect();
+            let bars: Vec<[Rect; 2]> = boxes.iter().map(|&b| [b, b]).collect();
             let sizes: Vec<(i32, i32)> = (0..points.len()).map(|i| (40 + 5 * i as i32, 17)).collect();
-            let labels: Vec<Rect> = place_labels(&boxes, &points, &sizes, bounds)
+            let labels: Vec<Rect> = place_labels(&bars, &points, &sizes, bounds)
                 .into_iter()
                 .map(|l| l.expect("a free place"))
                 .collect();
@@ -279,6 +309,60 @@ mod tests {
                     assert!(!a.overlaps(b), "{a:?} and {b:?} overlap");
                 }
             }
+        }
+    }
+
+    /// Whiskers as long as the chart (two replicates of a tiny run): their bounding boxes
+    /// cover everything, but a label still finds a place in a quarter of its cross, clear of
+    /// every bar and of the other labels.
+    #[test]
+    fn whiskers_across_the_whole_chart_leave_the_quarters_free() {
+        let bounds = Rect {
+            x0: 0,
+            y0: 0,
+            x1: 320,
+            y1: 120,
+        };
+        let points = [(60, 20), (160, 60), (260, 100)];
+        let bars: Vec<[Rect; 2]> = points
+            .iter()
+            .map(|&(x, y)| {
+                let across = Rect {
+                    x0: -10,
+                    y0: y - 5,
+                    x1: 330,
+                    y1: y + 5,
+                };
+                let along = Rect {
+                    x0: x - 5,
+                    y0: -10,
+                    x1: x + 5,
+                    y1: 130,
+                };
+                [across, along]
+            })
+            .collect();
+        let sizes = [(60, 17); 3];
+        let labels: Vec<Rect> = place_labels(&bars, &points, &sizes, bounds)
+            .into_iter()
+            .map(|l| l.expect("a free place"))
+            .collect();
+        for (i, (a, &(px, py))) in labels.iter().zip(&points).enumerate() {
+            assert!(a.x0 >= 0 && a.x1 <= 320 && a.y0 >= 0 && a.y1 <= 120, "{a:?}");
+            assert!(
+                !bars.iter().flatten().any(|b| b.overlaps(a)),
+                "label {i} on a whisker"
+            );
+            assert!(
+                labels[i + 1..].iter().all(|b| !a.overlaps(b)),
+                "label {i} overlaps"
+            );
+            // Next to its own point, within a label's size.
+            let (cx, cy) = ((a.x0 + a.x1) / 2, (a.y0 + a.y1) / 2);
+            assert!(
+                (cx - px).abs() <= 60 && (cy - py).abs() <= 30,
+                "label {i} at {a:?}"
+            );
         }
     }
 }

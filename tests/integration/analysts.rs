@@ -3,7 +3,7 @@
 //! (`--timeseries mean`) checked against means computed here from the per-replicate file, and
 //! charts exported as PNG and PDF with the bundled font.
 
-use crate::plot::names_in;
+use crate::plot::{names_in, plot_ok};
 use crate::{ENGAGEMENT_AND_RANDOM, Workspace, rabbithole, tiny_scenario};
 use rabbithole::output::{CsvStyle, to_standard};
 use std::collections::BTreeMap;
@@ -71,12 +71,7 @@ fn eu_style_files_hold_the_same_numbers_and_plot_reads_them() {
     assert!(s.contains('.') && e == s.replace('.', ","), "{s} {e}");
     // The charts drawn from either are the same; plot redraws them from the EU files.
     for dir in [&standard, &eu] {
-        rabbithole()
-            .arg("plot")
-            .arg(dir)
-            .arg("--quiet")
-            .assert()
-            .success();
+        plot_ok(dir);
     }
     for chart in names_in(&standard).iter().filter(|n| n.ends_with(".svg")) {
         assert_eq!(read(&standard, chart), read(&eu, chart), "{chart}");

@@ -77,7 +77,7 @@ fn parse<'a>(text: &'a str, path: &Path) -> roxmltree::Document<'a> {
 }
 
 /// Runs `rabbithole plot DIR --quiet` and expects success.
-fn plot_ok(dir: &Path) {
+pub(crate) fn plot_ok(dir: &Path) {
     rabbithole()
         .arg("plot")
         .arg(dir)
@@ -478,6 +478,17 @@ fn every_shipped_scenario_s_report_is_legible() {
             for (j, p) in layout.points.iter().enumerate() {
                 assert!(!a.overlaps(p), "{name}: label {i} covers point {j}");
             }
+        }
+        // Each box holds its label as drawn: bold 14 px in DejaVu Sans, the charts' first font
+        // (the PNG's and PDF's only one), measured by the renderer, not estimated.
+        for (arm, label) in run.arms.iter().zip(&labels) {
+            let ink = rabbithole::plot::export::text_width(arm, 14.0, true);
+            let (width, height) = (label.x1 - label.x0, label.y1 - label.y0);
+            assert!(
+                f64::from(width) >= ink && height >= 14,
+                "{name}: {} reaches {ink:.1} px, its label's box is {width} px",
+                arm
+            );
         }
         if let Some(browser) = &browser {
             assert_painted(&screenshot(browser, &ws, &out.join("report.html"), &name));
