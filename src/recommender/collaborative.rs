@@ -12,7 +12,8 @@ use super::engagement::explore;
 use super::factors::{self, Factors, dot};
 use super::retrieval::{keep_top, trending_and_explore};
 use super::{
-    MAX_FACTORS, Policy, Scratch, Shared, Source, Trace, ViewerView, begin, pick_best, random_visible,
+    MAX_FACTORS, Policy, Scratch, Shared, Source, Trace, ViewerView, begin, pick_best, prefetch,
+    random_visible,
 };
 use crate::catalog::ItemIdx;
 use crate::rng::Rng;
@@ -67,10 +68,18 @@ impl Collaborative {
             for _ in 0..shared.feed.topic_candidates {
                 let cell = index.cell(scratch.topics[rng.random_range(0..top) as usize].1 as usize);
                 let item = cell[rng.random_range(0..cell.len() as u32) as usize];
+                // The scoring reads each candidate's factors, bias and record: their cache
+                // misses overlap here instead of one after another there.
+                model.prefetch(item);
+                prefetch(&shared.ranked[item as usize]);
                 scratch.candidates.push((item, Source::Nearest));
             }
         }
+        let nearest = scratch.candidates.len();
         trending_and_explore(shared, rng, scratch);
+        for &(item, _) in &scratch.candidates[nearest..] {
+            model.prefetch(item);
+        }
     }
 }
 

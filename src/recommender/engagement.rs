@@ -50,18 +50,17 @@ pub fn predicted_fraction(shared: &Shared, viewer: &ViewerView, item: ItemIdx) -
 
 /// The factor of the learned stance on `item`'s predicted watch fraction (`docs/model.md` §8):
 /// exp(−β_u · |x_i − x̂_u|) for a stance-bearing item, else 1; 1 when β_u = 0, without reading
-/// the item.
+/// the item. It reads the item's stance from its [`super::Ranked`] record, which the scoring
+/// has in cache already, as [`agreement::item_factor`] would from the catalog's record.
 #[inline(always)]
 pub fn agreement_factor(shared: &Shared, viewer: &ViewerView, item: ItemIdx) -> f32 {
     if viewer.agreement > 0.0 {
-        agreement::item_factor(
-            viewer.agreement,
-            viewer.stance,
-            &shared.catalog.items[item as usize],
-        )
-    } else {
-        1.0
+        let stance = shared.ranked[item as usize].stance;
+        if !stance.is_nan() {
+            return agreement::ranking_factor(viewer.agreement, viewer.stance, stance);
+        }
     }
+    1.0
 }
 
 /// Names of the factors of predicted watch time, for `explain`.

@@ -3,7 +3,7 @@
 //! (Covington et al. 2016). With `feed.retrieval = "exhaustive"` every visible item is a
 //! candidate instead.
 
-use super::{Scratch, Shared, Source, ViewerView};
+use super::{Scratch, Shared, Source, ViewerView, prefetch};
 use crate::catalog::ItemIdx;
 use crate::rng::Rng;
 use crate::scenario::Retrieval;
@@ -46,10 +46,10 @@ pub fn retrieve_by(shared: &Shared, keys: &[f32], rng: &mut Rng, scratch: &mut S
         for _ in 0..feed.topic_candidates {
             let t = scratch.topics[rng.random_range(0..top) as usize].1 as usize;
             let pool = &catalog.topic_items[t][..shared.topic_visible[t] as usize];
-            scratch.candidates.push((
-                pool[rng.random_range(0..pool.len() as u32) as usize],
-                Source::Topic,
-            ));
+            let item = pool[rng.random_range(0..pool.len() as u32) as usize];
+            // The scoring reads the record of every candidate: its cache misses overlap here.
+            prefetch(&shared.ranked[item as usize]);
+            scratch.candidates.push((item, Source::Topic));
         }
     }
     trending_and_explore(shared, rng, scratch);
@@ -62,11 +62,13 @@ pub fn trending_and_explore(shared: &Shared, rng: &mut Rng, scratch: &mut Scratc
     if !shared.trending.is_empty() {
         for _ in 0..feed.trending_candidates {
             let item = shared.trending[rng.random_range(0..shared.trending.len() as u32) as usize];
+            prefetch(&shared.ranked[item as usize]);
             scratch.candidates.push((item, Source::Trending));
         }
     }
     for _ in 0..feed.explore_candidates {
         let item = rng.random_range(0..shared.n_visible as u32);
+        prefetch(&shared.ranked[item as usize]);
         scratch.candidates.push((item, Source::Explore));
     }
 }
