@@ -284,6 +284,12 @@ pub struct SweepManifest {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub shard: Option<SweepShardRecord>,
     pub files: Vec<String>,
+    /// The style of every CSV file, the points' included (absent for the standard style).
+    #[serde(skip_serializing_if = "crate::output::CsvStyle::is_standard")]
+    pub csv_style: crate::output::CsvStyle,
+    /// The form of the points' `timeseries.csv` (absent for the default, per replicate).
+    #[serde(skip_serializing_if = "crate::output::TimeseriesForm::is_replicates")]
+    pub timeseries: crate::output::TimeseriesForm,
     /// The scenario as resolved before the grid is applied (with every `--set`).
     pub scenario: Scenario,
 }

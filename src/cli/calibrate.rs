@@ -2,10 +2,11 @@
 //! (`rabbithole::calibrate`) and write the calibration directory, whole or not at all, through
 //! the same claim, lock and signal handling as `run`.
 
-use super::run::{thread_pool, write_dir};
+use super::run::{check_memory, thread_pool, write_dir};
 use super::{Failure, progress_bar};
 use clap::Args;
 use rabbithole::calibrate::{self, Problem, Targets, report};
+use rabbithole::memory;
 use rabbithole::output;
 use rabbithole::scenario::{self, Scenario};
 use serde::Serialize;
@@ -43,6 +44,9 @@ pub(crate) struct CalibrateArgs {
     /// No progress bar and no table on the terminal.
     #[arg(long)]
     quiet: bool,
+    /// Calibrate even when the estimated memory exceeds what is available.
+    #[arg(long)]
+    ignore_memory_limit: bool,
 }
 
 /// `manifest.json` of a calibration directory: how it came about.
@@ -110,6 +114,36 @@ fn check_ranges(problem: &Problem<'_>, path: &Path) -> Result<(), Failure> {
     Ok(())
 }
 
+/// The memory a calibration needs at its peak: a generation's simulations run side by side,
+/// up to one per thread, each taken at the larger of `each`'s estimates of the scenario at
+/// the low and at the high ends of every parameter's range (the keys that size a run grow
+/// with their value). The calibration keeps only statistics, so no charts or CSV text.
+fn calibration_estimate(
+    problem: &Problem<'_>,
+    threads: usize,
+    each: &dyn Fn(&Scenario) -> memory::Estimate,
+) -> memory::Estimate {
+    let params = &problem.targets.parameters;
+    let worst = [0.0, 1.0]
+        .iter()
+        .filter_map(|&end| {
+            problem
+                .scenario(&params.iter().map(|p| p.at(end)).collect::<Vec<_>>())
+                .ok()
+        })
+        .map(|s| each(&s))
+        .max_by_key(|e| e.total())
+        .expect("check_ranges loaded the scenario at both ends");
+    let n = threads as u64;
+    memory::Estimate {
+        process: worst.process,
+        viewers: worst.viewers.saturating_mul(n),
+        catalog: worst.catalog.saturating_mul(n),
+        rows: worst.rows.saturating_mul(n),
+        log: 0,
+    }
+}
+
 pub(crate) fn calibrate(args: CalibrateArgs) -> Result<(), Failure> {
     let started = Instant::now();
     let start_time = humantime::format_rfc3339_seconds(SystemTime::now()).to_string();
@@ -145,8 +179,20 @@ pub(crate) fn calibrate(args: CalibrateArgs) -> Result<(), Failure> {
         .out
         .clone()
         .unwrap_or_else(|| Path::new("results").join(format!("{}-calibration", base.scenario.name)));
-    let claim = super::claim::Claim::take(&out, args.force, args.remove_stale)?;
     let (pool, threads) = thread_pool(args.threads)?;
+    let outputs = memory::Outputs::default();
+    check_memory(
+        calibration_estimate(&problem, threads, &|s| {
+            memory::estimate(s, s.scenario.replicates, outputs)
+        }),
+        |_| {
+            calibration_estimate(&problem, threads, &|s| {
+                memory::predict(s, s.scenario.replicates, outputs, false)
+            })
+        },
+        args.ignore_memory_limit,
+    )?;
+    let claim = super::claim::Claim::take(&out, args.force, args.remove_stale)?;
     let bar = progress_bar(problem.budget() as u64, args.quiet);
     let cal = pool
         .install(|| problem.run(&|| bar.inc(1)))

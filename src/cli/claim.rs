@@ -34,6 +34,8 @@ impl Claimed {
 /// A claimed results directory; dropping it releases the lock.
 pub(crate) struct Claim {
     out: PathBuf,
+    /// Its temporary directory exists and holds files written as the run went ([`Claim::create`]).
+    begun: bool,
 }
 
 /// The lock file of `out`: `.<name>.lock` beside it.
@@ -135,14 +137,35 @@ impl Claim {
         *CLAIMED.lock().unwrap_or_else(|e| e.into_inner()) = Some(Claimed { lock, tmp });
         Ok(Claim {
             out: out.to_path_buf(),
+            begun: false,
         })
     }
 
-    /// Writes `files` as the claimed directory (see `output::write_run_dir`), with signals held
-    /// off until the rename is done.
+    /// Creates the file `name` in the claimed directory's temporary directory, for a file the
+    /// run writes as it goes: it appears in `--out` only with the others, when [`Claim::write`]
+    /// renames the directory into place, and a signal or a failure removes it with the rest.
+    pub(crate) fn create(&mut self, name: &str) -> Result<std::fs::File, Failure> {
+        let _held = CLAIMED.lock().unwrap_or_else(|e| e.into_inner());
+        let cannot = |e: std::io::Error| Failure::Run(format!("cannot write {}: {e}", self.out.display()));
+        let tmp = if self.begun {
+            output::temp_dir(&self.out).map_err(cannot)?
+        } else {
+            output::begin_run_dir(&self.out).map_err(cannot)?
+        };
+        self.begun = true;
+        std::fs::File::create(tmp.join(name)).map_err(cannot)
+    }
+
+    /// Writes `files` as the claimed directory (see `output::write_run_dir`), beside the files
+    /// [`Claim::create`] made, with signals held off until the rename is done.
     pub(crate) fn write(&self, files: &[(&str, Vec<u8>)], force: bool) -> Result<(), Failure> {
         let _held = CLAIMED.lock().unwrap_or_else(|e| e.into_inner());
-        output::write_run_dir(&self.out, files, force).map_err(|e| {
+        let written = if self.begun {
+            output::finish_run_dir(&self.out, files, force)
+        } else {
+            output::write_run_dir(&self.out, files, force)
+        };
+        written.map_err(|e| {
             if e.kind() == std::io::ErrorKind::AlreadyExists {
                 Failure::Input(e.to_string())
             } else {

@@ -22,6 +22,7 @@ pub(crate) fn merge(args: MergeArgs) -> Result<(), Failure> {
     let context = MergeContext {
         command_line: std::env::args().collect(),
         start_time: humantime::format_rfc3339_seconds(SystemTime::now()).to_string(),
+        csv_style: args.csv_style.map(Into::into),
     };
     let merged = merge::merge_dirs(&args.parts, &context)
         .map_err(|e| Failure::Input(format!("merge: {e}\nnothing was written")))?;
@@ -29,6 +30,8 @@ pub(crate) fn merge(args: MergeArgs) -> Result<(), Failure> {
     if !args.no_plot {
         files = with_charts(files)?;
     }
+    // The charts are drawn from the standard files; the CSV files are restyled last.
+    rabbithole::output::restyle(&mut files, merged.csv_style);
     write_dir(&claim, files, args.force)?;
     for note in merged.notes {
         eprintln!("note: {note}");

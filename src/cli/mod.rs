@@ -10,9 +10,11 @@ mod plot;
 mod run;
 mod sensitivity;
 mod sweep;
+mod validate;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
+use rabbithole::output::{CsvStyle, TimeseriesForm};
 use rabbithole::shard::Shard;
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -93,6 +95,61 @@ pub(crate) struct RunArgs {
     /// Write only the data files: no SVG charts and no report.html.
     #[arg(long)]
     pub(crate) no_plot: bool,
+    #[command(flatten)]
+    pub(crate) data: DataArgs,
+}
+
+/// How the data files are written: `run` and `sweep`.
+#[derive(Debug, Clone, Copy, Args)]
+pub(crate) struct DataArgs {
+    /// The CSV files' style: `standard` (comma-separated, "." decimals) or `eu`
+    /// (semicolon-separated, "," decimals, for spreadsheets in European locales).
+    #[arg(long, value_enum, value_name = "STYLE", default_value = "standard")]
+    pub(crate) csv_style: CsvStyleArg,
+    /// The form of timeseries.csv: `replicates` (one row per replicate), `mean` (one row per
+    /// arm, cohort and step: the mean over replicates, about replicates times smaller) or
+    /// `mean-interval` (the mean and its 95 % interval).
+    #[arg(long, value_enum, value_name = "FORM", default_value = "replicates")]
+    pub(crate) timeseries: TimeseriesArg,
+}
+
+/// `--csv-style`, as [`rabbithole::output::CsvStyle`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum CsvStyleArg {
+    /// Comma-separated, "." decimal point.
+    Standard,
+    /// Semicolon-separated, "," decimal comma.
+    Eu,
+}
+
+impl From<CsvStyleArg> for CsvStyle {
+    fn from(arg: CsvStyleArg) -> CsvStyle {
+        match arg {
+            CsvStyleArg::Standard => CsvStyle::Standard,
+            CsvStyleArg::Eu => CsvStyle::Eu,
+        }
+    }
+}
+
+/// `--timeseries`, as [`rabbithole::output::TimeseriesForm`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum TimeseriesArg {
+    /// One row per (arm, replicate, cohort, step).
+    Replicates,
+    /// One row per (arm, cohort, step): the mean over replicates.
+    Mean,
+    /// The mean over replicates and its 95 % interval.
+    MeanInterval,
+}
+
+impl From<TimeseriesArg> for TimeseriesForm {
+    fn from(arg: TimeseriesArg) -> TimeseriesForm {
+        match arg {
+            TimeseriesArg::Replicates => TimeseriesForm::Replicates,
+            TimeseriesArg::Mean => TimeseriesForm::Mean,
+            TimeseriesArg::MeanInterval => TimeseriesForm::MeanInterval,
+        }
+    }
 }
 
 /// The logs `run --log` writes.
@@ -107,6 +164,12 @@ pub(crate) struct PlotArgs {
     /// The results directory (written by run, sweep or merge): a run's, or a sweep's, whose
     /// charts show each headline metric against each swept key.
     pub(crate) run_dir: PathBuf,
+    /// Also write each chart as PNG (twice its SVG size, text in the bundled DejaVu Sans).
+    #[arg(long)]
+    pub(crate) png: bool,
+    /// Also write each chart as a one-page PDF (text embedded in the bundled DejaVu Sans).
+    #[arg(long)]
+    pub(crate) pdf: bool,
     /// Print nothing on success.
     #[arg(long)]
     pub(crate) quiet: bool,
@@ -157,6 +220,8 @@ pub(crate) struct SweepArgs {
     /// sweep directory.
     #[arg(long)]
     pub(crate) no_plot: bool,
+    #[command(flatten)]
+    pub(crate) data: DataArgs,
 }
 
 #[derive(Debug, Args)]
@@ -180,6 +245,9 @@ pub(crate) struct MergeArgs {
     /// Write only the data files: no SVG charts and no report.html.
     #[arg(long)]
     pub(crate) no_plot: bool,
+    /// The merged CSV files' style [default: the parts'] (see `run --csv-style`).
+    #[arg(long, value_enum, value_name = "STYLE")]
+    pub(crate) csv_style: Option<CsvStyleArg>,
 }
 
 #[derive(Debug, Args)]
@@ -214,7 +282,7 @@ pub fn main() -> i32 {
     claim::handle_signals();
     let result = match cli.command {
         Command::Run(args) => run::run(args),
-        Command::Validate(args) => run::validate(args),
+        Command::Validate(args) => validate::validate(args),
         Command::Plot(args) => plot::plot(args),
         Command::Explain(args) => explain::explain(args),
         Command::Sweep(args) => sweep::sweep(args),

@@ -6,11 +6,22 @@ use std::time::Instant;
 
 pub(crate) fn plot(args: PlotArgs) -> Result<(), Failure> {
     let started = Instant::now();
-    let written = plot::plot_dir(&args.run_dir).map_err(failure)?;
+    let exports = plot::Exports {
+        png: args.png,
+        pdf: args.pdf,
+    };
+    let written = plot::plot_dir(&args.run_dir, exports).map_err(failure)?;
     if !args.quiet {
+        let charts = written.iter().filter(|f| f.ends_with(".svg")).count();
+        let formats: Vec<&str> = [(true, "SVG"), (args.png, "PNG"), (args.pdf, "PDF")]
+            .iter()
+            .filter(|(on, _)| *on)
+            .map(|(_, f)| *f)
+            .collect();
         println!(
-            "{} charts and {} in {} ({:.2} s)",
-            written.len().saturating_sub(1),
+            "{} charts ({}) and {} in {} ({:.2} s)",
+            charts,
+            formats.join(", "),
             plot::REPORT,
             args.run_dir.display(),
             started.elapsed().as_secs_f64()

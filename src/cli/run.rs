@@ -1,39 +1,56 @@
 //! `run` and `validate`: load a scenario, run it, write its results directory.
 
 use super::claim::Claim;
-use super::{Failure, LogKind, RunArgs, ValidateArgs, progress_bar};
+use super::{DataArgs, Failure, LogKind, RunArgs, progress_bar};
 use rabbithole::engine::{self, Results, RunOptions};
 use rabbithole::memory;
 use rabbithole::metrics::Metric;
-use rabbithole::output::{self, Manifest, count};
+use rabbithole::output::{self, Manifest, TimeseriesForm, count};
 use rabbithole::scenario::{self, Scenario};
 use rabbithole::shard::ShardRecord;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-fn load(path: &Path, overrides: &[String]) -> Result<Scenario, Failure> {
+pub(crate) fn load(path: &Path, overrides: &[String]) -> Result<Scenario, Failure> {
     scenario::load(path, overrides).map_err(|e| Failure::Input(e.to_string()))
 }
 
 /// Refuses a run whose estimated memory (`rabbithole::memory`) exceeds what is available,
-/// unless `ignore`: better exit 2 at once than abort or be killed after minutes.
-pub(crate) fn check_memory(estimate: &memory::Estimate, ignore: bool) -> Result<(), Failure> {
+/// unless `ignore`: better exit 2 at once than abort or be killed after minutes. The `bound`
+/// (every run to `feed.max_steps`) is checked first, as it costs nothing; when it does not fit
+/// but the run without its rows does, `predict` (a pilot of the scenario) decides; it is given
+/// the memory available, and may stop once its estimate exceeds it. Returns the estimate
+/// compared, or the bound where no memory figure is known.
+pub(crate) fn check_memory(
+    bound: memory::Estimate,
+    predict: impl FnOnce(u64) -> memory::Estimate,
+    ignore: bool,
+) -> Result<memory::Estimate, Failure> {
     let Some(available) = memory::available() else {
-        return Ok(());
+        return Ok(bound);
     };
-    if estimate.total() > available && !ignore {
+    if bound.total() <= available || ignore {
+        return Ok(bound);
+    }
+    // However few steps the runs take, the viewers and catalog must fit: no pilot needed.
+    let estimate = if bound.without_rows().total() > available {
+        bound
+    } else {
+        predict(available)
+    };
+    if estimate.total() > available {
         return Err(Failure::Input(format!(
             "the run needs about {} of memory ({}), more than the {} available; make it smaller (population.users, catalog.items, feed.max_steps, replicates) or pass --ignore-memory-limit",
             memory::mib(estimate.total()),
-            parts(estimate),
+            parts(&estimate),
             memory::mib(available)
         )));
     }
-    Ok(())
+    Ok(estimate)
 }
 
 /// The parts of an estimate, for messages.
-fn parts(e: &memory::Estimate) -> String {
+pub(crate) fn parts(e: &memory::Estimate) -> String {
     let log = match e.log {
         0 => String::new(),
         bytes => format!(", impression log {}", memory::mib(bytes)),
@@ -78,6 +95,24 @@ pub(crate) fn charts(files: &[(&str, Vec<u8>)], name: &str) -> Result<Vec<(&'sta
         .map_err(|e| Failure::Run(format!("cannot draw the charts: {e}")))
 }
 
+/// `files` with their CSV files in the style `data` asks for: the last step before writing,
+/// after the charts are drawn from the standard files.
+pub(crate) fn restyled<N: AsRef<str>>(mut files: Vec<(N, Vec<u8>)>, data: DataArgs) -> Vec<(N, Vec<u8>)> {
+    output::restyle(&mut files, data.csv_style.into());
+    files
+}
+
+/// Refuses `--timeseries mean` (or `mean-interval`) with `--shard`: `merge` regroups the rows of each replicate,
+/// which the averaged form no longer has.
+pub(crate) fn check_sharding(data: DataArgs, sharded: bool) -> Result<(), Failure> {
+    if sharded && data.timeseries != super::TimeseriesArg::Replicates {
+        return Err(Failure::Input(
+            "--timeseries mean with --shard: merge needs each replicate's rows; shard with the default --timeseries replicates".into(),
+        ));
+    }
+    Ok(())
+}
+
 /// How a run came about, for its manifest.
 pub(crate) struct Provenance {
     pub(crate) scenario_file: PathBuf,
@@ -87,10 +122,12 @@ pub(crate) struct Provenance {
     pub(crate) per_user: bool,
     pub(crate) log: Option<LogKind>,
     pub(crate) shard: Option<ShardRecord>,
+    pub(crate) data: DataArgs,
 }
 
-/// The estimate of a run's memory, with its impression log when asked for.
-fn estimate(
+/// The bound on a run's memory (every run to `feed.max_steps`), with its impression log when
+/// asked for.
+pub(crate) fn estimate(
     scenario: &Scenario,
     replicates: u32,
     outputs: memory::Outputs,
@@ -98,19 +135,30 @@ fn estimate(
 ) -> memory::Estimate {
     let estimate = memory::estimate(scenario, replicates, outputs);
     match log {
-        Some(LogKind::Impressions) => estimate.with_impression_log(scenario, replicates),
+        Some(LogKind::Impressions) => estimate.with_impression_log(memory::LogSize::of(scenario, replicates)),
         None => estimate,
     }
 }
 
-/// The files of a run directory, by name: the CSVs and `manifest.json`.
+/// The impression log's file (`run --log impressions`), written as the run goes.
+const IMPRESSIONS_FILE: &str = "impressions.parquet";
+
+/// The files of a run directory, by name: the CSVs (in the standard style: [`restyled`] turns
+/// them into the one asked for) and `manifest.json` (the impression log is written as the run
+/// goes, so only the manifest names it).
 pub(crate) fn run_dir_files(
     scenario: &Scenario,
     results: &Results,
     provenance: Provenance,
 ) -> Vec<(&'static str, Vec<u8>)> {
+    let form = TimeseriesForm::from(provenance.data.timeseries);
+    let timeseries = match form {
+        TimeseriesForm::Replicates => output::timeseries_csv(results),
+        TimeseriesForm::Mean => output::timeseries_mean_csv(results, false),
+        TimeseriesForm::MeanInterval => output::timeseries_mean_csv(results, true),
+    };
     let mut files = vec![
-        ("timeseries.csv", output::timeseries_csv(results)),
+        ("timeseries.csv", timeseries),
         ("summary.csv", output::summary_csv(results)),
         (
             "comparison.csv",
@@ -120,9 +168,9 @@ pub(crate) fn run_dir_files(
     if provenance.per_user {
         files.push(("users.csv", output::users_csv(results)));
     }
-    if provenance.log == Some(LogKind::Impressions) {
-        files.push(("impressions.parquet", output::impressions_parquet(results)));
-    }
+    // Written as the run went (`Claim::create`); listed in the manifest in its place.
+    let streamed = files.len();
+    let log = provenance.log == Some(LogKind::Impressions);
     if !results.bot_rows.is_empty() {
         let bots = output::bots_csv(results);
         let summary = output::bot_summary_csv(scenario, &bots).expect("bots.csv as written reads back");
@@ -135,6 +183,9 @@ pub(crate) fn run_dir_files(
     let first_arm = resolved.arms[resolved.baseline_index()].name.clone();
     resolved.scenario.baseline.get_or_insert(first_arm);
     let mut names: Vec<String> = files.iter().map(|(n, _)| n.to_string()).collect();
+    if log {
+        names.insert(streamed, IMPRESSIONS_FILE.into());
+    }
     names.push("manifest.json".into());
     let manifest = Manifest {
         program: "rabbithole",
@@ -151,6 +202,8 @@ pub(crate) fn run_dir_files(
         viewer_steps_per_second: results.viewer_steps as f64 / provenance.wall_seconds.max(1e-9),
         command_line: std::env::args().collect(),
         files: names,
+        csv_style: provenance.data.csv_style.into(),
+        timeseries: form,
         shard: provenance.shard,
         scenario: resolved,
     };
@@ -276,6 +329,7 @@ pub(crate) fn run(args: RunArgs) -> Result<(), Failure> {
     let n_replicates = replicates
         .as_ref()
         .map_or(scenario.scenario.replicates, |r| r.len() as u32);
+    check_sharding(args.data, args.shard.is_some())?;
     if args.log.is_some() && args.shard.is_some() {
         return Err(Failure::Input(
             "--log with --shard: merge does not combine impression logs; run without --shard".into(),
@@ -285,11 +339,12 @@ pub(crate) fn run(args: RunArgs) -> Result<(), Failure> {
         per_user: args.per_user,
         charts: !args.no_plot,
     };
-    check_memory(
-        &estimate(&scenario, n_replicates, outputs, args.log),
+    let before = check_memory(
+        estimate(&scenario, n_replicates, outputs, args.log),
+        |_| memory::predict(&scenario, n_replicates, outputs, args.log.is_some()),
         args.ignore_memory_limit,
     )?;
-    let claim = Claim::take(&out, args.force, args.remove_stale)?;
+    let mut claim = Claim::take(&out, args.force, args.remove_stale)?;
     let (pool, threads) = thread_pool(args.threads)?;
     if !args.quiet
         && let Some(note) = default_arms_note(&args.scenario, &scenario)
@@ -305,7 +360,21 @@ pub(crate) fn run(args: RunArgs) -> Result<(), Failure> {
         replicates: replicates.clone(),
         plays: false,
     };
-    let results = pool.install(|| engine::run(&scenario, &options, &|n| bar.inc(n)));
+    let results = if options.log_impressions {
+        // Encoded into the claimed directory's temporary directory as the run goes, so the
+        // log's memory is one batch and one row group, whatever the run's length.
+        let file = std::io::BufWriter::new(claim.create(IMPRESSIONS_FILE)?);
+        let arms = scenario.arms.iter().map(|a| a.name.clone()).collect();
+        let topics = scenario.catalog.topics.iter().map(|t| t.name.clone()).collect();
+        let mut log = output::ImpressionWriter::new(file, arms, topics);
+        let results = pool.install(|| engine::run_logged(&scenario, &options, &|n| bar.inc(n), &mut log));
+        let cannot = |e: String| Failure::Run(format!("cannot write {IMPRESSIONS_FILE}: {e}"));
+        let file = log.finish().map_err(|e| cannot(e.to_string()))?;
+        file.into_inner().map_err(|e| cannot(e.to_string()))?;
+        results
+    } else {
+        pool.install(|| engine::run(&scenario, &options, &|n| bar.inc(n)))
+    };
     bar.finish_and_clear();
 
     let wall_seconds = started.elapsed().as_secs_f64();
@@ -320,6 +389,7 @@ pub(crate) fn run(args: RunArgs) -> Result<(), Failure> {
             .shard
             .zip(replicates)
             .map(|(shard, replicates)| ShardRecord::new(shard, replicates)),
+        data: args.data,
     };
     let mut files = run_dir_files(&scenario, &results, provenance);
     // The charts and report are drawn from the files' bytes and written with them, so the
@@ -327,7 +397,7 @@ pub(crate) fn run(args: RunArgs) -> Result<(), Failure> {
     if !args.no_plot {
         files.extend(charts(&files, &scenario.scenario.name)?);
     }
-    write_dir(&claim, files, args.force)?;
+    write_dir(&claim, restyled(files, args.data), args.force)?;
     if let Some(warning) = cut_short(&scenario, &results) {
         eprintln!("warning: {warning}");
     }
@@ -343,94 +413,26 @@ pub(crate) fn run(args: RunArgs) -> Result<(), Failure> {
         );
         print!("{}", output::headline_table(&results));
         if let Some(peak) = memory::peak() {
-            // The estimate for the rows this run wrote, beside the bound the guard used: what
-            // to ask a cluster for next time.
+            // The estimate for the rows this run wrote, beside the one the guard compared
+            // (the bound, or the pilot's prediction when the bound did not fit): what to ask a
+            // cluster for next time.
             let rows = results.timeseries.len() as u64;
+            let mut written = memory::estimate_for_rows(&scenario, n_replicates, outputs, rows);
+            if args.log.is_some() {
+                let log = memory::LogSize {
+                    impressions: results.viewer_steps,
+                    viewers: u64::from(scenario.population.users) + scenario.n_bots(),
+                };
+                written = written.with_impression_log(log);
+            }
             println!(
                 "memory: peak {} resident; estimated {} for the rows written ({} before the run)",
                 memory::mib(peak),
-                memory::mib(memory::estimate_for_rows(&scenario, n_replicates, outputs, rows).total()),
-                memory::mib(memory::estimate(&scenario, n_replicates, outputs).total())
+                memory::mib(written.total()),
+                memory::mib(before.total())
             );
         }
         println!("results in {}", out.display());
     }
-    Ok(())
-}
-
-pub(crate) fn validate(args: ValidateArgs) -> Result<(), Failure> {
-    let scenario = load(&args.scenario, &args.set)?;
-    let outputs = memory::Outputs {
-        per_user: false,
-        charts: true,
-    };
-    let estimate = estimate(&scenario, scenario.scenario.replicates, outputs, args.log);
-    let items = u64::from(scenario.catalog.items) + scenario.n_arrivals();
-    println!(
-        "{}: valid. {}, {}, {}{}, {}, {} at the start ({} with arrivals), {} of use each",
-        args.scenario.display(),
-        count(scenario.arms.len() as u64, "arm"),
-        count(scenario.scenario.replicates, "replicate"),
-        count(scenario.population.users, "viewer"),
-        match scenario.n_bots() {
-            0 => String::new(),
-            n => format!(" and {}", count(n, "audit bot")),
-        },
-        count(scenario.n_topics() as u64, "topic"),
-        count(scenario.catalog.items, "item"),
-        items,
-        count(scenario.feed.days, "day")
-    );
-    let names: Vec<&str> = scenario.catalog.topics.iter().map(|t| t.name.as_str()).collect();
-    let listed = std::fs::read_to_string(&args.scenario).is_ok_and(|t| scenario::writes_topics(&t));
-    println!(
-        "topics{}: {}",
-        if listed {
-            " (listed in the file)"
-        } else {
-            " (the defaults)"
-        },
-        names.join(", ")
-    );
-    if listed {
-        println!("{}", scenario::replaced_defaults_note());
-    }
-    println!(
-        "arms{}:",
-        if default_arms_note(&args.scenario, &scenario).is_some() {
-            " (the defaults: the file has no [[arms]])"
-        } else {
-            ""
-        }
-    );
-    for arm in &scenario.arms {
-        println!("  {}", arm.describe());
-    }
-    let available = memory::available();
-    println!(
-        "memory: at most about {} ({}; {} bytes per viewer){}",
-        memory::mib(estimate.total()),
-        parts(&estimate),
-        memory::bytes_per_viewer(&scenario),
-        match available {
-            Some(a) if a < estimate.total() => format!(
-                "; more than the {} available: run refuses it without --ignore-memory-limit",
-                memory::mib(a)
-            ),
-            Some(a) => format!("; {} available", memory::mib(a)),
-            None => String::new(),
-        }
-    );
-    let log = memory::LogSize::of(&scenario, scenario.scenario.replicates);
-    println!(
-        "impression log (run --log impressions): at most {} (feed.max_steps per viewer), a file of at most {}{}",
-        count(log.impressions, "impression"),
-        memory::mib(log.file_bytes()),
-        if args.log.is_some() {
-            " (counted above)"
-        } else {
-            "; validate --log impressions counts it above"
-        }
-    );
     Ok(())
 }

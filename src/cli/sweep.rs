@@ -4,8 +4,8 @@
 //! the sweep directory is written whole or not at all.
 
 use super::run::{
-    Provenance, Shorthand, charts, check_memory, cut_short, default_arms_note, run_dir_files, thread_pool,
-    write_dir,
+    Provenance, Shorthand, charts, check_memory, check_sharding, cut_short, default_arms_note, restyled,
+    run_dir_files, thread_pool, write_dir,
 };
 use super::{Failure, SweepArgs, progress_bar};
 use indicatif::ProgressBar;
@@ -22,7 +22,7 @@ use std::time::{Instant, SystemTime};
 fn point_error(grid: &Grid, point: &[usize], error: ScenarioError) -> Failure {
     let overrides = grid.overrides(point);
     match error {
-        ScenarioError::Override { arg, message } if overrides.contains(&arg) => {
+        ScenarioError::Override { arg, message, .. } if overrides.contains(&arg) => {
             let (key, value) = arg.split_once('=').expect("an override is KEY=VALUE");
             Failure::Input(format!("--grid {key}: value {value}: {message}"))
         }
@@ -186,6 +186,7 @@ impl Runner<'_> {
             per_user: args.per_user,
             log: None,
             shard: args.shard.map(|shard| ShardRecord::new(shard, reps.to_vec())),
+            data: args.data,
         };
         let mut point_files = run_dir_files(scenario, &results, provenance);
         if !args.no_plot {
@@ -204,29 +205,42 @@ impl Runner<'_> {
 pub(crate) fn sweep(args: SweepArgs) -> Result<(), Failure> {
     let started = Instant::now();
     let start_time = now();
+    check_sharding(args.data, args.shard.is_some())?;
     let plan = plan(&args)?;
     let out = out_dir(&args, &plan.base);
     // Points run one after another, but every point's files are kept until the end.
-    let estimates: Vec<memory::Estimate> = plan
-        .scenarios
-        .iter()
-        .zip(&plan.mine)
-        .map(|(s, reps)| {
-            let outputs = memory::Outputs {
-                per_user: args.per_user,
-                charts: !args.no_plot,
-            };
-            memory::estimate(s, reps.len() as u32, outputs)
-        })
-        .collect();
-    let whole = memory::Estimate {
-        process: estimates.first().map_or(0, |e| e.process),
-        viewers: estimates.iter().map(|e| e.viewers).max().unwrap_or(0),
-        catalog: estimates.iter().map(|e| e.catalog).max().unwrap_or(0),
-        rows: estimates.iter().map(|e| e.rows).fold(0, u64::saturating_add),
-        log: 0,
+    let outputs = memory::Outputs {
+        per_user: args.per_user,
+        charts: !args.no_plot,
     };
-    check_memory(&whole, args.ignore_memory_limit)?;
+    // The points' estimates as one: the largest viewers and catalog (one point runs at a
+    // time), every point's rows; with `limit`, the points after the estimate exceeds it are
+    // left out (they can only add), so a sweep too large is refused after one pilot.
+    let whole = |each: &dyn Fn(&Scenario, u32) -> memory::Estimate, limit: u64| {
+        let mut whole = memory::Estimate {
+            process: 0,
+            viewers: 0,
+            catalog: 0,
+            rows: 0,
+            log: 0,
+        };
+        for (s, reps) in plan.scenarios.iter().zip(&plan.mine) {
+            let e = each(s, reps.len() as u32);
+            whole.process = e.process;
+            whole.viewers = whole.viewers.max(e.viewers);
+            whole.catalog = whole.catalog.max(e.catalog);
+            whole.rows = whole.rows.saturating_add(e.rows);
+            if whole.total() > limit {
+                break;
+            }
+        }
+        whole
+    };
+    check_memory(
+        whole(&|s, reps| memory::estimate(s, reps, outputs), u64::MAX),
+        |available| whole(&|s, reps| memory::predict(s, reps, outputs, false), available),
+        args.ignore_memory_limit,
+    )?;
     let claim = super::claim::Claim::take(&out, args.force, args.remove_stale)?;
     let (pool, threads) = thread_pool(args.threads)?;
     if !args.quiet
@@ -266,7 +280,7 @@ pub(crate) fn sweep(args: SweepArgs) -> Result<(), Failure> {
         start_time,
         started,
     )?);
-    write_dir(&claim, files, args.force)?;
+    write_dir(&claim, restyled(files, args.data), args.force)?;
     for warning in outputs.warnings {
         eprintln!("warning: {warning}");
     }
@@ -315,6 +329,8 @@ fn sweep_files(
             count: s.count(),
         }),
         files: names,
+        csv_style: args.data.csv_style.into(),
+        timeseries: args.data.timeseries.into(),
         scenario: plan.base.clone(),
     };
     let json = output::json_file(&manifest);

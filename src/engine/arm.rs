@@ -9,7 +9,7 @@
 
 use super::bots::{BotLog, BotRow, Bots};
 use super::live::{BLOCK, Bits, Live};
-use super::log::{Impression, ImpressionLog};
+use super::log::{ImpressionLog, ImpressionSink};
 use super::platform::{Global, NONE, Outcome};
 use super::protections::Protections;
 use super::reduce::{Cohort, Reducer, ViewerArrays};
@@ -131,7 +131,7 @@ pub struct ArmRun<'a> {
     /// During the warm-up, its end in seconds of use (`population.warmup_minutes`).
     warming: Option<f32>,
     /// The impression log, when asked for ([`ArmRun::log_impressions`]).
-    log: Option<ImpressionLog>,
+    log: Option<ImpressionLog<'a>>,
     /// The factors an arm with a `collaborative` policy learns (`docs/model.md` §8f).
     factors: Option<Factors>,
 }
@@ -215,15 +215,16 @@ impl<'a> ArmRun<'a> {
         run
     }
 
-    /// Logs every impression of the arm's run (`run --log impressions`).
-    pub fn log_impressions(&mut self) {
-        self.log = Some(ImpressionLog::new(self.viewers.len()));
+    /// Logs every impression of the arm's run (`run --log impressions`) into `sink`, in
+    /// (step, viewer) order, a batch at a time as the run goes.
+    pub fn log_impressions(&mut self, sink: &'a mut dyn ImpressionSink) {
+        self.log = Some(ImpressionLog::new(self.viewers.len(), sink));
     }
 
-    /// Moves the logged impressions, in (step, viewer) order, to the end of `out`.
-    pub fn impressions(&mut self, out: &mut Vec<Impression>) {
+    /// Hands the logged impressions not yet handed over to the sink (at the end of the run).
+    pub fn flush_impressions(&mut self) {
         if let Some(log) = &mut self.log {
-            out.append(&mut log.rows);
+            log.flush();
         }
     }
 

@@ -5,6 +5,10 @@
 //! the step, [`ImpressionLog::collect`] reads the slots in viewer order, so the rows, and the
 //! file, are the same for any thread count. An arm that does not log has no slots, and its
 //! step writes none.
+//!
+//! The rows are not kept for the whole run: once [`FLUSH_ROWS`] have gathered, they go to the
+//! run's [`ImpressionSink`] (the Parquet writer of `run --log impressions` encodes them into
+//! the file as the run goes), so the log's memory is bounded by that buffer, not by the run.
 
 use super::platform::{NONE, Outcome};
 use crate::catalog::Catalog;
@@ -61,19 +65,44 @@ pub struct Impression {
     pub skipped: bool,
 }
 
-/// One arm's log: the viewers' slots and the rows so far.
-pub(super) struct ImpressionLog {
-    /// One per viewer, written by its step.
-    pub details: Vec<Detail>,
-    pub rows: Vec<Impression>,
+/// Rows gathered before they are handed to the sink: at most this many plus one step's.
+pub const FLUSH_ROWS: usize = 64 * 1024;
+
+/// Where a run's impressions go, in (replicate, arm, step, viewer) order, a batch at a time.
+pub trait ImpressionSink {
+    /// Takes the rows of `rows`, leaving it empty.
+    fn take(&mut self, rows: &mut Vec<Impression>);
 }
 
-impl ImpressionLog {
-    /// A log of `viewers` viewers, without rows.
-    pub fn new(viewers: usize) -> ImpressionLog {
+/// A sink that keeps every row (the library's `Results::impressions`).
+impl ImpressionSink for Vec<Impression> {
+    fn take(&mut self, rows: &mut Vec<Impression>) {
+        self.append(rows);
+    }
+}
+
+/// One arm's log: the viewers' slots, the rows not yet handed over, and where they go.
+pub(super) struct ImpressionLog<'s> {
+    /// One per viewer, written by its step.
+    pub details: Vec<Detail>,
+    rows: Vec<Impression>,
+    sink: &'s mut dyn ImpressionSink,
+}
+
+impl<'s> ImpressionLog<'s> {
+    /// A log of `viewers` viewers, without rows, handing its rows to `sink`.
+    pub fn new(viewers: usize, sink: &'s mut dyn ImpressionSink) -> ImpressionLog<'s> {
         ImpressionLog {
             details: vec![Detail::EMPTY; viewers],
             rows: Vec::new(),
+            sink,
+        }
+    }
+
+    /// Hands the rows gathered so far to the sink.
+    pub fn flush(&mut self) {
+        if !self.rows.is_empty() {
+            self.sink.take(&mut self.rows);
         }
     }
 
@@ -109,6 +138,9 @@ impl ImpressionLog {
                 followed: d.followed,
                 skipped: d.skipped,
             });
+        }
+        if self.rows.len() >= FLUSH_ROWS {
+            self.flush();
         }
     }
 }

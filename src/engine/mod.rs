@@ -23,7 +23,7 @@ mod trending;
 
 pub use arm::{ArmRun, BYTES_PER_VIEWER_FIXED, Warmed};
 pub use bots::BotRow;
-pub use log::Impression;
+pub use log::{FLUSH_ROWS, Impression, ImpressionSink};
 pub use plays::{FRACTION_BINS, Plays};
 pub use reduce::{Cohort, QUANTILE_BYTES_PER_MEMBER, TERMS_BYTES_PER_VIEWER};
 pub use trace::{TraceRecord, Tracer, ViewerSnapshot, trace};
@@ -137,7 +137,8 @@ pub struct Results {
     pub user_rows: Vec<UserRow>,
     /// One row per audit bot, arm and replicate.
     pub bot_rows: Vec<BotRow>,
-    /// The impression log, when asked for: in (replicate, arm, step, viewer) order.
+    /// The impression log, when asked for and not sent to a sink ([`run_logged`]): in
+    /// (replicate, arm, step, viewer) order.
     pub impressions: Vec<Impression>,
     /// The scenario uses the safety features ([`Scenario::safety_features`]): the day columns
     /// and the age, vulnerability and bot cohorts are written.
@@ -156,7 +157,7 @@ pub struct Results {
 pub struct RunOptions {
     /// Collect per-viewer rows.
     pub per_user: bool,
-    /// Log every impression (`Results::impressions`).
+    /// Log every impression (into `Results::impressions`, or the sink of [`run_logged`]).
     pub log_impressions: bool,
     /// The replicates to run, each below `scenario.replicates`; all of them when `None`. A
     /// replicate computes the same whichever others run beside it (its streams are keyed by
@@ -171,8 +172,23 @@ pub const PROGRESS_UNITS: u64 = 1000;
 
 /// Runs the scenario's replicates (all, or those of `options.replicates`, in that order).
 /// `progress` is called with units done (each (replicate, arm) adds up to
-/// [`PROGRESS_UNITS`]). Runs on the current rayon pool.
+/// [`PROGRESS_UNITS`]). Runs on the current rayon pool. With `options.log_impressions`, the
+/// log is kept whole in `Results::impressions`.
 pub fn run(scenario: &Scenario, options: &RunOptions, progress: &(dyn Fn(u64) + Sync)) -> Results {
+    let mut log = Vec::new();
+    let mut results = run_logged(scenario, options, progress, &mut log);
+    results.impressions = log;
+    results
+}
+
+/// [`run`], with the impression log (`options.log_impressions`) handed to `sink` as the run
+/// goes instead of kept: a batch at a time, in (replicate, arm, step, viewer) order.
+pub fn run_logged(
+    scenario: &Scenario,
+    options: &RunOptions,
+    progress: &(dyn Fn(u64) + Sync),
+    sink: &mut dyn ImpressionSink,
+) -> Results {
     let mut results = Results {
         arm_names: scenario.arms.iter().map(|a| a.name.clone()).collect(),
         policies: scenario
@@ -216,10 +232,10 @@ pub fn run(scenario: &Scenario, options: &RunOptions, progress: &(dyn Fn(u64) + 
             }
             arm_starts.push(results.timeseries.len());
             if options.log_impressions {
-                run.log_impressions();
+                run.log_impressions(&mut *sink);
             }
             results.viewer_steps += run.run(arm_idx, &mut results.timeseries, progress, None);
-            run.impressions(&mut results.impressions);
+            run.flush_impressions();
             if options.per_user {
                 run.user_rows(arm_idx, &mut results.user_rows);
             }

@@ -20,6 +20,7 @@ mod sweep;
 pub use run::{RunPart, merge_runs};
 pub use sweep::{SweepPart, merge_sweeps};
 
+use crate::output::CsvStyle;
 use serde_json::{Map, Value, json};
 use std::fmt;
 use std::io;
@@ -119,14 +120,19 @@ impl fmt::Display for Problem {
 pub struct MergeContext {
     pub command_line: Vec<String>,
     pub start_time: String,
+    /// The style of the merged CSV files; None: the first part's.
+    pub csv_style: Option<CsvStyle>,
 }
 
 /// The merged directory: files by name (those of a sweep's points under their directory),
 /// and notes for the user (a file left out).
 #[derive(Debug, Clone)]
 pub struct Merged {
+    /// The files, CSV files in the standard style (the caller restyles them to `csv_style`).
     pub files: Vec<(String, Vec<u8>)>,
     pub notes: Vec<String>,
+    /// The style the merged manifests record, which the CSV files are to be written in.
+    pub csv_style: CsvStyle,
 }
 
 /// Merges the run or sweep shard directories `dirs`.
@@ -191,14 +197,23 @@ pub(super) fn shard_of<T: serde::de::DeserializeOwned>(
 
 /// The merged manifest: the first part's, without its shard, with the parts listed (their
 /// shard, replicates and provenance), the merge's own command line and start time, the
-/// parts' wall time and viewer-steps added up, and `files`.
+/// parts' wall time and viewer-steps added up, `files`, and the CSV style of the merge (the
+/// context's, else the first part's), which is returned with it.
 pub(super) fn merged_manifest(
     parts: &[(&Path, &Value)],
     context: &MergeContext,
     files: Vec<String>,
-) -> Value {
+) -> (Value, CsvStyle) {
     let mut merged: Map<String, Value> = parts[0].1.as_object().cloned().unwrap_or_default();
     merged.remove("shard");
+    // The parts' styles were checked when they were read.
+    let style = context
+        .csv_style
+        .unwrap_or_else(|| crate::output::style_of_manifest(parts[0].1).unwrap_or_default());
+    merged.remove("csv_style");
+    if !style.is_standard() {
+        merged.insert("csv_style".into(), json!(style));
+    }
     let sum = |key: &str| parts.iter().filter_map(|(_, m)| m[key].as_f64()).sum::<f64>();
     let (wall, steps) = (sum("wall_seconds"), sum("viewer_steps"));
     merged.insert("command_line".into(), json!(context.command_line));
@@ -232,5 +247,5 @@ pub(super) fn merged_manifest(
         })
         .collect();
     merged.insert("parts".into(), Value::Array(records));
-    Value::Object(merged)
+    (Value::Object(merged), style)
 }

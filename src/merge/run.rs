@@ -29,12 +29,41 @@ impl RunPart {
             let path = dir.join(file);
             path.is_file().then(|| read(&path)).transpose()
         };
+        let manifest_path = dir.join("manifest.json");
+        let manifest = read_json(&manifest_path)?;
+        let malformed = |message: String| MergeError::Malformed {
+            path: manifest_path.clone(),
+            message,
+        };
+        if manifest
+            .get("timeseries")
+            .is_some_and(|form| form != "replicates")
+        {
+            return Err(malformed(
+                "timeseries.csv holds means over replicates (--timeseries mean), which cannot be merged; run the shards with the default --timeseries replicates".into(),
+            ));
+        }
+        let style = output::style_of_manifest(&manifest).map_err(malformed)?;
+        // The parts are read in the standard style, whichever they were written in.
+        let standard = |file: &str, bytes: Vec<u8>| {
+            output::to_standard(&bytes, style).map_err(|e| MergeError::Malformed {
+                path: dir.join(file),
+                message: format!("not a {} CSV file: {e}", style.name()),
+            })
+        };
+        let timeseries = standard("timeseries.csv", read(&dir.join("timeseries.csv"))?)?;
+        let users = optional("users.csv")?
+            .map(|b| standard("users.csv", b))
+            .transpose()?;
+        let bots = optional("bots.csv")?
+            .map(|b| standard("bots.csv", b))
+            .transpose()?;
         Ok(RunPart {
             dir: dir.to_path_buf(),
-            manifest: read_json(&dir.join("manifest.json"))?,
-            timeseries: read(&dir.join("timeseries.csv"))?,
-            users: optional("users.csv")?,
-            bots: optional("bots.csv")?,
+            manifest,
+            timeseries,
+            users,
+            bots,
         })
     }
 
@@ -91,9 +120,13 @@ pub fn merge_runs(parts: &[RunPart], context: &MergeContext, whole: bool) -> Res
     let mut names: Vec<String> = files.iter().map(|(n, _)| n.clone()).collect();
     names.push("manifest.json".into());
     let part_manifests: Vec<(&Path, &Value)> = parts.iter().map(|p| (p.dir.as_path(), &p.manifest)).collect();
-    let manifest = merged_manifest(&part_manifests, context, names);
+    let (manifest, csv_style) = merged_manifest(&part_manifests, context, names);
     files.push(("manifest.json".to_string(), output::json_file(&manifest)));
-    Ok(Merged { files, notes })
+    Ok(Merged {
+        files,
+        notes,
+        csv_style,
+    })
 }
 
 /// Each part's shard record, once the parts are checked to be shards of one run by one

@@ -116,9 +116,11 @@ pub fn merge_sweeps(parts: &[SweepPart], context: &MergeContext) -> Result<Merge
     let mut names = vec!["sweep.csv".to_string(), "sweep.json".to_string()];
     names.extend(points.iter().map(|p| format!("{}/", p.dir)));
     let part_manifests: Vec<(&Path, &Value)> = parts.iter().map(|p| (p.dir.as_path(), &p.manifest)).collect();
-    files.push((
-        "sweep.json".to_string(),
-        output::json_file(&merged_manifest(&part_manifests, context, names)),
-    ));
-    Ok(Merged { files, notes })
+    let (manifest, csv_style) = merged_manifest(&part_manifests, context, names);
+    files.push(("sweep.json".to_string(), output::json_file(&manifest)));
+    Ok(Merged {
+        files,
+        notes,
+        csv_style,
+    })
 }

@@ -1,7 +1,8 @@
 //! Result files: pure serialisers (`*_csv`, [`manifest_json`]; the audit bots' files in
-//! `bots.rs`) and the one function that touches the disk, [`write_run_dir`], which writes into
-//! a temporary directory beside the target and renames it into place, so a run directory is
-//! complete or absent.
+//! `bots.rs`), the impression log's streaming writer, and the functions that touch the disk,
+//! [`write_run_dir`] (with [`begin_run_dir`] and [`finish_run_dir`] for a file written as the
+//! run goes), which write into a temporary directory beside the target and rename it into
+//! place, so a run directory is complete or absent.
 
 use crate::engine::{Cohort, Results, TimeRow};
 use crate::metrics::columns::{GROUP_METRICS, Summary, Unit, find as metric_of_column};
@@ -13,11 +14,17 @@ use std::path::{Path, PathBuf};
 
 mod bots;
 mod comparison;
+mod csv_style;
 mod impressions;
+mod mean;
 
 pub use bots::{bot_summary_csv, bots_csv};
 pub use comparison::{comparison_csv, comparison_from_written};
-pub use impressions::{COLUMNS as IMPRESSION_COLUMNS, impressions_parquet};
+pub use csv_style::{CsvStyle, restyle, style_of_manifest, to_standard, to_style};
+pub use impressions::{
+    BATCH_ROWS as IMPRESSION_BATCH_ROWS, COLUMNS as IMPRESSION_COLUMNS, ImpressionWriter, impressions_parquet,
+};
+pub use mean::{MEAN_KEYS, TimeseriesForm, timeseries_mean_csv};
 
 /// `n` and `noun`, plural unless `n` is 1: "1 arm", "2 arms", "0 arms". Every count printed
 /// for a person goes through it.
@@ -350,6 +357,12 @@ pub struct Manifest {
     pub viewer_steps_per_second: f64,
     pub command_line: Vec<String>,
     pub files: Vec<String>,
+    /// The style of the CSV files (absent for the standard style, comma-separated).
+    #[serde(skip_serializing_if = "CsvStyle::is_standard")]
+    pub csv_style: CsvStyle,
+    /// The form of `timeseries.csv` (absent for the default, one row per replicate).
+    #[serde(skip_serializing_if = "TimeseriesForm::is_replicates")]
+    pub timeseries: TimeseriesForm,
     /// For one shard of a run: which one, and the replicates it ran (absent otherwise).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub shard: Option<crate::shard::ShardRecord>,
@@ -427,15 +440,33 @@ pub fn check_replaceable(dir: &Path, force: bool) -> io::Result<()> {
 /// directory ([`check_replaceable`], checked again here, as the directory may have appeared
 /// since), and then replaced only after the new one is complete.
 pub fn write_run_dir(dir: &Path, files: &[(&str, Vec<u8>)], force: bool) -> io::Result<()> {
-    check_replaceable(dir, force)?;
-    let (parent, name) = parent_and_name(dir)?;
+    begin_run_dir(dir)?;
+    finish_run_dir(dir, files, force)
+}
+
+/// Creates the temporary directory of `dir` ([`temp_dir`]), empty, for a run that writes
+/// files into it as it goes (`impressions.parquet`); returns its path. [`finish_run_dir`]
+/// adds the other files and renames it into place.
+pub fn begin_run_dir(dir: &Path) -> io::Result<PathBuf> {
+    let (parent, _) = parent_and_name(dir)?;
     std::fs::create_dir_all(&parent)?;
     let tmp = temp_dir(dir)?;
+    // A leftover of an earlier process with the same id.
+    if tmp.exists() {
+        std::fs::remove_dir_all(&tmp)?;
+    }
+    std::fs::create_dir(&tmp)?;
+    Ok(tmp)
+}
+
+/// Writes `files` into the temporary directory [`begin_run_dir`] created, beside what is
+/// already there, and renames it into place as `dir` (see [`write_run_dir`]); removes it on
+/// failure.
+pub fn finish_run_dir(dir: &Path, files: &[(&str, Vec<u8>)], force: bool) -> io::Result<()> {
+    let tmp = temp_dir(dir)?;
     let result = (|| {
-        if tmp.exists() {
-            std::fs::remove_dir_all(&tmp)?;
-        }
-        std::fs::create_dir(&tmp)?;
+        check_replaceable(dir, force)?;
+        let (parent, name) = parent_and_name(dir)?;
         for (file, bytes) in files {
             // A name may hold subdirectories (the point directories of a sweep).
             if let Some(sub) = Path::new(file).parent() {

@@ -186,6 +186,12 @@ impl Run {
         })
     }
 
+    /// Whether `timeseries.csv` holds means over replicates (`--timeseries mean`): it has a
+    /// `replicates` column and no `replicate` column.
+    pub fn is_mean_form(&self) -> bool {
+        self.has_series("replicates") && !self.has_series("replicate")
+    }
+
     /// Whether `timeseries.csv` has column `name`.
     pub fn has_series(&self, name: &str) -> bool {
         self.timeseries.col(name).is_some()
@@ -206,7 +212,20 @@ impl Run {
 
     /// The 95 % interval over replicates of the curve [`Run::curve`] draws, as (minutes, low,
     /// high), at the steps where two or more replicates have a value.
+    /// In a `timeseries.csv` averaged over replicates (`--timeseries mean`), the interval is the
+    /// file's own (`<column>_lo`, `<column>_hi`).
     pub fn curve_interval(&self, arm: &str, cohort: &str, column: &str) -> Vec<(f64, f64, f64)> {
+        if self.is_mean_form() {
+            let lo = self.per_step(arm, cohort, &format!("{column}_lo"), |x, v| Some((x, v[0])));
+            let hi = self.per_step(arm, cohort, &format!("{column}_hi"), |x, v| Some((x, v[0])));
+            let band = lo
+                .into_iter()
+                .zip(hi)
+                .filter(|((x, _), (x_hi, _))| x == x_hi)
+                .map(|((x, lo), (_, hi))| (x, lo, hi))
+                .collect();
+            return thin(band);
+        }
         let band = self.per_step(arm, cohort, column, |x, values| {
             let (_, interval) = crate::metrics::mean_interval(values)?;
             interval.map(|(lo, hi)| (x, lo, hi))
@@ -373,7 +392,16 @@ fn series(
             .or_default()
             .push((step, i));
     }
-    let mut replicates = 0;
+    // Averaged over replicates (`--timeseries mean`), the count is the file's own.
+    let mut replicates = match (t_rep, timeseries.col("replicates")) {
+        (None, Some(count)) => timeseries
+            .rows
+            .iter()
+            .filter_map(|r| timeseries.text(r, Some(count))?.parse::<usize>().ok())
+            .max()
+            .unwrap_or(0),
+        _ => 0,
+    };
     let series = series
         .into_iter()
         .map(|(key, reps)| {
@@ -455,6 +483,18 @@ a,all,engagement,10,0.5,0.4,0.6
             (hi - 0.2 - 12.706 * 0.2).abs() < 1e-3 && (0.2 - lo - 12.706 * 0.2).abs() < 1e-3,
             "{lo} {hi}"
         );
+    }
+
+    #[test]
+    fn a_timeseries_of_means_is_drawn_with_its_own_interval() {
+        let ts = "arm,cohort,step,replicates,viewers,mean_minutes,mean_minutes_lo,mean_minutes_hi,in_rabbit_hole,in_rabbit_hole_lo,in_rabbit_hole_hi\n\
+                  a,all,0,3,10.000000,1.0,0.5,1.5,0.1,0.05,0.2\n\
+                  a,all,1,3,10.000000,2.0,1.5,2.5,0.3,,\n";
+        let run = Run::parse(ts.as_bytes(), SUMMARY.as_bytes(), None, "x").unwrap();
+        assert!(run.is_mean_form());
+        assert_eq!(run.replicates, 3);
+        assert_eq!(run.curve("a", ALL, "in_rabbit_hole"), [(1.0, 0.1), (2.0, 0.3)]);
+        assert_eq!(run.curve_interval("a", ALL, "in_rabbit_hole"), [(1.0, 0.05, 0.2)]);
     }
 
     #[test]

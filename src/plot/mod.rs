@@ -14,6 +14,7 @@
 mod bars;
 mod boost;
 pub mod data;
+pub mod export;
 mod labels;
 mod lines;
 mod report;
@@ -44,15 +45,22 @@ pub enum PlotError {
     MissingColumn { file: String, column: String },
     #[error("manifest.json is not valid JSON: {0}")]
     Manifest(String),
+    #[error("the directory's manifest: {0}")]
+    Style(String),
     #[error("cannot write {path}: {source}")]
     Write { path: PathBuf, source: io::Error },
+    #[error("{file}: {source}")]
+    Export {
+        file: String,
+        source: export::ExportError,
+    },
 }
 
 impl PlotError {
     /// Whether the error is in what was given (a directory or its files) rather than in
     /// writing the charts.
     pub fn is_bad_input(&self) -> bool {
-        !matches!(self, PlotError::Write { .. })
+        !matches!(self, PlotError::Write { .. } | PlotError::Export { .. })
     }
 }
 
@@ -136,10 +144,45 @@ pub fn render_sweep(
     )?))
 }
 
+/// The formats charts are written in besides SVG.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Exports {
+    /// Each chart also as `<chart>.png` ([`export::png`]).
+    pub png: bool,
+    /// Each chart also as `<chart>.pdf` ([`export::pdf`]).
+    pub pdf: bool,
+}
+
+/// An SVG chart's bytes to another format's ([`export::png`], [`export::pdf`]).
+type Converter = fn(&[u8]) -> Result<Vec<u8>, export::ExportError>;
+
+/// `files` with, after each SVG chart, its PNG and PDF as `exports` asks.
+fn exported(files: Vec<(String, Vec<u8>)>, exports: Exports) -> Result<Vec<(String, Vec<u8>)>, PlotError> {
+    let mut out = Vec::with_capacity(files.len());
+    for (file, bytes) in files {
+        if let Some(stem) = file.strip_suffix(".svg") {
+            let formats: [(bool, &str, Converter); 2] = [
+                (exports.png, "png", export::png),
+                (exports.pdf, "pdf", export::pdf),
+            ];
+            for (_, ext, convert) in formats.into_iter().filter(|f| f.0) {
+                let exported = convert(&bytes).map_err(|source| PlotError::Export {
+                    file: file.clone(),
+                    source,
+                })?;
+                out.push((format!("{stem}.{ext}"), exported));
+            }
+        }
+        out.push((file, bytes));
+    }
+    Ok(out)
+}
+
 /// Reads the run directory `dir` (or a sweep directory, one with `sweep.csv` and no
-/// `timeseries.csv`), draws its charts and report, and writes them into it, each through a
-/// temporary file renamed into place. Returns the names written.
-pub fn plot_dir(dir: &Path) -> Result<Vec<String>, PlotError> {
+/// `timeseries.csv`), draws its charts and report (and each chart's PNG and PDF as `exports`
+/// asks), and writes them into it, each through a temporary file renamed into place. Returns
+/// the names written.
+pub fn plot_dir(dir: &Path, exports: Exports) -> Result<Vec<String>, PlotError> {
     let read = |file: &'static str, required: bool| -> Result<Option<Vec<u8>>, PlotError> {
         let path = dir.join(file);
         match std::fs::read(&path) {
@@ -164,12 +207,17 @@ pub fn plot_dir(dir: &Path) -> Result<Vec<String>, PlotError> {
         .unwrap_or_else(|| "run".to_string());
     let sweep_csv = read("sweep.csv", false)?;
     let files: Vec<(String, Vec<u8>)> = match (sweep_csv, dir.join("timeseries.csv").exists()) {
-        (Some(csv), false) => render_sweep(&csv, read("sweep.json", false)?.as_deref(), &fallback)?,
+        (Some(csv), false) => {
+            let json = read("sweep.json", false)?;
+            let csv = standard("sweep.csv", &csv, json.as_deref())?;
+            render_sweep(&csv, json.as_deref(), &fallback)?
+        }
         _ => plot_run(&fallback, read)?
             .into_iter()
             .map(|(f, b)| (f.to_string(), b))
             .collect(),
     };
+    let files = exported(files, exports)?;
     for (file, bytes) in &files {
         write_atomically(&dir.join(file), bytes).map_err(|source| PlotError::Write {
             path: dir.join(file),
@@ -184,14 +232,36 @@ fn plot_run(
     fallback: &str,
     read: impl Fn(&'static str, bool) -> Result<Option<Vec<u8>>, PlotError>,
 ) -> Result<Vec<(&'static str, Vec<u8>)>, PlotError> {
-    let timeseries = read("timeseries.csv", true)?.unwrap_or_default();
-    let summary = read("summary.csv", true)?.unwrap_or_default();
     let manifest = read("manifest.json", false)?;
+    let csv = |file: &'static str, required: bool| -> Result<Option<Vec<u8>>, PlotError> {
+        read(file, required)?
+            .map(|bytes| standard(file, &bytes, manifest.as_deref()))
+            .transpose()
+    };
+    let timeseries = csv("timeseries.csv", true)?.unwrap_or_default();
+    let summary = csv("summary.csv", true)?.unwrap_or_default();
     let mut run = Run::parse(&timeseries, &summary, manifest.as_deref(), fallback)?;
-    let comparison = read("comparison.csv", false)?;
-    let bots = read("bot_summary.csv", false)?;
+    let comparison = csv("comparison.csv", false)?;
+    let bots = csv("bot_summary.csv", false)?;
     story::read_extras(&mut run, comparison.as_deref(), bots.as_deref())?;
     Ok(render(&run))
+}
+
+/// The CSV file `file` of a directory whose manifest (`manifest.json` or `sweep.json`) is
+/// `manifest`, in the standard style the charts read, whichever style it was written in.
+fn standard(file: &str, bytes: &[u8], manifest: Option<&[u8]>) -> Result<Vec<u8>, PlotError> {
+    let style = match manifest {
+        Some(m) => {
+            let json: serde_json::Value =
+                serde_json::from_slice(m).map_err(|e| PlotError::Manifest(e.to_string()))?;
+            crate::output::style_of_manifest(&json).map_err(PlotError::Style)?
+        }
+        None => crate::output::CsvStyle::Standard,
+    };
+    crate::output::to_standard(bytes, style).map_err(|e| PlotError::Csv {
+        file: file.to_string(),
+        message: format!("not a {} CSV file: {e}", style.name()),
+    })
 }
 
 /// Writes `bytes` to `path` through a temporary file in the same directory, renamed into

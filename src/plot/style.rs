@@ -49,14 +49,18 @@ pub fn colour(idx: usize) -> RGBColor {
     PALETTE[idx % PALETTE.len()]
 }
 
+/// The charts' `font-family`: the font bundled for PNG and PDF export (`export.rs`) first,
+/// so that it is what those renderers use, then the browser's sans-serif.
+pub const FAMILY: &str = "DejaVu Sans, sans-serif";
+
 /// A sans-serif font of `px` CSS pixels (plotters writes font-size as size / 1.24).
 pub fn font(px: f64) -> TextStyle<'static> {
-    TextStyle::from(("sans-serif", px * 1.24).into_font()).color(&INK)
+    TextStyle::from((FAMILY, px * 1.24).into_font()).color(&INK)
 }
 
 /// A bold sans-serif font of `px` CSS pixels.
 pub fn bold(px: f64) -> TextStyle<'static> {
-    TextStyle::from(("sans-serif", px * 1.24, FontStyle::Bold).into_font()).color(&INK)
+    TextStyle::from((FAMILY, px * 1.24, FontStyle::Bold).into_font()).color(&INK)
 }
 
 /// The estimated width in pixels of `text` at `px`: generous for a browser's sans-serif.

@@ -21,9 +21,13 @@ pub enum ScenarioError {
     /// The file is not TOML, or a key is unknown or of the wrong type (toml names the line).
     #[error("{}: {message}", path.display())]
     Parse { path: PathBuf, message: String },
-    /// A `--set KEY=VALUE` argument is malformed or names no key.
-    #[error("--set {arg}: {message}")]
-    Override { arg: String, message: String },
+    /// A `--set KEY=VALUE` argument is malformed or names no key of the scenario at `path`.
+    #[error("--set {arg} (on {}): {message}", path.display())]
+    Override {
+        path: PathBuf,
+        arg: String,
+        message: String,
+    },
     /// A value is out of its allowed range.
     #[error("{}{}: {invalid}{}{}", path.display(), line.map(|l| format!(":{l}")).unwrap_or_default(),
         if *from_override { " (from --set)" } else { "" }, topics_note(*topics_replaced))]
@@ -74,17 +78,32 @@ pub fn load_str(text: &str, path: &Path, overrides: &[String]) -> Result<Scenari
     };
     // Deserialise the file as written first, so type errors and unknown keys carry its lines.
     let mut scenario: Scenario = toml::from_str(text).map_err(parse_err)?;
+    if let Some(topic) = topic_without_share(text) {
+        let key = format!("catalog.topics.{topic}.share");
+        return Err(ScenarioError::Invalid {
+            path: path.to_path_buf(),
+            line: locate_line(text, &format!("catalog.topics.{topic}")),
+            invalid: Invalid {
+                key,
+                rule: "is missing while other topics give theirs: write a share (> 0) for every topic, or for none (all then weigh the same)".into(),
+                value: "none".into(),
+            },
+            from_override: false,
+            topics_replaced: writes_topics(text),
+        });
+    }
     let mut overridden = Vec::new();
     if !overrides.is_empty() {
         // Overrides apply to the resolved scenario, so a key left to its default can be set too.
         let mut root = toml::Value::try_from(&scenario).expect("a scenario always serialises");
         for arg in overrides {
-            overridden.push(apply_override(&mut root, arg)?);
+            overridden.push(apply_override(&mut root, arg, path)?);
             // Deserialise after each one, so a wrong key or type is blamed on its own argument.
             scenario = root
                 .clone()
                 .try_into()
                 .map_err(|e: toml::de::Error| ScenarioError::Override {
+                    path: path.to_path_buf(),
                     arg: arg.clone(),
                     message: in_words(e.message().trim_end()),
                 })?;
@@ -173,6 +192,19 @@ pub fn replaced_defaults_note() -> String {
     )
 }
 
+/// The first topic the file `text` writes without a `share` while another writes one: the
+/// default (1.0) means "all alike" only when no topic gives a share, and beside given shares
+/// (the default topics' sum to 1) it would silently outweigh them.
+fn topic_without_share(text: &str) -> Option<usize> {
+    let table = toml::from_str::<toml::Table>(text).ok()?;
+    let topics = table.get("catalog")?.get("topics")?.as_array()?;
+    let has_share = |t: &toml::Value| t.get("share").is_some();
+    if !topics.iter().any(has_share) {
+        return None;
+    }
+    topics.iter().position(|t| t.is_table() && !has_share(t))
+}
+
 /// True when the scenario file `text` writes no `[[arms]]`, so that it runs the default arms
 /// (those of [`Scenario::default`]); false for text that is not TOML, which [`load_str`]
 /// refuses anyway.
@@ -185,8 +217,9 @@ pub fn writes_no_arms(text: &str) -> bool {
 /// VALUE is read as TOML (`500`, `0.5`, `true`, `"text"`, `[1, 2]`); anything that is not
 /// TOML is taken as a string. An array element is named by its index or, for tables with a
 /// `name`, by that name (`arms.engagement.policy.exploration=0.1`).
-fn apply_override(root: &mut toml::Value, arg: &str) -> Result<String, ScenarioError> {
+fn apply_override(root: &mut toml::Value, arg: &str, path: &Path) -> Result<String, ScenarioError> {
     let fail = |message: String| ScenarioError::Override {
+        path: path.to_path_buf(),
         arg: arg.to_string(),
         message,
     };
@@ -322,6 +355,37 @@ mod tests {
             .to_string()
     }
 
+    /// Shares given for every topic or for none; one left out beside given ones is refused
+    /// at its line, and the error names the key, what is allowed and the file.
+    #[test]
+    fn a_topic_share_is_given_for_every_topic_or_none() {
+        let none = "[catalog]\ntopics = [{ name = \"a\" }, { name = \"b\" }]\n";
+        let s = load_str(none, Path::new("s.toml"), &[]).unwrap();
+        assert_eq!(
+            s.catalog.topics.iter().map(|t| t.share).collect::<Vec<_>>(),
+            [1.0, 1.0]
+        );
+        let one = "[catalog]\n\n[[catalog.topics]]\nname = \"a\"\nshare = 3.0\n\n[[catalog.topics]]\nname = \"b\"\n";
+        let err = load_err(one, &[]);
+        assert!(
+            err.starts_with("s.toml:7: catalog.topics.1.share is missing"),
+            "{err}"
+        );
+        assert!(err.contains("for every topic, or for none"), "{err}");
+        // --set may give one topic a share of its own.
+        let set = load_str(none, Path::new("s.toml"), &["catalog.topics.0.share=2".into()]).unwrap();
+        assert_eq!(set.catalog.topics[0].share, 2.0);
+    }
+
+    #[test]
+    fn an_unknown_key_in_set_names_the_scenario_file() {
+        let err = load_err("", &["population.usres=5"]);
+        assert!(
+            err.starts_with("--set population.usres=5 (on s.toml): unknown field `usres`"),
+            "{err}"
+        );
+    }
+
     #[test]
     fn a_file_without_arms_is_told_apart() {
         assert!(writes_no_arms(""));
@@ -379,7 +443,7 @@ mod tests {
     #[test]
     fn a_bad_override_is_named_alone() {
         let msg = load_err("", &["population.users=300", "population.usres=5"]);
-        assert!(msg.starts_with("--set population.usres=5:"), "{msg}");
+        assert!(msg.starts_with("--set population.usres=5 (on s.toml):"), "{msg}");
     }
 
     #[test]

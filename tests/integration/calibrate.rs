@@ -269,3 +269,31 @@ fn every_statistic_is_documented() {
     }
     assert_eq!(documented.len(), names.len(), "{documented:?}");
 }
+
+/// Issue 18's memory guard covers `calibrate` as `run`: a scenario whose viewers alone do not
+/// fit (100 million, about 80 GB) is refused with exit 2 and the estimate, at once and before
+/// its directory is claimed; before the guard the first generation tried to allocate them.
+#[test]
+fn a_calibration_that_cannot_fit_in_memory_is_refused_at_once() {
+    let ws = Workspace::empty();
+    let scenario = ws.write("recover.toml", SCENARIO);
+    let targets = ws.write("targets.toml", &targets_file(&[0.5, 0.3, 15.0, 16.0, 3.0], 12));
+    let started = std::time::Instant::now();
+    let out = rabbithole()
+        .args(["calibrate", "--quiet", "--threads", "2", "--targets"])
+        .arg(&targets)
+        .arg(&scenario)
+        .args(["--set", "population.users=100000000", "--out"])
+        .arg(ws.path("cal"))
+        .output()
+        .unwrap();
+    let elapsed = started.elapsed();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("the run needs about") && stderr.contains("--ignore-memory-limit"),
+        "{stderr}"
+    );
+    assert!(elapsed.as_secs_f64() < 1.0, "{elapsed:?}");
+    assert!(!ws.path("cal").exists());
+}

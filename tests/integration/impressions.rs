@@ -258,3 +258,42 @@ fn every_column_of_the_log_is_documented_in_order() {
     assert_eq!(documented, written);
     assert_eq!(written, COLUMNS);
 }
+
+/// `run scenarios/quickstart.toml --users 200 --log impressions` logs about 146,000
+/// impressions, more than two of the batches (65,536 rows) the log is written in as the run
+/// goes: it reads back whole, one row per viewer-step the manifest counts, each viewer once a
+/// step, in (replicate, arm, step, viewer) order.
+#[test]
+fn the_quick_starts_log_of_several_batches_reads_back_whole_and_in_order() {
+    let ws = Workspace::empty();
+    let scenario = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/quickstart.toml");
+    let args = [
+        "--users",
+        "200",
+        "--log",
+        "impressions",
+        "--no-plot",
+        "--threads",
+        "2",
+    ];
+    let out = ws.run_ok(&scenario, "out", &args);
+    let log = read_log(&out.join("impressions.parquet"));
+    let manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("manifest.json")).unwrap()).unwrap();
+    assert_eq!(log.len() as u64, manifest["viewer_steps"].as_u64().unwrap());
+    assert!(log.len() > 2 * 65_536, "{} rows", log.len());
+    let arms = ["engagement", "random"];
+    let key = |r: &Row| {
+        let arm = arms
+            .iter()
+            .position(|a| *a == r.arm)
+            .expect("an arm of the quick start");
+        (r.replicate, arm, r.step, r.user)
+    };
+    for pair in log.windows(2) {
+        assert!(key(&pair[0]) < key(&pair[1]), "{:?} then {:?}", pair[0], pair[1]);
+    }
+    let last = log.last().unwrap();
+    assert_eq!((last.replicate, last.arm.as_str()), (4, "random"));
+    assert!(log.iter().all(|r| r.user < 200));
+}

@@ -8,6 +8,7 @@
 mod agreement;
 mod alternatives;
 mod ampliganda;
+mod analysts;
 mod bad_scenarios;
 mod bots;
 mod calibrate;

@@ -258,6 +258,7 @@ minor_share = 0.5
 
 [[catalog.topics]]
 name = "fun"
+share = 1.0
 
 [[catalog.topics]]
 name = "lessons"

@@ -177,6 +177,83 @@ fn every_column_of_every_written_csv_is_documented() {
     }
 }
 
+/// The whole row of the table `text` that documents `column`, if any.
+fn row_of<'a>(text: &'a str, column: &str) -> Option<&'a str> {
+    text.lines().skip(2).find(|l| {
+        let name = l.trim().trim_matches('|').split('|').next().unwrap_or_default();
+        names(name.trim().trim_matches('`'), column)
+    })
+}
+
+/// Whether a documentation row says when its column is empty: in so many words, or (a
+/// metric) by being taken over the viewers it is defined for, such as those with a full
+/// window (§10's paragraph on empty cells).
+fn says_when_empty(row: &str) -> bool {
+    ["empty", "with a full window", "defined for"]
+        .iter()
+        .any(|w| row.contains(w))
+}
+
+/// Issue 18, item 9: every column that a run leaves empty somewhere says in docs/model.md §10
+/// when it is empty, and every empty cell of `comparison.csv` has its `note`.
+#[test]
+fn every_column_with_empty_cells_says_when() {
+    let doc = std::fs::read_to_string(model_md()).expect("reading docs/model.md");
+    let metrics = &doc[table(&doc, METRIC_HEADER).expect("a metric table")];
+    let others = &doc[table(&doc, OTHER_HEADER).expect("a table of the other columns")];
+    let ws = Workspace::empty();
+    // One replicate too, where every interval is empty and says so.
+    let path = ws.write("everything.toml", &tiny_scenario(EVERYTHING));
+    let out = ws.run_ok(&path, "out", &["--no-plot", "--per-user"]);
+    let one = ws.run_ok(&path, "one", &["--no-plot", "--replicates", "1"]);
+    let mut unexplained = Vec::new();
+    for (dir, file) in [
+        (&out, "timeseries.csv"),
+        (&out, "summary.csv"),
+        (&out, "users.csv"),
+        (&out, "bots.csv"),
+        (&out, "bot_summary.csv"),
+        (&one, "summary.csv"),
+    ] {
+        let t = crate::Table::read(&dir.join(file));
+        for (c, column) in t.header.iter().enumerate() {
+            if !t.rows.iter().any(|r| r[c].is_empty()) {
+                continue;
+            }
+            let (name, interval) = match ["_mean", "_lo", "_hi"]
+                .iter()
+                .find_map(|s| column.strip_suffix(s))
+            {
+                Some(n) if file.ends_with("summary.csv") => (n, !column.ends_with("_mean")),
+                _ => (column.as_str(), false),
+            };
+            // §10: a summary's interval is empty with one replicate.
+            if interval && dir == &one {
+                continue;
+            }
+            let row = row_of(metrics, name).or_else(|| row_of(others, name));
+            if !row.is_some_and(says_when_empty) {
+                unexplained.push(format!("{file}: {column}"));
+            }
+        }
+    }
+    let comparison = crate::Table::read(&one.join("comparison.csv"));
+    let at = |name: &str| comparison.header.iter().position(|h| h == name).expect(name);
+    let note = at("note");
+    for row in &comparison.rows {
+        for column in ["mean", "lo", "hi", "diff", "diff_lo", "diff_hi"] {
+            if row[at(column)].is_empty() && row[note].is_empty() {
+                unexplained.push(format!("comparison.csv: {column} of {row:?} without a note"));
+            }
+        }
+    }
+    assert!(
+        unexplained.is_empty(),
+        "empty cells that docs/model.md §10 does not explain:\n{}",
+        unexplained.join("\n")
+    );
+}
+
 #[test]
 fn a_group_column_is_named_by_its_pattern() {
     assert!(names("group_exposure_<g>", "group_exposure_minority"));

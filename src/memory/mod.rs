@@ -5,11 +5,20 @@
 //! structures that hold it: the process itself, one arm's viewers with the population and the
 //! reduction's per-viewer columns, the catalog with every arrival and the platform's per-item
 //! statistics, and the result rows of every arm and replicate, held as structs, as CSV text,
-//! and parsed again by the charts. The one thing it cannot know before the run is how many
-//! steps the runs take (viewers stop when their budgets are spent), so [`estimate`] takes
-//! every run to last `feed.max_steps` steps, an upper bound; [`estimate_for_rows`] is the
-//! same estimate for a known number of rows, which is how it is checked against measured
-//! peaks (`tests/integration/memory.rs`).
+//! and parsed again by the charts, and the impression log's buffer. How many steps the runs
+//! take is an outcome of the feed (viewers stop when boredom ends their last session), so
+//! [`estimate`] takes every run to last `feed.max_steps` steps, an upper bound, cheap and sure,
+//! and [`predict`] runs a small pilot of the scenario ([`predict::pilot`]) to predict the
+//! steps, which is what `validate` prints and what the guard compares when the bound does not
+//! fit; [`estimate_for_rows`] is the estimate for a known number of rows.
+//! `tests/integration/memory.rs` checks the prediction before a run against its measured peak.
+
+mod predict;
+
+pub use predict::{
+    NoPilot, PILOT_ITEMS, PILOT_STEPS, PILOT_VIEWERS, PILOT_WORK, PROBE_STEPS, Pilot, most_work, pilot,
+    tail_growth, warmup_steps,
+};
 
 use crate::engine::{
     BYTES_PER_VIEWER_FIXED, Impression, QUANTILE_BYTES_PER_MEMBER, TERMS_BYTES_PER_VIEWER, TimeRow, UserRow,
@@ -39,31 +48,50 @@ impl Estimate {
         self.process + self.viewers + self.catalog + self.rows + self.log
     }
 
-    /// The estimate with the impression log of `replicates` replicates of `scenario`.
-    pub fn with_impression_log(self, scenario: &Scenario, replicates: u32) -> Estimate {
+    /// The estimate with the impression log of `log`.
+    pub fn with_impression_log(self, log: LogSize) -> Estimate {
         Estimate {
-            log: LogSize::of(scenario, replicates).bytes(),
+            log: log.bytes(),
             ..self
         }
     }
+
+    /// The estimate without the result rows: what a run needs however few steps it takes.
+    pub fn without_rows(self) -> Estimate {
+        Estimate { rows: 0, ..self }
+    }
 }
 
-/// Bytes of Parquet per impression, twice over: 32 bounds the 22 to 27 measured on the
-/// quick-start and ampliganda scenarios (most columns are dictionary or run-length encoded),
-/// and the bytes are held once as the file and once while a row group is encoded.
-const PARQUET_BYTES_PER_IMPRESSION: u64 = 2 * 32;
+/// Bytes of Parquet per impression: 32 bounds the 22 to 27 measured on the quick-start and
+/// ampliganda scenarios (most columns are dictionary or run-length encoded).
+const PARQUET_BYTES_PER_IMPRESSION: u64 = 32;
 
-/// The size of the impression log, bounded from the scenario alone.
+/// Rows of a Parquet row group: the arrow writer's default, which the log keeps (its file is
+/// the same bytes as before it was written as the run went).
+const ROW_GROUP_ROWS: u64 = 1024 * 1024;
+
+/// Bytes of the encoder's state per row of the row group being encoded, beyond its encoded
+/// pages (dictionary indices not yet run-length encoded): fitted to the peaks of the quick
+/// start with the log, one replicate (0.4 M rows) and five (1.5 M rows, a full row group).
+const ENCODER_BYTES_PER_ROW: u64 = 8;
+
+/// Bytes of the arrow arrays of a record batch per row: the strings' offsets and text (three
+/// columns of about 8 bytes), nine numbers of 4 or 8 bytes, the validity of `stance`.
+const ARROW_BYTES_PER_ROW: u64 = 100;
+
+/// The size of the impression log.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct LogSize {
-    /// Impressions at most: every viewer of every arm and replicate shown an item at every
-    /// step (`feed.max_steps`, or fewer when `feed.minutes` at `viewer.swipe_seconds` per
-    /// impression allows fewer).
+    /// Impressions: at most ([`LogSize::of`]) or predicted ([`LogSize::predicted`]).
     pub impressions: u64,
+    /// Viewers (audit bots included): one step's rows are gathered before they are handed on.
+    pub viewers: u64,
 }
 
 impl LogSize {
-    /// The bound for `replicates` replicates of `scenario`.
+    /// Impressions at most for `replicates` replicates of `scenario`: every viewer of every
+    /// arm and replicate shown an item at every step (`feed.max_steps`, or fewer when
+    /// `feed.minutes` at `viewer.swipe_seconds` per impression allows fewer).
     pub fn of(scenario: &Scenario, replicates: u32) -> LogSize {
         let viewers = u64::from(scenario.population.users) + scenario.n_bots();
         let runs = u64::from(replicates) * scenario.arms.len() as u64;
@@ -77,18 +105,37 @@ impl LogSize {
         };
         LogSize {
             impressions: runs.saturating_mul(viewers).saturating_mul(per_viewer),
+            viewers,
         }
     }
 
-    /// Bytes in memory at most: the rows, and the file they are encoded into.
+    /// Impressions as the pilot predicts them: its impressions per viewer of each arm, times
+    /// the viewers and replicates.
+    pub fn predicted(scenario: &Scenario, replicates: u32, pilot: &Pilot) -> LogSize {
+        let viewers = u64::from(scenario.population.users) + scenario.n_bots();
+        let per_replicate: f64 = pilot.impressions.iter().sum::<f64>() * viewers as f64;
+        LogSize {
+            impressions: (per_replicate * f64::from(replicates)).round() as u64,
+            viewers,
+        }
+    }
+
+    /// Bytes in memory: the log is written as the run goes, so what it holds is bounded by its
+    /// buffers, not by the log: the rows gathered before they are handed on (a batch and one
+    /// step's), the batch being encoded as rows and as arrow arrays, and the row group being
+    /// encoded (its pages, until the row group is written to the file).
     pub fn bytes(&self) -> u64 {
-        let per_row = std::mem::size_of::<Impression>() as u64 + PARQUET_BYTES_PER_IMPRESSION;
-        self.impressions.saturating_mul(per_row)
+        let batch = crate::engine::FLUSH_ROWS as u64;
+        let gathered = self.impressions.min(2 * batch + self.viewers);
+        let encoded = self.impressions.min(ROW_GROUP_ROWS);
+        gathered * std::mem::size_of::<Impression>() as u64
+            + self.impressions.min(batch) * ARROW_BYTES_PER_ROW
+            + encoded * (PARQUET_BYTES_PER_IMPRESSION + ENCODER_BYTES_PER_ROW)
     }
 
     /// Bytes of the file at most.
     pub fn file_bytes(&self) -> u64 {
-        self.impressions.saturating_mul(PARQUET_BYTES_PER_IMPRESSION / 2)
+        self.impressions.saturating_mul(PARQUET_BYTES_PER_IMPRESSION)
     }
 }
 
@@ -206,20 +253,50 @@ fn factor_bytes(scenario: &Scenario) -> (u64, u64) {
 }
 
 /// Rows of `timeseries.csv` for `replicates` replicates when every run lasts `feed.max_steps`
-/// steps: at most what a run writes, one row per cohort at every `metrics.every`-th step and
-/// at the last.
+/// steps: at most what a run writes.
 pub fn time_rows(scenario: &Scenario, replicates: u32) -> u64 {
-    let steps = u64::from(scenario.feed.max_steps);
+    let steps = vec![scenario.feed.max_steps; scenario.arms.len()];
+    time_rows_for_steps(scenario, replicates, &steps)
+}
+
+/// Rows of `timeseries.csv` for `replicates` replicates when a run of arm a lasts `steps[a]`
+/// steps: one row per cohort at every `metrics.every`-th step and at the last.
+pub fn time_rows_for_steps(scenario: &Scenario, replicates: u32, steps: &[u32]) -> u64 {
     let every = u64::from(scenario.metrics.every);
-    let reports = steps.div_ceil(every) + u64::from((steps - 1) % every != 0);
-    let per_replicate: u64 = cohorts_by_arm(scenario).sum();
-    u64::from(replicates) * per_replicate * reports
+    let per_replicate: u64 = cohorts_by_arm(scenario)
+        .zip(steps)
+        .map(|(cohorts, &steps)| {
+            let steps = u64::from(steps.max(1));
+            cohorts * (steps.div_ceil(every) + u64::from((steps - 1) % every != 0))
+        })
+        .sum();
+    u64::from(replicates) * per_replicate
 }
 
 /// The estimate for `replicates` replicates of `scenario`, every run taking `feed.max_steps`
-/// steps: what the memory guard compares with the memory available.
+/// steps: an upper bound, without the impression log.
 pub fn estimate(scenario: &Scenario, replicates: u32, outputs: Outputs) -> Estimate {
     estimate_for_rows(scenario, replicates, outputs, time_rows(scenario, replicates))
+}
+
+/// The estimate for `replicates` replicates of `scenario` with the steps and impressions the
+/// pilot predicts ([`pilot`]; the bound where it cannot tell), the impression log's buffer
+/// included when `log`.
+pub fn predict(scenario: &Scenario, replicates: u32, outputs: Outputs, log: bool) -> Estimate {
+    let pilot = pilot(scenario);
+    let (rows, log_size) = match &pilot {
+        Ok(p) => (
+            time_rows_for_steps(scenario, replicates, &p.steps),
+            LogSize::predicted(scenario, replicates, p),
+        ),
+        Err(_) => (time_rows(scenario, replicates), LogSize::of(scenario, replicates)),
+    };
+    let estimate = estimate_for_rows(scenario, replicates, outputs, rows);
+    if log {
+        estimate.with_impression_log(log_size)
+    } else {
+        estimate
+    }
 }
 
 /// The estimate when the runs write `time_rows` rows of `timeseries.csv` in all.

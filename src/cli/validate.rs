@@ -1,0 +1,142 @@
+//! `validate`: load a scenario, say what it runs and the memory and log it will need.
+
+use super::run::{default_arms_note, estimate, load, parts};
+use super::{Failure, ValidateArgs};
+use rabbithole::memory;
+use rabbithole::output::count;
+use rabbithole::scenario::{self, Scenario};
+
+/// Loads the scenario and prints what it runs, the memory it needs (predicted by a pilot
+/// where the pilot can tell, and the bound) beside the memory available, and the impression
+/// log's size; nothing is written.
+pub(crate) fn validate(args: ValidateArgs) -> Result<(), Failure> {
+    let scenario = load(&args.scenario, &args.set)?;
+    let outputs = memory::Outputs {
+        per_user: false,
+        charts: true,
+    };
+    let replicates = scenario.scenario.replicates;
+    let bound = estimate(&scenario, replicates, outputs, args.log);
+    let pilot = memory::pilot(&scenario);
+    let items = u64::from(scenario.catalog.items) + scenario.n_arrivals();
+    println!(
+        "{}: valid. {}, {}, {}{}, {}, {} at the start ({} with arrivals), {} of use each",
+        args.scenario.display(),
+        count(scenario.arms.len() as u64, "arm"),
+        count(scenario.scenario.replicates, "replicate"),
+        count(scenario.population.users, "viewer"),
+        match scenario.n_bots() {
+            0 => String::new(),
+            n => format!(" and {}", count(n, "audit bot")),
+        },
+        count(scenario.n_topics() as u64, "topic"),
+        count(scenario.catalog.items, "item"),
+        items,
+        count(scenario.feed.days, "day")
+    );
+    let names: Vec<&str> = scenario.catalog.topics.iter().map(|t| t.name.as_str()).collect();
+    let listed = std::fs::read_to_string(&args.scenario).is_ok_and(|t| scenario::writes_topics(&t));
+    println!(
+        "topics{}: {}",
+        if listed {
+            " (listed in the file)"
+        } else {
+            " (the defaults)"
+        },
+        names.join(", ")
+    );
+    if listed {
+        println!("{}", scenario::replaced_defaults_note());
+    }
+    println!(
+        "arms{}:",
+        if default_arms_note(&args.scenario, &scenario).is_some() {
+            " (the defaults: the file has no [[arms]])"
+        } else {
+            ""
+        }
+    );
+    for arm in &scenario.arms {
+        println!("  {}", arm.describe());
+    }
+    let available = memory::available();
+    let fits = |e: &memory::Estimate| match available {
+        Some(a) if a < e.total() => format!(
+            "; more than the {} available: run refuses it without --ignore-memory-limit",
+            memory::mib(a)
+        ),
+        Some(a) => format!("; {} available", memory::mib(a)),
+        None => String::new(),
+    };
+    match &pilot {
+        Ok(p) => print_prediction(&scenario, p, outputs, args.log.is_some(), &fits),
+        Err(why) => println!("memory: no prediction ({why}); the bound below applies"),
+    }
+    println!(
+        "memory: at most about {} if every run lasts feed.max_steps ({}; {} bytes per viewer){}",
+        memory::mib(bound.total()),
+        parts(&bound),
+        memory::bytes_per_viewer(&scenario),
+        if pilot.is_ok() && available.is_some_and(|a| a < bound.total()) {
+            "; run then decides by the prediction".to_string()
+        } else {
+            fits(&bound)
+        }
+    );
+    let log = memory::LogSize::of(&scenario, replicates);
+    let predicted_log = pilot
+        .as_ref()
+        .ok()
+        .map(|p| memory::LogSize::predicted(&scenario, replicates, p));
+    println!(
+        "impression log (run --log impressions): {}at most {} (feed.max_steps per viewer), a file of at most {}; written as the run goes, so it holds at most {}{}",
+        match predicted_log {
+            Some(p) => format!(
+                "about {} predicted, a file of about {}; ",
+                count(p.impressions, "impression"),
+                memory::mib(p.file_bytes())
+            ),
+            None => String::new(),
+        },
+        count(log.impressions, "impression"),
+        memory::mib(log.file_bytes()),
+        memory::mib(log.bytes()),
+        if args.log.is_some() {
+            " (counted above)"
+        } else {
+            "; validate --log impressions counts it above"
+        }
+    );
+    Ok(())
+}
+
+/// `validate`'s line of the memory predicted from the pilot `p`, with the impression log when
+/// `log`, and `fits` (how it compares with the memory available).
+fn print_prediction(
+    scenario: &Scenario,
+    p: &memory::Pilot,
+    outputs: memory::Outputs,
+    log: bool,
+    fits: &dyn Fn(&memory::Estimate) -> String,
+) {
+    let replicates = scenario.scenario.replicates;
+    let rows = memory::time_rows_for_steps(scenario, replicates, &p.steps);
+    let mut predicted = memory::estimate_for_rows(scenario, replicates, outputs, rows);
+    if log {
+        predicted = predicted.with_impression_log(memory::LogSize::predicted(scenario, replicates, p));
+    }
+    let steps: Vec<String> = scenario
+        .arms
+        .iter()
+        .zip(&p.steps)
+        .map(|(arm, steps)| format!("{} {steps}", arm.name))
+        .collect();
+    println!(
+        "memory: about {} predicted ({}; steps per run from a pilot of at most {} viewer-steps: {}){}",
+        memory::mib(predicted.total()),
+        parts(&predicted),
+        p.work,
+        steps.join(", "),
+        fits(&predicted)
+    );
+}
