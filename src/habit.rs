@@ -199,7 +199,8 @@ mod tests {
         assert!((got - expected).abs() < 1e-6, "got {got}, expected {expected}");
     }
 
-    /// Habit on: γ_H = 2, γ_S = 4, p₀ = 0.8, q₀ = 0.75, α = 0.1, δ = 0.2.
+    /// Habit on: γ_H = 2, γ_S = 4, p₀ = 0.8, q₀ = 0.75, α = 0.1, δ = 0.2, and β₀ = −0.5 (so
+    /// s₀ = σ(−0.5); `viewer::pinned_config`).
     fn params() -> HabitParams {
         HabitParams::new(&ViewerConfig {
             habit_return_weight: 2.0,
@@ -207,7 +208,7 @@ mod tests {
             day_return_probability: 0.75,
             habit_gain: 0.1,
             habit_decay: 0.2,
-            ..ViewerConfig::default()
+            ..crate::viewer::pinned_config()
         })
     }
 

@@ -196,7 +196,7 @@ mod tests {
     fn the_match_term_adds_to_the_watch_logit() {
         // K = 4, interest 0.25, quality 0.5, 18 s: z = β₀ = -0.5; a taste term of 1 makes it 0.5.
         // With κ = 10⁴ the watch fraction is within about 0.005 of μ = σ(0.5) = 0.6225.
-        let mut p = crate::viewer::ViewerParams::new(&crate::scenario::ViewerConfig::default(), 4, 1);
+        let mut p = crate::viewer::ViewerParams::new(&crate::viewer::pinned_config(), 4, 1);
         p.watch_concentration = 1e4;
         let item = Item {
             creator: 0,

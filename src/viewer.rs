@@ -232,6 +232,22 @@ pub struct Response {
     pub return_draw: f32,
 }
 
+/// For tests computed by hand: the viewer's defaults with the five calibrated ones
+/// (`docs/calibration.md`) pinned to their values before calibration (β₀ = −0.5, β_D = 0.5,
+/// κ = 4, boredom threshold 0.4, p₀ = 0.8), so a recalibration does not move the hand
+/// computations.
+#[cfg(test)]
+pub(crate) fn pinned_config() -> ViewerConfig {
+    ViewerConfig {
+        baseline_logit: -0.5,
+        duration_weight: 0.5,
+        watch_concentration: 4.0,
+        boredom_threshold: 0.4,
+        return_probability: 0.8,
+        ..ViewerConfig::default()
+    }
+}
+
 #[cfg(test)]
 impl Response {
     /// For tests: `fraction` of an item watched for `seconds`, neither skipped, liked nor
@@ -455,7 +471,6 @@ pub fn follows_creator(follows: &[u32], n: u8, creator: u32) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::scenario::ViewerConfig;
 
     fn item(topic: u16, quality: f32, duration: f32) -> Item {
         Item {
@@ -485,7 +500,7 @@ mod tests {
     }
 
     fn params() -> ViewerParams {
-        ViewerParams::new(&ViewerConfig::default(), 4, 2)
+        ViewerParams::new(&pinned_config(), 4, 2)
     }
 
     /// An adult with the given stance, susceptibility 1, confidence bound 0.4 and no budget.

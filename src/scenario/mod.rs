@@ -226,8 +226,9 @@ impl Default for CatalogConfig {
             items: 5000,
             creators: 500,
             arrivals_per_step: 2.0,
-            duration_median_seconds: 18.0,
-            duration_sigma: 0.6,
+            // Calibrated to KuaiRec's play durations (docs/calibration.md).
+            duration_median_seconds: 9.81,
+            duration_sigma: 0.303,
             duration_min_seconds: 3.0,
             duration_max_seconds: 180.0,
             quality_alpha: 2.0,
@@ -364,7 +365,8 @@ impl Default for PopulationConfig {
             susceptibility_mean: 1.0,
             susceptibility_shape: 4.0,
             confidence_bound: 0.4,
-            budget_median_minutes: 180.0,
+            // Calibrated to daily minutes of use (docs/calibration.md).
+            budget_median_minutes: 156.0,
             budget_sigma: 0.6,
             vulnerable_minor_share: 0.0,
             vulnerable_adult_share: 0.0,
@@ -457,14 +459,16 @@ pub struct ViewerConfig {
 impl Default for ViewerConfig {
     fn default() -> Self {
         ViewerConfig {
-            baseline_logit: -0.5,
+            // Calibrated to watch ratios and daily use (docs/calibration.md), as are
+            // duration_weight, watch_concentration, boredom_threshold and return_probability.
+            baseline_logit: 0.047,
             interest_weight: 1.0,
             quality_weight: 2.0,
             satiation_weight: 1.0,
             trust_weight: 0.7,
-            duration_weight: 0.5,
+            duration_weight: 1.43,
             duration_reference_seconds: 18.0,
-            watch_concentration: 4.0,
+            watch_concentration: 2.29,
             skip_below: 0.15,
             like_rate: 0.2,
             follow_rate: 0.03,
@@ -473,8 +477,8 @@ impl Default for ViewerConfig {
             satiation_decay: 0.95,
             session_recovery: 0.5,
             boredom_decay: 0.8,
-            boredom_threshold: 0.4,
-            return_probability: 0.8,
+            boredom_threshold: 0.244,
+            return_probability: 0.888,
             drift_rate: 0.01,
             stance_rate: 0.05,
             trust_stance_multiplier: 2.0,

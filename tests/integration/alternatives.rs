@@ -2,7 +2,7 @@
 //! the direction of their effects against `engagement`, switching cohorts, and `explain`.
 
 use crate::sweep::merge_ok;
-use crate::{TINY_USERS, Table, Workspace, rabbithole, tiny_scenario};
+use crate::{TINY_USERS, Table, Workspace, rabbithole, tiny_scenario, v1_viewer};
 
 /// A small population under engagement and its alternatives, with a switching arm.
 fn alternatives_scenario() -> String {
@@ -74,11 +74,15 @@ fn mean(summary: &Table, arm: &str, metric: &str) -> f64 {
         .unwrap_or_else(|| panic!("{metric}_mean is empty for {arm}"))
 }
 
+/// The mechanism under the v1 viewer ([`crate::V1_VIEWER`]): whether a re-ranking of the
+/// engagement feed costs watch time on this small population depends on how viewers use the
+/// app (with the calibrated defaults the calibrated re-ranking holds them slightly longer here,
+/// while in the DSA scenario the engagement feed leads: a result for the README, not a test).
 #[test]
 fn alternatives_trade_watch_time_for_diversity() {
     let ws = Workspace::empty();
     let scenario = ws.write("alt.toml", &alternatives_scenario());
-    let out = ws.run_ok(&scenario, "out", &["--no-plot"]);
+    let out = ws.run_ok(&scenario, "out", &v1_viewer(&["--no-plot"]));
     let summary = Table::read(&out.join("summary.csv"));
     let m = |arm: &str, metric: &str| mean(&summary, arm, metric);
 

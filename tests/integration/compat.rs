@@ -104,3 +104,33 @@ fn read(path: &Path) -> Result<(csv::StringRecord, Vec<csv::StringRecord>), Stri
         .map_err(|e| format!("{}: {e}", path.display()))?;
     Ok((header, rows))
 }
+
+#[test]
+fn the_v1_viewer_of_the_tests_is_the_documented_block_of_defaults_before_calibration() {
+    let docs = std::fs::read_to_string(repository().join("docs/scenarios.md")).unwrap();
+    let section = docs
+        .split("## The defaults before calibration")
+        .nth(1)
+        .expect("docs/scenarios.md has the section");
+    let block = section
+        .split("```toml")
+        .nth(1)
+        .and_then(|b| b.split("```").next())
+        .expect("the section has a toml block");
+    let (mut table, mut documented) = (String::new(), Vec::new());
+    for line in block.lines().map(|l| l.split('#').next().unwrap().trim()) {
+        if let Some(name) = line.strip_prefix('[').and_then(|l| l.strip_suffix(']')) {
+            table = name.to_string();
+        } else if let Some((key, value)) = line.split_once('=') {
+            documented.push(format!("{table}.{}={}", key.trim(), value.trim()));
+        }
+    }
+    let mut pinned: Vec<String> = crate::V1_VIEWER
+        .iter()
+        .filter(|a| **a != "--set")
+        .map(|a| a.to_string())
+        .collect();
+    documented.sort();
+    pinned.sort();
+    assert_eq!(pinned, documented);
+}

@@ -1,7 +1,7 @@
 //! Direction of effects on a tiny scenario: a watch-time-optimising feed narrows what viewers
 //! see and pulls more of them into rabbit holes than a random feed does.
 
-use crate::{ENGAGEMENT_AND_RANDOM, Table, Workspace, tiny_scenario};
+use crate::{ENGAGEMENT_AND_RANDOM, Table, Workspace, tiny_scenario, v1_viewer};
 
 /// W, the window of the feed metrics (the default of `metrics.window`).
 const WINDOW: u32 = 20;
@@ -39,11 +39,15 @@ fn engagement_feed_narrows_and_traps_more_viewers_than_random() {
     );
 }
 
+/// The mechanism under the v1 viewer ([`crate::V1_VIEWER`]): how far the feed has narrowed by
+/// its first full window depends on how many minutes the window took, so the fall is stated
+/// under the viewer of before the calibration of use. (With the calibrated defaults the first
+/// window is already narrow, 0.22, and the fall is a result for the README, not a test.)
 #[test]
 fn engagement_feed_entropy_falls_from_its_first_value() {
     let ws = Workspace::empty();
     let scenario = ws.write("tiny.toml", &tiny_scenario(ENGAGEMENT_AND_RANDOM));
-    let out = ws.run_ok(&scenario, "out", &[]);
+    let out = ws.run_ok(&scenario, "out", &v1_viewer(&[]));
     let ts = Table::read(&out.join("timeseries.csv"));
 
     for replicate in ["0", "1"] {

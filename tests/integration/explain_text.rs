@@ -11,6 +11,8 @@ name = "days"
 seed = 7
 replicates = 1
 
+# Three days within 40 impressions need short days: a 3-minute budget, with the use defaults
+# from before calibration pinned (docs/scenarios.md), for which the days were sized.
 [population]
 users = 200
 budget_median_minutes = 3
@@ -19,6 +21,15 @@ minor_share = 1.0
 [catalog]
 items = 800
 creators = 80
+duration_median_seconds = 18.0
+duration_sigma = 0.6
+
+[viewer]
+baseline_logit = -0.5
+duration_weight = 0.5
+watch_concentration = 4.0
+boredom_threshold = 0.4
+return_probability = 0.8
 
 [feed]
 days = 3

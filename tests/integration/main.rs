@@ -51,6 +51,35 @@ name = "random"
 policy = { kind = "random" }
 "#;
 
+/// The v1 viewer: `--set`s of the eight defaults of use as they were before their calibration
+/// (issue 16), the block of docs/scenarios.md "The defaults before calibration" (a test checks
+/// they agree). A test of a mechanism whose size depends on how viewers use the app (how long
+/// items are, how much of them is watched, how long sessions last) states it under this viewer,
+/// so that a recalibration of use moves the README's figures, not the mechanism's test.
+pub const V1_VIEWER: [&str; 16] = [
+    "--set",
+    "catalog.duration_median_seconds=18.0",
+    "--set",
+    "catalog.duration_sigma=0.6",
+    "--set",
+    "population.budget_median_minutes=180.0",
+    "--set",
+    "viewer.baseline_logit=-0.5",
+    "--set",
+    "viewer.duration_weight=0.5",
+    "--set",
+    "viewer.watch_concentration=4.0",
+    "--set",
+    "viewer.boredom_threshold=0.4",
+    "--set",
+    "viewer.return_probability=0.8",
+];
+
+/// `args` after the [`V1_VIEWER`] `--set`s.
+pub fn v1_viewer<'a>(args: &[&'a str]) -> Vec<&'a str> {
+    V1_VIEWER.iter().chain(args).copied().collect()
+}
+
 /// A scenario that runs in a fraction of a second: 200 viewers, 15 minutes of use each, two
 /// replicates, 800 items. `extra` is appended (arms, more tables).
 pub fn tiny_scenario(extra: &str) -> String {
