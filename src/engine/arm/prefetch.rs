@@ -31,20 +31,27 @@ impl Ahead {
         let start = self.addr + id * self.stride;
         let mut line = start & !63;
         while line < start + self.stride {
-            prefetch(line);
+            prefetch::<L1>(line);
             line += 64;
         }
     }
 }
 
-/// A hint to bring the cache line at `addr` into the cache ahead of its use.
+// Hints for [`prefetch`]: into the first-level cache, into the second.
+#[cfg(target_arch = "x86_64")]
+use std::arch::x86_64::{_MM_HINT_T0 as L1, _MM_HINT_T1 as L2};
+#[cfg(not(target_arch = "x86_64"))]
+const L1: i32 = 0;
+#[cfg(not(target_arch = "x86_64"))]
+const L2: i32 = 0;
+
+/// A hint to bring the cache line at `addr` into the cache level `HINT` ahead of its use.
 #[inline(always)]
-fn prefetch(addr: usize) {
+fn prefetch<const HINT: i32>(addr: usize) {
     #[cfg(target_arch = "x86_64")]
     // SAFETY: a prefetch reads nothing architecturally and never faults, at any address.
     unsafe {
-        use std::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
-        _mm_prefetch::<_MM_HINT_T0>(addr as *const i8);
+        std::arch::x86_64::_mm_prefetch::<HINT>(addr as *const i8);
     }
     #[cfg(not(target_arch = "x86_64"))]
     let _ = addr;
@@ -81,7 +88,7 @@ impl Records {
             if fetched.replace(self.epoch) != self.epoch {
                 let mut line = self.addr & !63;
                 while line < self.addr + self.bytes {
-                    prefetch_l2(line);
+                    prefetch::<L2>(line);
                     line += 64;
                 }
             }
@@ -91,16 +98,3 @@ impl Records {
 
 /// Numbers the steps of the process, for [`Records`].
 static EPOCH: AtomicU64 = AtomicU64::new(0);
-
-/// A hint to bring the cache line at `addr` into the second-level cache.
-#[inline(always)]
-fn prefetch_l2(addr: usize) {
-    #[cfg(target_arch = "x86_64")]
-    // SAFETY: a prefetch reads nothing architecturally and never faults, at any address.
-    unsafe {
-        use std::arch::x86_64::{_MM_HINT_T1, _mm_prefetch};
-        _mm_prefetch::<_MM_HINT_T1>(addr as *const i8);
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    let _ = addr;
-}
