@@ -13,6 +13,7 @@ use super::log::{ImpressionLog, ImpressionSink};
 use super::platform::{Global, NONE, Outcome};
 use super::protections::Protections;
 use super::reduce::{Cohort, Reducer, ViewerArrays};
+use super::split;
 use super::step::{Policies, StepContext, StepStreams, Viewer};
 use super::trace::Tracer;
 use super::{PROGRESS_UNITS, TimeRow, UserRow};
@@ -32,52 +33,23 @@ use std::cell::RefCell;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 
+mod prefetch;
 mod warmup;
+
+use prefetch::{Ahead, Records};
 
 pub use warmup::Warmed;
 
 /// How many viewers ahead the step asks the cache for a viewer's state.
 const AHEAD: usize = 4;
 
-/// One per-viewer array of the step, for prefetching: its address and bytes per viewer.
-#[derive(Clone, Copy)]
-struct Ahead {
-    addr: usize,
-    stride: usize,
-}
+/// The least viewers a task of the step visits (about 0.1 ms of work): a step of fewer than
+/// twice as many runs on one thread, and late in a run a step has a few large tasks.
+const STEP_TASK_VIEWERS: usize = 128;
 
-impl Ahead {
-    fn of<T>(array: &[T], per_viewer: usize) -> Ahead {
-        Ahead {
-            addr: array.as_ptr() as usize,
-            stride: per_viewer * std::mem::size_of::<T>(),
-        }
-    }
-
-    /// Asks the cache for the lines of viewer `id`'s part of the array.
-    #[inline(always)]
-    fn fetch(&self, id: usize) {
-        let start = self.addr + id * self.stride;
-        let mut line = start & !63;
-        while line < start + self.stride {
-            prefetch(line);
-            line += 64;
-        }
-    }
-}
-
-/// A hint to bring the cache line at `addr` into the cache ahead of its use.
-#[inline(always)]
-fn prefetch(addr: usize) {
-    #[cfg(target_arch = "x86_64")]
-    // SAFETY: a prefetch reads nothing architecturally and never faults, at any address.
-    unsafe {
-        use std::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
-        _mm_prefetch::<_MM_HINT_T0>(addr as *const i8);
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    let _ = addr;
-}
+/// From this many viewers visited, a step's sums for the rows are taken in parallel; below,
+/// on one thread, beside the platform's update (a pass over every item) on the other.
+const REDUCE_PARALLEL: usize = 8192;
 
 /// Bytes of per-viewer state that do not depend on K, W or the follow capacity.
 pub const BYTES_PER_VIEWER_FIXED: usize = std::mem::size_of::<ViewerState>()
@@ -327,7 +299,9 @@ impl<'a> ArmRun<'a> {
         let mut reported = 0;
         let mut viewer_steps = 0;
         for step in 0..max_steps {
-            let tally = self.step(policies, step, tracer.as_deref_mut());
+            // The viewers this step visits: the size of its passes (`split.rs`).
+            let visits = self.live.count();
+            let tally = self.step(policies, step, visits, tracer.as_deref_mut());
             viewer_steps += tally.shown;
             if let Some(log) = &mut self.log {
                 log.collect(arm, self.replicate, step, &self.outcomes, self.catalog);
@@ -337,7 +311,7 @@ impl<'a> ArmRun<'a> {
             }
             let last = step + 1 == max_steps || tally.active == 0;
             let report = step % every == 0 || last;
-            self.between_steps(report, half_life);
+            self.between_steps(report, !last, visits, half_life);
             if report {
                 self.reducer
                     .rows(&self.global.view(), arm, self.replicate, step, rows);
@@ -352,16 +326,21 @@ impl<'a> ArmRun<'a> {
             if let Some(f) = &mut self.factors {
                 f.reveal(self.catalog, self.global.n_visible);
             }
-            self.global.rank_trending(&self.scenario.recommender);
         }
         progress(PROGRESS_UNITS - reported);
         viewer_steps
     }
 
-    /// The platform absorbs the step's outcomes while, on a report step, the viewers' sums
-    /// for the rows are taken, and the collaborative model learns from the outcomes: they
-    /// read disjoint state, so they run side by side, each in its own fixed order.
-    fn between_steps(&mut self, report: bool, half_life: f64) {
+    /// The platform absorbs the step's outcomes and, unless the run ends, ranks the trending
+    /// list for the next step, while, on a report step, the viewers' sums for the rows are
+    /// taken, and the collaborative model learns from the outcomes: they read disjoint state,
+    /// so they run side by side, each in its own fixed order. `visits` viewers were visited:
+    /// below [`REDUCE_PARALLEL`] the sums are taken on one thread.
+    ///
+    /// The trending list is ranked here, before the next step's uploads are revealed, because
+    /// a new upload has a trend of exactly 0 and the list holds only items above 0: the list
+    /// is the one ranking after the reveal would make.
+    fn between_steps(&mut self, report: bool, rank: bool, visits: usize, half_life: f64) {
         let (global, reducer, factors) = (&mut self.global, &mut self.reducer, &mut self.factors);
         let (outcomes, config, live) = (&self.outcomes, &self.scenario.recommender, &self.live);
         let window = self.window as u32;
@@ -371,6 +350,7 @@ impl<'a> ArmRun<'a> {
             stopped: &self.stopped,
             outcomes: &self.outcomes,
         };
+        let learning = factors.is_some();
         let learn = || {
             if let Some(f) = factors {
                 f.learn(|u| {
@@ -379,11 +359,19 @@ impl<'a> ArmRun<'a> {
                 });
             }
         };
-        rayon::join(
-            || rayon::join(|| global.absorb(live.shown(outcomes), config, half_life), learn),
+        let absorb = || {
+            global.absorb(live.shown(outcomes), config, half_life);
+            if rank {
+                global.rank_trending(config);
+            }
+        };
+        // A side with nothing to do is not forked: a fork wakes the other thread.
+        split::join(
+            report,
+            || split::join(learning, absorb, learn),
             || {
                 if report {
-                    reducer.sum_viewers(&arrays, window);
+                    reducer.sum_viewers(&arrays, window, visits >= REDUCE_PARALLEL);
                 }
             },
         );
@@ -398,12 +386,13 @@ impl<'a> ArmRun<'a> {
 
     /// One impression for every active viewer, in parallel. Returns what the loop needs to
     /// know of the step, counted in the same pass.
-    fn step(&mut self, policies: &Policies, step: u32, tracer: Option<&mut Tracer>) -> Tally {
+    fn step(&mut self, policies: &Policies, step: u32, visits: usize, tracer: Option<&mut Tracer>) -> Tally {
         let record = Mutex::new(None);
         let g = &mut self.global;
         if let Some(blocks) = &mut g.blocks {
             blocks.rebuild(self.catalog, &g.topic_visible, &g.ranked);
         }
+        let records = (rayon::current_num_threads() > 1).then(|| Records::of(&g.ranked[..g.n_visible]));
         // The warm-up sees the catalog of step 0 and draws from streams of its own.
         let mut shared = g.shared(
             self.catalog,
@@ -472,6 +461,8 @@ impl<'a> ArmRun<'a> {
             .zip(details)
             .zip(self.live.masks_mut().par_iter_mut())
             .enumerate()
+            // Tasks of at least `STEP_TASK_VIEWERS` visits; a step of fewer runs on this thread.
+            .with_min_len(split::min_len(blocks, visits, STEP_TASK_VIEWERS))
             .map(
                 |(b, (((((((states, floats), slots), topics), outcomes), vms), mut details), live))| {
                     let first = b * BLOCK;
@@ -481,6 +472,9 @@ impl<'a> ArmRun<'a> {
                         progress: Tally::DONE * (states.len() as u64 - u64::from(live.count_ones())),
                         ..Tally::default()
                     };
+                    if let Some(r) = records.filter(|_| *live != 0) {
+                        r.fetch_once();
+                    }
                     // The cache is asked for the lines of the viewer `AHEAD` visits ahead.
                     let mut ahead = Bits(*live).skip(AHEAD);
                     for j in Bits(*live) {

@@ -38,6 +38,11 @@ impl Live {
         &mut self.masks
     }
 
+    /// Viewers the next step visits.
+    pub fn count(&self) -> usize {
+        self.masks.iter().map(|m| m.count_ones() as usize).sum()
+    }
+
     /// The outcomes holding an impression, in viewer order (`outcomes` has one per viewer).
     pub fn shown<'a>(&'a self, outcomes: &'a [Outcome]) -> impl Iterator<Item = &'a Outcome> + 'a {
         self.masks
@@ -76,6 +81,8 @@ mod tests {
         assert_eq!(live.masks, vec![u64::MAX, u64::MAX, 0b11]);
         assert_eq!(Live::all(64).masks, vec![u64::MAX]);
         assert!(Live::all(0).masks.is_empty());
+        assert_eq!(live.count(), 130);
+        assert_eq!(Live::all(0).count(), 0);
     }
 
     #[test]

@@ -17,6 +17,7 @@ mod plays;
 mod protections;
 mod recent;
 mod reduce;
+mod split;
 mod step;
 mod trace;
 mod trending;

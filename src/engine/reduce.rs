@@ -2,6 +2,7 @@
 //! that sums are the same for any thread count.
 
 use super::TimeRow;
+use super::split;
 mod sums;
 
 use crate::metrics::columns::Reduction;
@@ -166,10 +167,11 @@ impl Reducer {
     /// The viewer half of a step's rows: every cohort's sums and quantiles of the per-viewer
     /// figures (exact sums, in parallel, see [`sums`]). [`Reducer::rows`] then adds the
     /// platform's figures and writes the rows; the engine runs this beside the global update,
-    /// which it does not read.
-    pub fn sum_viewers(&mut self, arrays: &ViewerArrays, window: u32) {
+    /// which it does not read. In `parallel` or on the calling thread alone, with the same
+    /// results (exact sums; sorted lists).
+    pub fn sum_viewers(&mut self, arrays: &ViewerArrays, window: u32, parallel: bool) {
         self.terms
-            .fill(&self.cohorts, arrays, window, self.stance_threshold);
+            .fill(&self.cohorts, arrays, window, self.stance_threshold, parallel);
         let terms = &self.terms;
         self.sums
             .par_iter_mut()
@@ -177,12 +179,14 @@ impl Reducer {
             .zip(&mut self.entropies)
             .zip(&mut self.hole_minutes)
             .enumerate()
+            .with_min_len(if parallel { 1 } else { usize::MAX })
             .for_each(|(c, (((sums, quantiles), entropies), holes))| {
-                rayon::join(
+                split::join(
+                    parallel,
                     || *sums = terms.sums(c),
                     || {
                         terms.live(c, entropies, holes);
-                        *quantiles = Quantiles::of(terms.settled(c), entropies, holes);
+                        *quantiles = Quantiles::of(terms.settled(c), entropies, holes, parallel);
                     },
                 );
             });
@@ -306,11 +310,19 @@ impl Reducer {
 impl Quantiles {
     /// The quantiles of the feed entropies and the median minutes to the rabbit hole of a
     /// cohort: the union of its settled viewers' values (`settled`, each list sorted) and its
-    /// live viewers' (`entropies`, `holes`, sorted here).
-    fn of(settled: (&[f64], &[f64]), entropies: &mut [f64], holes: &mut [f64]) -> Quantiles {
+    /// live viewers' (`entropies`, `holes`, sorted here, in `parallel` or not: a sort under
+    /// a total order leaves the same list either way).
+    fn of(settled: (&[f64], &[f64]), entropies: &mut [f64], holes: &mut [f64], parallel: bool) -> Quantiles {
         let (settled_entropies, settled_holes) = settled;
-        rayon::join(
-            || entropies.par_sort_unstable_by(f64::total_cmp),
+        split::join(
+            parallel,
+            || {
+                if parallel {
+                    entropies.par_sort_unstable_by(f64::total_cmp);
+                } else {
+                    entropies.sort_unstable_by(f64::total_cmp);
+                }
+            },
             || holes.sort_unstable_by(f64::total_cmp),
         );
         let quantile =

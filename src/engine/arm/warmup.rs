@@ -195,7 +195,8 @@ impl<'a> ArmRun<'a> {
         let max_steps = (seconds / swipe).ceil().min(u32::MAX as f32 - 1.0) as u32 + 1;
         let half_life = self.scenario.recommender.trending_half_life;
         for step in 0..max_steps {
-            let tally = self.step(&policies, step, None);
+            let visits = self.live.count();
+            let tally = self.step(&policies, step, visits, None);
             self.global.absorb(
                 self.live.shown(&self.outcomes),
                 &self.scenario.recommender,

@@ -329,8 +329,16 @@ pub(super) struct Terms {
 impl Terms {
     /// Adds the viewers who stopped since the last fill to the settled sums and sums the
     /// viewers still scrolling, in parallel over fixed chunks; then merges the newly settled
-    /// values into the sorted lists.
-    pub fn fill(&mut self, cohorts: &[Cohort], arrays: &ViewerArrays, window: u32, stance_threshold: f64) {
+    /// values into the sorted lists. With `parallel` false, all on the calling thread (the
+    /// same sums: they are exact).
+    pub fn fill(
+        &mut self,
+        cohorts: &[Cohort],
+        arrays: &ViewerArrays,
+        window: u32,
+        stance_threshold: f64,
+        parallel: bool,
+    ) {
         let ViewerArrays {
             viewers,
             metrics,
@@ -345,11 +353,13 @@ impl Terms {
             window,
             stance_threshold,
         };
+        let unsplit = if parallel { 1 } else { usize::MAX };
         self.chunks
             .par_iter_mut()
             .zip(self.settled.par_chunks_mut(CHUNK))
             .zip(viewers.par_chunks(CHUNK).zip(metrics.par_chunks(CHUNK)))
             .zip(stopped.par_chunks(CHUNK).zip(outcomes.par_chunks(CHUNK)))
+            .with_min_len(unsplit)
             .for_each(|(((chunk, settled), (vs, ms)), (stopped, shown))| {
                 chunk.fill(&ctx, settled, vs, ms, stopped, shown);
             });
@@ -364,6 +374,7 @@ impl Terms {
             .zip(holes.par_iter_mut())
             .zip(self.moved.par_iter_mut())
             .enumerate()
+            .with_min_len(unsplit)
             .for_each(|(c, ((entropies, holes), moved))| {
                 settle(
                     entropies,
@@ -600,7 +611,7 @@ mod tests {
             stopped,
             outcomes,
         };
-        terms.fill(cohorts, &arrays, 20, 0.1);
+        terms.fill(cohorts, &arrays, 20, 0.1, true);
     }
 
     fn shown(item: u32) -> Outcome {
@@ -707,7 +718,7 @@ mod tests {
                 stopped: &stopped,
                 outcomes: &none,
             };
-            forward.fill(&[Cohort::All], &arrays, 20, 0.1);
+            forward.fill(&[Cohort::All], &arrays, 20, 0.1, true);
             let sums = forward.sums(0);
             let naive: f64 = vs.iter().map(|v| f64::from(v.clock) / 60.0).sum();
             assert!((sums.minutes - naive).abs() < 1e-9 * naive, "fill {fill}");
@@ -739,7 +750,7 @@ mod tests {
                 crate::metrics::quantile_of_sorted_pair(settled_holes, &live_holes, 0.5),
                 crate::metrics::quantile_unsorted(&mut holes, 0.5)
             );
-            // The same viewers in reverse order, with their stopped flags.
+            // The same viewers in reverse order, with their stopped flags, summed on one thread.
             let (rv, rm): (Vec<ViewerState>, Vec<ViewerMetrics>) =
                 vs.iter().copied().zip(ms.iter().copied()).rev().unzip();
             let rs: Vec<AtomicBool> = stopped
@@ -753,7 +764,7 @@ mod tests {
                 stopped: &rs,
                 outcomes: &none,
             };
-            backward.fill(&[Cohort::All], &arrays, 20, 0.1);
+            backward.fill(&[Cohort::All], &arrays, 20, 0.1, false);
             assert_eq!(
                 backward.sums(0).minutes.to_bits(),
                 sums.minutes.to_bits(),
@@ -774,7 +785,7 @@ mod tests {
                 stopped: &stopped,
                 outcomes,
             };
-            terms.fill(&[Cohort::All], &arrays, 20, 0.1);
+            terms.fill(&[Cohort::All], &arrays, 20, 0.1, true);
             terms.sums(0).stances
         };
         // Both shown an item: Σx = 0, Σx² = 0.5, two distances of 0.25.
@@ -849,7 +860,7 @@ mod tests {
                 stopped: &stopped,
                 outcomes: &none,
             };
-            terms.fill(&[Cohort::All], &arrays, 20, 0.1);
+            terms.fill(&[Cohort::All], &arrays, 20, 0.1, true);
             terms.sums(0).minutes
         };
         vs[0].clock = 60.0;
