@@ -28,6 +28,9 @@ pub mod following;
 // The platform's side of a step: ranking, then what boosts add to it.
 pub mod recommender;
 
+// Cache hints for the hot loop.
+mod cache;
+
 pub mod boost;
 
 // The viewer's side of a step: response and update.

@@ -228,19 +228,8 @@ impl ViewerView<'_> {
     }
 }
 
-/// Asks the cache for the line holding `x` ahead of its use (a retrieved candidate's record,
-/// read when the candidates are scored): a hint, it reads nothing and changes no result.
-#[inline(always)]
-pub(crate) fn prefetch<T>(x: &T) {
-    #[cfg(target_arch = "x86_64")]
-    // SAFETY: a prefetch reads nothing architecturally and never faults, at any address.
-    unsafe {
-        use std::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
-        _mm_prefetch::<_MM_HINT_T0>((x as *const T).cast::<i8>());
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    let _ = x;
-}
+/// Asks the cache for the line holding a retrieved candidate's record ahead of its scoring.
+pub(crate) use crate::cache::prefetch;
 
 /// What ranking by predicted watch time reads of an item, packed in 16 bytes so that scoring a
 /// candidate reads one small record (the catalog's [`Item`] is 24 bytes): creator and topic in

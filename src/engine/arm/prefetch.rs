@@ -2,6 +2,7 @@
 //! step, and once per step and thread the items' records that every viewer's ranking reads.
 //! A prefetch is a hint: it changes no result, only when lines arrive.
 
+use crate::cache::{L1, L2, line};
 use std::cell::Cell;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -29,32 +30,12 @@ impl Ahead {
     #[inline(always)]
     pub fn fetch(&self, id: usize) {
         let start = self.addr + id * self.stride;
-        let mut line = start & !63;
-        while line < start + self.stride {
-            prefetch::<L1>(line);
-            line += 64;
+        let mut at = start & !63;
+        while at < start + self.stride {
+            line::<L1>(at);
+            at += 64;
         }
     }
-}
-
-// Hints for [`prefetch`]: into the first-level cache, into the second.
-#[cfg(target_arch = "x86_64")]
-use std::arch::x86_64::{_MM_HINT_T0 as L1, _MM_HINT_T1 as L2};
-#[cfg(not(target_arch = "x86_64"))]
-const L1: i32 = 0;
-#[cfg(not(target_arch = "x86_64"))]
-const L2: i32 = 0;
-
-/// A hint to bring the cache line at `addr` into the cache level `HINT` ahead of its use.
-#[inline(always)]
-fn prefetch<const HINT: i32>(addr: usize) {
-    #[cfg(target_arch = "x86_64")]
-    // SAFETY: a prefetch reads nothing architecturally and never faults, at any address.
-    unsafe {
-        std::arch::x86_64::_mm_prefetch::<HINT>(addr as *const i8);
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    let _ = addr;
 }
 
 /// The items' records of a step ([`Ranked`](crate::recommender::Ranked)), which the update
@@ -86,10 +67,10 @@ impl Records {
     pub fn fetch_once(&self) {
         FETCHED.with(|fetched| {
             if fetched.replace(self.epoch) != self.epoch {
-                let mut line = self.addr & !63;
-                while line < self.addr + self.bytes {
-                    prefetch::<L2>(line);
-                    line += 64;
+                let mut at = self.addr & !63;
+                while at < self.addr + self.bytes {
+                    line::<L2>(at);
+                    at += 64;
                 }
             }
         });
