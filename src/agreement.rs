@@ -81,14 +81,26 @@ pub fn ranking_factor(weight: f32, estimate: f32, item_stance: f32) -> f32 {
     (-weight * (item_stance - estimate).abs()).exp()
 }
 
-/// [`ranking_factor`] for an item, 1 for an item that takes no side or when β_u = 0.
+/// [`ranking_factor`] for an item of stance `stance`, NaN for an item that takes no side (as
+/// [`Ranked::stance`](crate::recommender::Ranked) holds it): 1 for such an item or when β_u = 0.
 #[inline]
-pub fn item_factor(weight: f32, estimate: f32, item: &Item) -> f32 {
-    if weight > 0.0 && item.stance_bearing() {
-        ranking_factor(weight, estimate, item.stance)
+pub fn stance_factor(weight: f32, estimate: f32, stance: f32) -> f32 {
+    if weight > 0.0 && !stance.is_nan() {
+        ranking_factor(weight, estimate, stance)
     } else {
         1.0
     }
+}
+
+/// [`stance_factor`] for a catalog item.
+#[inline]
+pub fn item_factor(weight: f32, estimate: f32, item: &Item) -> f32 {
+    let stance = if item.stance_bearing() {
+        item.stance
+    } else {
+        f32::NAN
+    };
+    stance_factor(weight, estimate, stance)
 }
 
 #[cfg(test)]
@@ -180,6 +192,10 @@ mod tests {
         check(item_factor(2.0, 0.1, &item(-0.4, true)), (-1.0f32).exp());
         check(item_factor(2.0, 0.1, &item(-0.4, false)), 1.0);
         check(item_factor(0.0, 0.1, &item(-0.4, true)), 1.0);
+        // The ranking's records hold NaN for an item that takes no side.
+        check(stance_factor(2.0, 0.1, -0.4), (-1.0f32).exp());
+        check(stance_factor(2.0, 0.1, f32::NAN), 1.0);
+        check(stance_factor(0.0, 0.1, -0.4), 1.0);
         for d in [0.0f32, 0.3, 2.0] {
             assert!(ranking_factor(5.0, 0.0, d) <= 1.0);
         }

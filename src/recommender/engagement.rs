@@ -49,18 +49,15 @@ pub fn predicted_fraction(shared: &Shared, viewer: &ViewerView, item: ItemIdx) -
 }
 
 /// The factor of the learned stance on `item`'s predicted watch fraction (`docs/model.md` §8):
-/// exp(−β_u · |x_i − x̂_u|) for a stance-bearing item, else 1; 1 when β_u = 0, without reading
-/// the item. It reads the item's stance from its [`super::Ranked`] record, which the scoring
-/// has in cache already, as [`agreement::item_factor`] would from the catalog's record.
+/// [`agreement::stance_factor`] of the item's stance as its [`super::Ranked`] record holds it
+/// (NaN for no side), which the scoring has in cache already.
 #[inline(always)]
 pub fn agreement_factor(shared: &Shared, viewer: &ViewerView, item: ItemIdx) -> f32 {
-    if viewer.agreement > 0.0 {
-        let stance = shared.ranked[item as usize].stance;
-        if !stance.is_nan() {
-            return agreement::ranking_factor(viewer.agreement, viewer.stance, stance);
-        }
-    }
-    1.0
+    agreement::stance_factor(
+        viewer.agreement,
+        viewer.stance,
+        shared.ranked[item as usize].stance,
+    )
 }
 
 /// Names of the factors of predicted watch time, for `explain`.
