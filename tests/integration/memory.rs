@@ -59,6 +59,12 @@ const PLAIN: Outputs = Outputs {
     charts: false,
 };
 
+/// Charts, no `users.csv`.
+const CHARTS: Outputs = Outputs {
+    per_user: false,
+    charts: true,
+};
+
 /// Predicts `shape`'s memory, runs it, and returns the estimates and the measured peak.
 fn measure(ws: &Workspace, shape: &Shape) -> Measured {
     let file = Path::new(env!("CARGO_MANIFEST_DIR")).join(shape.file);
@@ -117,10 +123,7 @@ fn the_estimate_is_within_a_quarter_of_the_measured_peak() {
             name: "quickstart-2000",
             file: "scenarios/quickstart.toml",
             sets: &["scenario.replicates=2"],
-            outputs: Outputs {
-                per_user: false,
-                charts: true,
-            },
+            outputs: CHARTS,
             log: false,
             to_max_steps: false,
         },
@@ -154,10 +157,7 @@ fn the_estimate_is_within_a_quarter_of_the_measured_peak() {
                 "catalog.items=1",
                 "catalog.arrivals_per_step=0",
             ],
-            outputs: Outputs {
-                per_user: false,
-                charts: true,
-            },
+            outputs: CHARTS,
             log: false,
             to_max_steps: true,
         },
@@ -193,10 +193,7 @@ fn the_estimate_is_within_a_quarter_of_the_measured_peak() {
             name: "minors",
             file: "scenarios/minors_sensitive.toml",
             sets: &["scenario.replicates=1", "population.users=300", "feed.minutes=30"],
-            outputs: Outputs {
-                per_user: false,
-                charts: true,
-            },
+            outputs: CHARTS,
             log: false,
             to_max_steps: false,
         },
