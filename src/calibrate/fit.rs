@@ -9,7 +9,7 @@ use super::stats::Statistic;
 use super::targets::Targets;
 use crate::engine::{self, Results, RunOptions};
 use crate::scenario::{self, Scenario, ScenarioError};
-use cmaes::{CMAESOptions, DVector};
+use cmaes::{CMAESOptions, DVector, TerminationReason};
 use std::path::Path;
 
 /// The objective of a vector whose scenario does not load or whose statistic has no value:
@@ -68,6 +68,18 @@ pub struct Calibration {
     pub history: Vec<Generation>,
     /// Why the search stopped (the optimiser's termination reasons).
     pub stopped: Vec<String>,
+    /// Whether it stopped on a convergence criterion (`calibration.tol_x` or `tol_fun`), not
+    /// at its budget or on a numerical degeneracy.
+    pub converged: bool,
+}
+
+/// Whether `reasons` include a test of convergence: the spread of the search (`TolX`) or the
+/// history of its best objective (`TolFunHist`, `TolFun`). The budget (`MaxFunctionEvals`)
+/// and the crate's guards against numerical trouble (a degenerate covariance, a step with no
+/// effect) say the search ended, not that it arrived.
+pub fn converged(reasons: &[TerminationReason]) -> bool {
+    use TerminationReason::{TolFun, TolFunHist, TolX};
+    reasons.iter().any(|r| matches!(r, TolX | TolFunHist | TolFun))
 }
 
 impl Problem<'_> {
@@ -165,6 +177,9 @@ impl Problem<'_> {
         };
         let mut options = CMAESOptions::new(start, settings.step)
             .max_function_evals(settings.max_evaluations)
+            .tol_x(settings.tol_x)
+            .tol_fun_hist(settings.tol_fun)
+            .tol_fun(settings.tol_fun)
             .seed(self.seed);
         if let Some(lambda) = settings.population {
             options = options.population_size(lambda);
@@ -211,6 +226,7 @@ impl Problem<'_> {
             scenario,
             history,
             stopped: stopped.iter().map(|r| format!("{r:?}")).collect(),
+            converged: converged(&stopped),
         })
     }
 

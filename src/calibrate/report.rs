@@ -234,6 +234,19 @@ pub fn convergence_svg(cal: &Calibration) -> Vec<u8> {
     svg.into_bytes()
 }
 
+/// How the search stopped, in words: "converged (TolX)" or "not converged: stopped at
+/// MaxFunctionEvals".
+pub fn stop_text(cal: &Calibration) -> String {
+    let reasons = cal.stopped.join(", ");
+    if reasons.is_empty() {
+        "not converged".to_string()
+    } else if cal.converged {
+        format!("converged ({reasons})")
+    } else {
+        format!("not converged: stopped at {reasons}")
+    }
+}
+
 /// `report.html`: the fit table, the parameters, the charts and how the search stopped.
 pub fn report_html(
     name: &str,
@@ -249,11 +262,11 @@ pub fn report_html(
          table{{border-collapse:collapse}}td,th{{border-bottom:1px solid #ddd;padding:4px 8px;text-align:left}}\
          td.n{{text-align:right}}.muted{{color:#555}}</style></head><body>\
          <h1>Calibration of {0}</h1><p>Method of simulated moments, CMA-ES: objective Σ z² = {1:.3} \
-         over the fitted targets after {2} simulations (stopped: {3}).</p>",
+         over the fitted targets after {2} simulations: {3}.</p>",
         esc(name),
         cal.best.objective,
         cal.history.last().map_or(0, |g| g.evaluations),
-        esc(&cal.stopped.join(", "))
+        esc(&stop_text(cal))
     ));
     h.push_str("<h2>Fit per target</h2><table><tr><th>target</th><th>value</th><th>uncertainty</th><th>simulated</th><th>z</th><th>fitted</th><th>source</th></tr>");
     for (i, m) in targets.moments.iter().enumerate() {

@@ -36,6 +36,12 @@ pub struct Settings {
     pub population: Option<usize>,
     /// The initial step size, as a share of each parameter's range.
     pub step: f64,
+    /// Converged when the search distribution's spread in every parameter, and its recent
+    /// movement, is below this share of the parameter's range (CMA-ES `tol_x`).
+    pub tol_x: f64,
+    /// Converged when the best objective of each generation has changed by less than this
+    /// over the optimiser's history window (CMA-ES `tol_fun_hist` and `tol_fun`).
+    pub tol_fun: f64,
     /// Scenario overrides (`KEY=VALUE`, as `--set`) for every evaluation, e.g. a smaller
     /// population for speed.
     pub set: Vec<String>,
@@ -49,6 +55,8 @@ impl Default for Settings {
             max_evaluations: 200,
             population: None,
             step: 0.3,
+            tol_x: 0.01,
+            tol_fun: 0.05,
             set: Vec::new(),
         }
     }
@@ -203,6 +211,11 @@ impl Targets {
                 format!("must be in (0, 1], got {}", c.step),
             ));
         }
+        for (key, x) in [("calibration.tol_x", c.tol_x), ("calibration.tol_fun", c.tol_fun)] {
+            if !(x.is_finite() && x > 0.0) {
+                return Err((key.into(), format!("must be a finite number > 0, got {x}")));
+            }
+        }
         if !self.moments.iter().any(|m| m.fit) {
             return Err((
                 "moment".into(),
@@ -298,6 +311,7 @@ max = 1.0
     fn a_good_file_parses_with_defaults() {
         let t = parse_str(GOOD, Path::new("t.toml")).unwrap();
         assert_eq!(t.calibration.step, 0.3);
+        assert_eq!((t.calibration.tol_x, t.calibration.tol_fun), (0.01, 0.05));
         assert!(t.moments[0].fit);
         assert_eq!(t.parameters[0].at(0.5), -0.5);
         assert_eq!(t.parameters[0].set(0.25), "viewer.baseline_logit=0.25");
@@ -319,6 +333,16 @@ max = 1.0
         let e = error(&GOOD.replace("max = 1.0", "max = -3.0"));
         assert!(
             e.contains("parameter[0].max: the range must be finite with min < max"),
+            "{e}"
+        );
+        let e = error(&GOOD.replace("max_evaluations = 10", "max_evaluations = 10\ntol_x = inf"));
+        assert!(
+            e.starts_with("t.toml: calibration.tol_x: must be a finite number > 0, got inf"),
+            "{e}"
+        );
+        let e = error(&GOOD.replace("max_evaluations = 10", "max_evaluations = 10\ntol_fun = 0.0"));
+        assert!(
+            e.contains("calibration.tol_fun: must be a finite number > 0, got 0"),
             "{e}"
         );
         let e = error(&GOOD.replace("value = 0.7", "value = 0.7\nwieght = 2"));

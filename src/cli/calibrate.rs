@@ -62,6 +62,8 @@ struct Manifest<'a> {
     evaluations: usize,
     objective: f64,
     stopped: &'a [String],
+    /// Whether `stopped` includes a convergence criterion (tol_x, tol_fun), not only the budget.
+    converged: bool,
     threads: usize,
     start_time: String,
     wall_seconds: f64,
@@ -219,6 +221,7 @@ pub(crate) fn calibrate(args: CalibrateArgs) -> Result<(), Failure> {
         evaluations: cal.history.last().map_or(0, |g| g.evaluations),
         objective: cal.best.objective,
         stopped: &cal.stopped,
+        converged: cal.converged,
         threads,
         start_time,
         wall_seconds: started.elapsed().as_secs_f64(),
@@ -236,10 +239,11 @@ pub(crate) fn calibrate(args: CalibrateArgs) -> Result<(), Failure> {
     if !args.quiet {
         print_table(&targets, &cal);
         println!(
-            "{} simulations in {:.1} s, objective {:.3}; results in {}",
+            "{} simulations in {:.1} s, objective {:.3}, {}; results in {}",
             manifest.evaluations,
             started.elapsed().as_secs_f64(),
             cal.best.objective,
+            report::stop_text(&cal),
             out.display()
         );
     }

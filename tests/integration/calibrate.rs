@@ -105,7 +105,10 @@ fn calibrate_recovers_known_parameters() {
     let scenario = ws.write("recover.toml", SCENARIO);
     let moments = known_moments(&scenario);
     assert!(moments.iter().all(|m| m.is_finite()), "{moments:?}");
-    let targets = ws.write("targets.toml", &targets_file(&moments, 300));
+    // The default tol_x (1 % of each range) stops the search about that far from the answer;
+    // 2 % needs a finer one.
+    let text = targets_file(&moments, 300).replace("seed = 5\n", "seed = 5\ntol_x = 0.002\n");
+    let targets = ws.write("targets.toml", &text);
     let out = calibrate(&ws, &scenario, &targets, "cal", "2");
     let params = Table::read(&out.join("parameters.csv"));
     for (row, (key, min, max, known)) in params.rows.iter().zip(PARAMETERS) {
@@ -141,6 +144,39 @@ fn calibrate_recovers_known_parameters() {
         .success();
 }
 
+/// `manifest.json` of a calibration directory.
+fn manifest(out: &Path) -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(out.join("manifest.json")).unwrap()).unwrap()
+}
+
+/// With the default tolerances (`tol_x` 0.01 of each range, `tol_fun` 0.05) the recovery
+/// search converges long before a budget of 1,500 simulations, and says so; with the crate's
+/// own tolerances (10⁻¹²), which a simulated objective never meets, it ran to the budget.
+#[test]
+fn calibrate_stops_when_converged_before_its_budget() {
+    let ws = Workspace::empty();
+    let scenario = ws.write("recover.toml", SCENARIO);
+    let moments = known_moments(&scenario);
+    let targets = ws.write("targets.toml", &targets_file(&moments, 1500));
+    let out = calibrate(&ws, &scenario, &targets, "cal", "2");
+    let m = manifest(&out);
+    let evaluations = m["evaluations"].as_u64().unwrap();
+    assert!(evaluations < 1500, "{m}");
+    assert_eq!(m["converged"], true, "{m}");
+    let stopped: Vec<&str> = m["stopped"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r.as_str().unwrap())
+        .collect();
+    assert!(
+        stopped.iter().any(|r| ["TolX", "TolFunHist"].contains(r)) && !stopped.contains(&"MaxFunctionEvals"),
+        "{stopped:?}"
+    );
+    let report = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(report.contains("simulations: converged (Tol"), "{report}");
+}
+
 /// The same seed gives the same search whatever the thread count.
 #[test]
 fn calibrate_is_deterministic_from_its_seed() {
@@ -149,6 +185,15 @@ fn calibrate_is_deterministic_from_its_seed() {
     let targets = ws.write("targets.toml", &targets_file(&[0.5, 0.3, 15.0, 16.0, 3.0], 12));
     let one = calibrate(&ws, &scenario, &targets, "one", "1");
     let two = calibrate(&ws, &scenario, &targets, "two", "2");
+    // Twelve simulations end at the budget: reported as not converged.
+    let m = manifest(&one);
+    assert_eq!(m["stopped"], serde_json::json!(["MaxFunctionEvals"]), "{m}");
+    assert_eq!(m["converged"], false, "{m}");
+    let report = std::fs::read_to_string(one.join("report.html")).unwrap();
+    assert!(
+        report.contains("not converged: stopped at MaxFunctionEvals"),
+        "{report}"
+    );
     for file in ["fit.csv", "history.csv", "parameters.csv", "scenario.toml"] {
         assert_eq!(
             std::fs::read(one.join(file)).unwrap(),
@@ -183,6 +228,21 @@ fn bad_targets_are_refused_with_file_and_key() {
             "seed = 5",
             "seed = 5\narm = \"random\"",
             "calibration.arm: no arm \"random\" in the scenario; allowed: engagement",
+        ),
+        (
+            "seed = 5",
+            "seed = 5\ntol_x = 0",
+            "calibration.tol_x: must be a finite number > 0, got 0",
+        ),
+        (
+            "seed = 5",
+            "seed = 5\ntol_fun = nan",
+            "calibration.tol_fun: must be a finite number > 0, got NaN",
+        ),
+        (
+            "seed = 5",
+            "seed = 5\ntol_fun = -0.1",
+            "calibration.tol_fun: must be a finite number > 0, got -0.1",
         ),
         (
             "statistic = \"watch_ratio_p25\"",
