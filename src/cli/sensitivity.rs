@@ -7,6 +7,7 @@ use super::claim::Claim;
 use super::run::{thread_pool, write_dir};
 use super::{Failure, MergeArgs, progress_bar};
 use clap::Args;
+use rabbithole::engine::Cohort;
 use rabbithole::metrics::Metric;
 use rabbithole::output;
 use rabbithole::scenario;
@@ -30,6 +31,9 @@ pub(crate) struct SensitivityArgs {
     /// rabbit_hole_ever, interest_drift].
     #[arg(long = "metric", value_name = "NAME")]
     metrics: Vec<String>,
+    /// The cohort whose metrics are analysed (e.g. minors) [default: all].
+    #[arg(long, default_value = "all", value_name = "NAME")]
+    cohort: String,
     /// Morris trajectories (overrides sensitivity.trajectories; 0: no screening).
     #[arg(long)]
     trajectories: Option<usize>,
@@ -142,6 +146,17 @@ fn metrics(names: &[String]) -> Result<Vec<Metric>, Failure> {
         .collect()
 }
 
+/// The cohort asked for, or the unknown name and what is allowed.
+fn cohort(name: &str) -> Result<Cohort, Failure> {
+    Cohort::ALL.into_iter().find(|c| c.name() == name).ok_or_else(|| {
+        let all: Vec<&str> = Cohort::ALL.iter().map(|c| c.name()).collect();
+        Failure::Input(format!(
+            "--cohort {name}: unknown cohort; allowed: {}",
+            all.join(", ")
+        ))
+    })
+}
+
 /// Refuses a parameter whose key or range the scenario does not accept, at either end.
 fn check_ranges(study: &Study<'_>, path: &Path) -> Result<(), Failure> {
     let k = study.plan.parameters.ranges.len();
@@ -193,7 +208,7 @@ pub(crate) fn sensitivity(args: SensitivityArgs) -> Result<(), Failure> {
         parameters,
         seed: base.scenario.seed,
         sobol,
-        outputs: study::outputs(&base, &metrics(&args.metrics)?),
+        outputs: study::outputs(&base, &metrics(&args.metrics)?, cohort(&args.cohort)?),
     };
     check_ranges(
         &Study {

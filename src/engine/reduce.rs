@@ -38,6 +38,19 @@ pub enum Cohort {
 }
 
 impl Cohort {
+    /// Every cohort, in the order of result files.
+    pub const ALL: [Cohort; 9] = [
+        Cohort::All,
+        Cohort::Switchers,
+        Cohort::Stayers,
+        Cohort::Coordinated,
+        Cohort::Organic,
+        Cohort::Minors,
+        Cohort::Adults,
+        Cohort::Vulnerable,
+        Cohort::Bot,
+    ];
+
     /// The name in result files.
     pub fn name(self) -> &'static str {
         match self {

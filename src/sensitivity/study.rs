@@ -26,15 +26,29 @@ pub const HEADLINE: [Metric; 5] = [
     Metric::InterestDrift,
 ];
 
-/// One output of an evaluation: a metric of one arm, or its difference from the baseline arm.
+/// One output of an evaluation: a metric of one arm, or its difference from the baseline arm,
+/// over one cohort of viewers.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Output {
     pub metric: String,
-    /// The arm, or `arm - baseline` for a difference.
+    /// The arm, or `arm - baseline` for a difference; ` (COHORT)` after it unless the cohort
+    /// is `all`, so that every file and sentence that names the comparison names the cohort.
     pub comparison: String,
     /// The arm's index, and the baseline's for a difference.
     pub arm: usize,
     pub baseline: Option<usize>,
+    /// The cohort (`Cohort::name`) whose final value is taken. Not written when `all`, so the
+    /// manifests of studies of every viewer read as before.
+    #[serde(default = "all", skip_serializing_if = "is_all")]
+    pub cohort: String,
+}
+
+fn all() -> String {
+    Cohort::All.name().to_string()
+}
+
+fn is_all(cohort: &str) -> bool {
+    cohort == Cohort::All.name()
 }
 
 impl Output {
@@ -44,28 +58,30 @@ impl Output {
     }
 }
 
-/// The outputs of `metrics` for a scenario's arms: every arm's, then every other arm's
-/// difference from the baseline (`scenario.baseline`, else the first arm).
-pub fn outputs(scenario: &Scenario, metrics: &[Metric]) -> Vec<Output> {
+/// The outputs of `metrics` over `cohort` for a scenario's arms: every arm's, then every other
+/// arm's difference from the baseline (`scenario.baseline`, else the first arm).
+pub fn outputs(scenario: &Scenario, metrics: &[Metric], cohort: Cohort) -> Vec<Output> {
     let base = scenario.baseline_index();
     let names: Vec<&str> = scenario.arms.iter().map(|a| a.name.as_str()).collect();
+    let of = if cohort == Cohort::All {
+        String::new()
+    } else {
+        format!(" ({})", cohort.name())
+    };
+    let output = |m: &Metric, comparison: String, arm, baseline| Output {
+        metric: m.name().to_string(),
+        comparison: format!("{comparison}{of}"),
+        arm,
+        baseline,
+        cohort: cohort.name().to_string(),
+    };
     let mut out = Vec::new();
     for m in metrics {
         for (a, name) in names.iter().enumerate() {
-            out.push(Output {
-                metric: m.name().to_string(),
-                comparison: name.to_string(),
-                arm: a,
-                baseline: None,
-            });
+            out.push(output(m, name.to_string(), a, None));
         }
         for (a, name) in names.iter().enumerate().filter(|&(a, _)| a != base) {
-            out.push(Output {
-                metric: m.name().to_string(),
-                comparison: format!("{name} - {}", names[base]),
-                arm: a,
-                baseline: Some(base),
-            });
+            out.push(output(m, format!("{name} - {}", names[base]), a, Some(base)));
         }
     }
     out
@@ -174,32 +190,46 @@ impl Study<'_> {
             .collect()
     }
 
-    /// Simulates unit point `u` and returns every output, in the plan's order.
-    pub fn evaluate(&self, u: &[Option<f64>]) -> Result<Vec<f64>, ScenarioError> {
-        let scenario = self.scenario(u)?;
+    /// Simulates unit point `u` and returns every output, in the plan's order; an error when
+    /// the scenario does not load or lacks an output's cohort.
+    pub fn evaluate(&self, u: &[Option<f64>]) -> Result<Vec<f64>, String> {
+        let scenario = self.scenario(u).map_err(|e| e.to_string())?;
         let results = engine::run(&scenario, &RunOptions::default(), &|_| {});
-        Ok(self.plan.outputs.iter().map(|o| value(&results, o)).collect())
+        self.plan.outputs.iter().map(|o| value(&results, o)).collect()
     }
 }
 
-/// An output from a run: the arm's mean over replicates of the metric's final value for all
-/// viewers, or the difference of two such means (paired: the same random numbers).
-fn value(results: &Results, output: &Output) -> f64 {
+/// An output from a run: the arm's mean over replicates of the metric's final value for the
+/// output's cohort, or the difference of two such means (paired: the same random numbers).
+fn value(results: &Results, output: &Output) -> Result<f64, String> {
     let metric = Metric::ALL
         .into_iter()
         .find(|m| m.name() == output.metric)
         .expect("outputs name metrics");
-    let mean = |arm: usize| {
-        morris::mean(
-            results
-                .finals
-                .iter()
-                .filter(|r| r.arm == arm && r.cohort == Cohort::All)
-                .map(|r| r[metric]),
-        )
+    let rows = |arm: usize| {
+        results
+            .finals
+            .iter()
+            .filter(move |r| r.arm == arm && r.cohort.name() == output.cohort)
     };
-    match output.baseline {
+    // A cohort is there only when the scenario has its viewers (minors beside adults, ...):
+    // without a row every output would be NaN, so say which cohorts there are.
+    if rows(output.arm).next().is_none() {
+        let mut there: Vec<&str> = Vec::new();
+        for r in &results.finals {
+            if !there.contains(&r.cohort.name()) {
+                there.push(r.cohort.name());
+            }
+        }
+        return Err(format!(
+            "the scenario has no cohort {} (it has: {})",
+            output.cohort,
+            there.join(", ")
+        ));
+    }
+    let mean = |arm: usize| morris::mean(rows(arm).map(|r| r[metric]));
+    Ok(match output.baseline {
         None => mean(output.arm),
         Some(b) => mean(output.arm) - mean(b),
-    }
+    })
 }

@@ -131,6 +131,103 @@ fn two_shards_merged_equal_the_whole_study() {
     assert!(!ws.path("half").exists());
 }
 
+/// The small copy of `minors_sensitive.toml` of the cohort test: 40 viewers, one day.
+const MINORS: [&str; 6] = [
+    "--users",
+    "40",
+    "--set",
+    "feed.days=1",
+    "--set",
+    "scenario.replicates=1",
+];
+
+#[test]
+fn a_cohort_study_takes_the_cohorts_final_values_as_run_reports_them() {
+    let ws = Workspace::empty();
+    let scenario = root("scenarios/minors_sensitive.toml");
+    let out = ws.path("minors");
+    rabbithole()
+        .arg("sensitivity")
+        .arg(&scenario)
+        .arg("--ranges")
+        .arg(root("sensitivity/viewer_assumptions.toml"))
+        .args(MINORS)
+        .args(["--trajectories", "0", "--samples", "2", "--bootstrap", "20"])
+        .args([
+            "--parameters",
+            "viewer.taste_weight",
+            "--metric",
+            "sensitive_share",
+        ])
+        .args(["--cohort", "minors", "--quiet", "--threads", "2", "--out"])
+        .arg(&out)
+        .assert()
+        .success();
+    let evaluations = Table::read(&out.join("evaluations.csv"));
+    let row = &evaluations.rows[0];
+    let weight = evaluations.text(row, "viewer.taste_weight").to_string();
+    // The same simulation through `run`: its summary's minors rows are the study's outputs.
+    let set = format!("viewer.taste_weight={weight}");
+    let run = ws.run_ok(&scenario, "run", &[&MINORS[..], &["--set", &set]].concat());
+    let summary = Table::read(&run.join("summary.csv"));
+    let share = |arm: &str, cohort: &str| {
+        let r = summary
+            .rows
+            .iter()
+            .find(|r| summary.text(r, "arm") == arm && summary.text(r, "cohort") == cohort)
+            .unwrap_or_else(|| panic!("no {cohort} row for {arm}"));
+        summary.num(r, "sensitive_share_mean").unwrap()
+    };
+    let (engagement, cap) = (share("engagement", "minors"), share("sensitive_cap", "minors"));
+    assert!(
+        engagement != share("engagement", "all"),
+        "the cohorts must differ"
+    );
+    let study = |column: &str| evaluations.num(row, column).unwrap();
+    assert!((study("sensitive_share[engagement (minors)]") - engagement).abs() < 1e-6);
+    let diff = study("sensitive_share[sensitive_cap - engagement (minors)]");
+    assert!(
+        (diff - (cap - engagement)).abs() < 1e-6,
+        "{diff} {cap} {engagement}"
+    );
+    assert!(
+        out.join("tornado-sensitive_share-sensitive_cap-vs-engagement__minors_.svg")
+            .is_file()
+    );
+    // A cohort the scenario does not have is named, with those it has.
+    let e = rabbithole()
+        .arg("sensitivity")
+        .arg(root("scenarios/quickstart.toml"))
+        .arg("--ranges")
+        .arg(root("sensitivity/viewer_assumptions.toml"))
+        .args([
+            "--users",
+            "20",
+            "--set",
+            "feed.minutes=5",
+            "--set",
+            "scenario.replicates=1",
+        ])
+        .args([
+            "--trajectories",
+            "0",
+            "--samples",
+            "2",
+            "--parameters",
+            "viewer.taste_weight",
+        ])
+        .args(["--cohort", "minors", "--quiet", "--out"])
+        .arg(ws.path("none"))
+        .output()
+        .unwrap();
+    assert!(!e.status.success());
+    let e = String::from_utf8_lossy(&e.stderr);
+    assert!(
+        e.contains("the scenario has no cohort minors (it has: all)"),
+        "{e}"
+    );
+}
+
 /// Runs `sensitivity` with `ranges` and `extra`, expects exit status 2 and returns stderr.
 fn refused(ws: &Workspace, ranges: &Path, extra: &[&str]) -> String {
     let out = rabbithole()
@@ -180,6 +277,8 @@ fn bad_input_exits_2_naming_file_key_and_what_is_allowed() {
     );
     let e = refused(&ws, &good, &["--metric", "watch_hours"]);
     assert!(e.contains("allowed: ") && e.contains("watch_minutes"), "{e}");
+    let e = refused(&ws, &good, &["--cohort", "kids"]);
+    assert!(e.contains("--cohort kids: unknown cohort; allowed: all, "), "{e}");
     let e = refused(&ws, &good, &["--levels-typo"]);
     assert!(e.contains("--levels-typo"), "{e}");
 }
