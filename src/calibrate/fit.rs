@@ -101,6 +101,8 @@ impl Problem<'_> {
             replicates: None,
             plays: true,
             log_impressions: false,
+            // The evaluations of a generation already run side by side.
+            arms_at_once: 1,
         };
         engine::run(scenario, &options, &|_| {})
     }

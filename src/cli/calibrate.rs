@@ -143,6 +143,7 @@ fn calibration_estimate(
         catalog: worst.catalog.saturating_mul(n),
         rows: worst.rows.saturating_mul(n),
         log: 0,
+        arms_beside: 0,
     }
 }
 

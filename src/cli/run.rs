@@ -55,8 +55,12 @@ pub(crate) fn parts(e: &memory::Estimate) -> String {
         0 => String::new(),
         bytes => format!(", impression log {}", memory::mib(bytes)),
     };
+    let beside = match e.arms_beside {
+        0 => String::new(),
+        bytes => format!(", arms side by side {}", memory::mib(bytes)),
+    };
     format!(
-        "process {}, viewers {}, catalog {}, result rows {}{log}",
+        "process {}, viewers {}, catalog {}, result rows {}{log}{beside}",
         memory::mib(e.process),
         memory::mib(e.viewers),
         memory::mib(e.catalog),
@@ -339,13 +343,19 @@ pub(crate) fn run(args: RunArgs) -> Result<(), Failure> {
         per_user: args.per_user,
         charts: !args.no_plot,
     };
-    let before = check_memory(
+    let mut before = check_memory(
         estimate(&scenario, n_replicates, outputs, args.log),
         |_| memory::predict(&scenario, n_replicates, outputs, args.log.is_some()),
         args.ignore_memory_limit,
     )?;
     let mut claim = Claim::take(&out, args.force, args.remove_stale)?;
     let (pool, threads) = thread_pool(args.threads)?;
+    // The impression log takes the arms in order.
+    let arms_at_once = match args.log {
+        Some(_) => 1,
+        None => memory::arms_at_once(&scenario, threads, before, memory::available()),
+    };
+    before = before.with_arms_at_once(&scenario, arms_at_once);
     if !args.quiet
         && let Some(note) = default_arms_note(&args.scenario, &scenario)
     {
@@ -359,6 +369,7 @@ pub(crate) fn run(args: RunArgs) -> Result<(), Failure> {
         log_impressions: args.log == Some(LogKind::Impressions),
         replicates: replicates.clone(),
         plays: false,
+        arms_at_once,
     };
     let results = if options.log_impressions {
         // Encoded into the claimed directory's temporary directory as the run goes, so the
@@ -417,7 +428,8 @@ pub(crate) fn run(args: RunArgs) -> Result<(), Failure> {
             // (the bound, or the pilot's prediction when the bound did not fit): what to ask a
             // cluster for next time.
             let rows = results.timeseries.len() as u64;
-            let mut written = memory::estimate_for_rows(&scenario, n_replicates, outputs, rows);
+            let mut written = memory::estimate_for_rows(&scenario, n_replicates, outputs, rows)
+                .with_arms_at_once(&scenario, arms_at_once);
             if args.log.is_some() {
                 let log = memory::LogSize {
                     impressions: results.viewer_steps,

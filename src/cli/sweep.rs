@@ -168,6 +168,7 @@ impl Runner<'_> {
             log_impressions: false,
             replicates: args.shard.is_some().then(|| reps.to_vec()),
             plays: false,
+            arms_at_once: 1,
         };
         let results = self
             .pool
@@ -223,6 +224,7 @@ pub(crate) fn sweep(args: SweepArgs) -> Result<(), Failure> {
             catalog: 0,
             rows: 0,
             log: 0,
+            arms_beside: 0,
         };
         for (s, reps) in plan.scenarios.iter().zip(&plan.mine) {
             let e = each(s, reps.len() as u32);

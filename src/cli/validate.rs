@@ -83,6 +83,15 @@ pub(crate) fn validate(args: ValidateArgs) -> Result<(), Failure> {
             fits(&bound)
         }
     );
+    if scenario.arms.len() > 1 {
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+        println!(
+            "memory: run puts up to {} arms side by side (one per thread; this machine has {}), each beyond the first adding about {} while the memory allows; one at a time with --threads 1 or --log impressions",
+            threads.min(scenario.arms.len()),
+            count(threads as u64, "thread"),
+            memory::mib(memory::arm_bytes(&scenario))
+        );
+    }
     let log = memory::LogSize::of(&scenario, replicates);
     let predicted_log = pilot
         .as_ref()

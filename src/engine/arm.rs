@@ -528,7 +528,6 @@ impl<'a> ArmRun<'a> {
         tally
     }
 
-    /// Appends one row per viewer, at the end of the run.
     /// The arm's measured plays (`calibrate`'s usage statistics).
     pub fn plays(&self, arm: usize) -> super::plays::Plays {
         let g = &self.global;
@@ -542,6 +541,7 @@ impl<'a> ArmRun<'a> {
         )
     }
 
+    /// Appends one row per viewer, at the end of the run.
     pub fn user_rows(&self, arm: usize, out: &mut Vec<UserRow>) {
         let (k, dims) = (self.k, self.catalog.taste.dims);
         let mut taste0 = vec![0f32; dims];

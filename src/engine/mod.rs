@@ -33,6 +33,7 @@ use crate::catalog::Catalog;
 use crate::metrics::Metric;
 use crate::population::Population;
 use crate::scenario::Scenario;
+use rayon::prelude::*;
 use std::ops::{Index, IndexMut};
 
 /// One row of `timeseries.csv`: one cohort of one arm and replicate after a step.
@@ -166,6 +167,13 @@ pub struct RunOptions {
     pub replicates: Option<Vec<u32>>,
     /// Collect each arm's [`Plays`] (for `calibrate`; no result file has them).
     pub plays: bool,
+    /// How many of a replicate's arms may run side by side (each on the pool, its viewers in
+    /// parallel as ever): 0 or 1 runs them one after another. Side by side, one arm's serial
+    /// update between steps overlaps another's viewers, at the memory of one more arm's state
+    /// each (`memory::arms_at_once` sizes it). The results are the same either way: each arm
+    /// computes alone from the replicate's catalog and population, and its rows are put in arm
+    /// order. Ignored with `log_impressions`, whose sink takes the arms in order.
+    pub arms_at_once: usize,
 }
 
 /// Units of progress one (replicate, arm) reports in all.
@@ -226,23 +234,33 @@ pub fn run_logged(
         let mut arm_starts = Vec::with_capacity(scenario.arms.len());
         // Older accounts: the warm-up runs once per replicate and every arm starts from it.
         let warmed = ArmRun::warmed(scenario, &catalog, &population, replicate);
-        for arm_idx in 0..scenario.arms.len() {
-            let mut run = ArmRun::new(scenario, &catalog, &population, replicate);
-            if let Some(w) = &warmed {
-                run.start_from(w);
-            }
-            arm_starts.push(results.timeseries.len());
-            if options.log_impressions {
-                run.log_impressions(&mut *sink);
-            }
-            results.viewer_steps += run.run(arm_idx, &mut results.timeseries, progress, None);
-            run.flush_impressions();
-            if options.per_user {
-                run.user_rows(arm_idx, &mut results.user_rows);
-            }
-            run.bot_rows(arm_idx, &mut results.bot_rows);
-            if options.plays {
-                results.plays.push(run.plays(arm_idx));
+        let start = Start {
+            scenario,
+            catalog: &catalog,
+            population: &population,
+            warmed: warmed.as_ref(),
+            replicate,
+            options,
+            progress,
+        };
+        let at_once = if options.log_impressions {
+            1
+        } else {
+            options.arms_at_once.max(1)
+        };
+        let arms: Vec<usize> = (0..scenario.arms.len()).collect();
+        for group in arms.chunks(at_once) {
+            let outputs: Vec<ArmOutput> = match group {
+                [arm] => vec![start.run(*arm, Some(&mut *sink))],
+                _ => group.par_iter().map(|&arm| start.run(arm, None)).collect(),
+            };
+            for out in outputs {
+                arm_starts.push(results.timeseries.len());
+                results.timeseries.extend(out.timeseries);
+                results.viewer_steps += out.viewer_steps;
+                results.user_rows.extend(out.user_rows);
+                results.bot_rows.extend(out.bot_rows);
+                results.plays.extend(out.plays);
             }
         }
         let rows = &mut results.timeseries[replicate_start..];
@@ -257,6 +275,59 @@ pub fn run_logged(
         }
     }
     results
+}
+
+/// What every arm of a replicate starts from.
+struct Start<'a> {
+    scenario: &'a Scenario,
+    catalog: &'a Catalog,
+    population: &'a Population,
+    warmed: Option<&'a Warmed>,
+    replicate: u32,
+    options: &'a RunOptions,
+    progress: &'a (dyn Fn(u64) + Sync),
+}
+
+/// What one arm's run produced, before it is put in its place among the replicate's arms.
+struct ArmOutput {
+    timeseries: Vec<TimeRow>,
+    viewer_steps: u64,
+    user_rows: Vec<UserRow>,
+    bot_rows: Vec<BotRow>,
+    plays: Option<Plays>,
+}
+
+impl Start<'_> {
+    /// Runs arm `arm` from the replicate's start, its impressions logged into `sink` when the
+    /// options ask for the log.
+    fn run(&self, arm: usize, sink: Option<&mut dyn ImpressionSink>) -> ArmOutput {
+        let mut run = ArmRun::new(self.scenario, self.catalog, self.population, self.replicate);
+        if let Some(w) = self.warmed {
+            run.start_from(w);
+        }
+        if self.options.log_impressions
+            && let Some(sink) = sink
+        {
+            run.log_impressions(sink);
+        }
+        let mut out = ArmOutput {
+            timeseries: Vec::new(),
+            viewer_steps: 0,
+            user_rows: Vec::new(),
+            bot_rows: Vec::new(),
+            plays: None,
+        };
+        out.viewer_steps = run.run(arm, &mut out.timeseries, self.progress, None);
+        run.flush_impressions();
+        if self.options.per_user {
+            run.user_rows(arm, &mut out.user_rows);
+        }
+        run.bot_rows(arm, &mut out.bot_rows);
+        if self.options.plays {
+            out.plays = Some(run.plays(arm));
+        }
+        out
+    }
 }
 
 /// Sets the ratios to the baseline arm in one replicate's rows: `amplification_ratio` from

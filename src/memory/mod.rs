@@ -5,7 +5,8 @@
 //! structures that hold it: the process itself, one arm's viewers with the population and the
 //! reduction's per-viewer columns, the catalog with every arrival and the platform's per-item
 //! statistics, and the result rows of every arm and replicate, held as structs, as CSV text,
-//! and parsed again by the charts, and the impression log's buffer. How many steps the runs
+//! and parsed again by the charts, the impression log's buffer, and the state of the arms
+//! that run beside the first ([`arms_at_once`]). How many steps the runs
 //! take is an outcome of the feed (viewers stop when boredom ends their last session), so
 //! [`estimate`] takes every run to last `feed.max_steps` steps, an upper bound, cheap and sure,
 //! and [`predict`] runs a small pilot of the scenario ([`predict::pilot`]) to predict the
@@ -32,7 +33,7 @@ use crate::scenario::Scenario;
 pub struct Estimate {
     /// The process before it allocates anything for the scenario (code, libraries, stacks).
     pub process: u64,
-    /// The viewers' state and the population (one arm runs at a time).
+    /// The viewers' state and the population, for one arm (more arms at once: `arms_beside`).
     pub viewers: u64,
     /// The catalog, arrivals included, and the platform's per-item statistics.
     pub catalog: u64,
@@ -40,12 +41,23 @@ pub struct Estimate {
     pub rows: u64,
     /// The impression log (`run --log impressions`), as rows and as Parquet; 0 without it.
     pub log: u64,
+    /// The state of the arms that run beside the first ([`arms_at_once`]); 0 when the arms run
+    /// one after another.
+    pub arms_beside: u64,
 }
 
 impl Estimate {
     /// All parts together.
     pub fn total(&self) -> u64 {
-        self.process + self.viewers + self.catalog + self.rows + self.log
+        self.process + self.viewers + self.catalog + self.rows + self.log + self.arms_beside
+    }
+
+    /// The estimate when `n` arms of `scenario` run side by side (`n` - 1 more arms' state).
+    pub fn with_arms_at_once(self, scenario: &Scenario, n: usize) -> Estimate {
+        Estimate {
+            arms_beside: (n.max(1) as u64 - 1).saturating_mul(arm_bytes(scenario)),
+            ..self
+        }
     }
 
     /// The estimate with the impression log of `log`.
@@ -152,21 +164,15 @@ pub struct Outputs {
 /// of one viewer, one item and one step (5.6 to 6.3 MiB with 1 to 4 threads).
 const PROCESS_BYTES: u64 = 6 << 20;
 
-/// Bytes per item: the catalog entry, its places in the per-topic and per-creator lists, the
-/// platform's statistics and ranking record, the trending key and sorted impression counts,
-/// and the counts of the last `metrics.recent_steps` steps, sorted too.
-const BYTES_PER_ITEM: u64 = std::mem::size_of::<crate::catalog::Item>() as u64
-    + 4
-    + 4
-    + 4
-    + 8
-    + 1
-    + 4
-    + std::mem::size_of::<crate::recommender::Ranked>() as u64
-    + 8
-    + 4
-    + 4
-    + 4;
+/// Bytes per item: the catalog entry, its places in the per-topic and per-creator lists, and
+/// what each arm keeps ([`ARM_BYTES_PER_ITEM`]).
+const BYTES_PER_ITEM: u64 = std::mem::size_of::<crate::catalog::Item>() as u64 + 4 + 4 + ARM_BYTES_PER_ITEM;
+
+/// Bytes per item of an arm's run: the platform's statistics and ranking record, the trending
+/// key and sorted impression counts, and the counts of the last `metrics.recent_steps` steps,
+/// sorted too.
+const ARM_BYTES_PER_ITEM: u64 =
+    4 + 8 + 1 + 4 + std::mem::size_of::<crate::recommender::Ranked>() as u64 + 8 + 4 + 4 + 4;
 
 /// Columns of `users.csv` at most (with a taste space).
 const USERS_CSV_COLUMNS: u64 = 31;
@@ -196,6 +202,23 @@ fn heap_block(bytes: u64) -> u64 {
 pub fn bytes_per_viewer(scenario: &Scenario) -> u64 {
     let k = scenario.n_topics() as u64;
     let dims = u64::from(scenario.catalog.taste_dimensions);
+    let follow_cap = u64::from(scenario.viewer.max_follows);
+    let warmed = if scenario.population.warmup_minutes > 0.0 {
+        Warmed::bytes_per_viewer(k as usize, dims as usize, follow_cap as usize) as u64
+    } else {
+        0
+    };
+    arm_bytes_per_viewer(scenario)
+        + warmed
+        + std::mem::size_of::<crate::population::Person>() as u64
+        + (k + dims) * 4
+}
+
+/// Bytes of one viewer's state in an arm's run and in its reduction: what each arm that runs
+/// at the same time holds again.
+fn arm_bytes_per_viewer(scenario: &Scenario) -> u64 {
+    let k = scenario.n_topics() as u64;
+    let dims = u64::from(scenario.catalog.taste_dimensions);
     let history = u64::from(scenario.metrics.window.max(1)).max(u64::from(scenario.feed.no_repeat));
     let follow_cap = u64::from(scenario.viewer.max_follows);
     let state = BYTES_PER_VIEWER_FIXED as u64
@@ -207,12 +230,37 @@ pub fn bytes_per_viewer(scenario: &Scenario) -> u64 {
     // The reduction's columns, and the quantiles' buffers of every cohort a viewer is in.
     let memberships = cohorts_by_arm(scenario).map(|c| 1 + c / 2).max().unwrap_or(1);
     let reduce = TERMS_BYTES_PER_VIEWER as u64 + memberships * QUANTILE_BYTES_PER_MEMBER as u64;
-    let warmed = if scenario.population.warmup_minutes > 0.0 {
-        Warmed::bytes_per_viewer(k as usize, dims as usize, follow_cap as usize) as u64
-    } else {
-        0
-    };
-    state + warmed + reduce + std::mem::size_of::<crate::population::Person>() as u64 + (k + dims) * 4
+    state + reduce
+}
+
+/// Bytes of one arm's run: its viewers' state and the platform's per-item statistics (the
+/// catalog and the population are shared by the arms).
+pub fn arm_bytes(scenario: &Scenario) -> u64 {
+    let viewers = u64::from(scenario.population.users) + scenario.n_bots();
+    let items = u64::from(scenario.catalog.items) + scenario.n_arrivals();
+    viewers
+        .saturating_mul(arm_bytes_per_viewer(scenario))
+        .saturating_add(items.saturating_mul(ARM_BYTES_PER_ITEM + factor_bytes(scenario).1))
+}
+
+/// How many arms of a replicate run side by side ([`crate::engine::RunOptions::arms_at_once`]):
+/// as many as there are threads and arms, fewer when the run estimated at `estimate` (one arm
+/// at a time) would then need more than the `available` memory (as many as fit, at least
+/// one); with no figure for the memory available, as many as there are threads and arms.
+pub fn arms_at_once(
+    scenario: &Scenario,
+    threads: usize,
+    estimate: Estimate,
+    available: Option<u64>,
+) -> usize {
+    let most = threads.min(scenario.arms.len()).max(1);
+    match available {
+        None => most,
+        Some(bytes) => (1..=most)
+            .rev()
+            .find(|&n| estimate.with_arms_at_once(scenario, n).total() <= bytes)
+            .unwrap_or(1),
+    }
 }
 
 /// Each arm's cohorts, as the engine forms them: all viewers, switchers and stayers,
@@ -326,6 +374,7 @@ pub fn estimate_for_rows(scenario: &Scenario, replicates: u32, outputs: Outputs,
             .saturating_mul(row)
             .saturating_add(user_rows.saturating_mul(user_row)),
         log: 0,
+        arms_beside: 0,
     }
 }
 
@@ -386,6 +435,27 @@ mod tests {
             ..plain
         };
         assert!(estimate(&s, 1, per_user).rows > base.rows);
+    }
+
+    /// Arms side by side: as many as threads and arms allow, fewer when memory does not.
+    #[test]
+    fn arms_run_side_by_side_as_far_as_threads_arms_and_memory_allow() {
+        let s = Scenario::default();
+        let arms = s.arms.len();
+        assert!(arms >= 2, "the default scenario has {arms} arms");
+        let one = estimate(&s, 1, Outputs::default());
+        let arm = arm_bytes(&s);
+        assert!(arm > 0 && arm < one.viewers + one.catalog);
+        assert_eq!(one.with_arms_at_once(&s, 1), one);
+        assert_eq!(one.with_arms_at_once(&s, 3).total(), one.total() + 2 * arm);
+        assert_eq!(arms_at_once(&s, 1, one, None), 1);
+        assert_eq!(arms_at_once(&s, 64, one, None), arms);
+        assert_eq!(arms_at_once(&s, 2, one, Some(u64::MAX)), 2);
+        // Room for one arm and a byte short of a second: one at a time.
+        assert_eq!(arms_at_once(&s, 2, one, Some(one.total() + arm - 1)), 1);
+        assert_eq!(arms_at_once(&s, 2, one, Some(one.total() + arm)), 2);
+        // Not even one arm fits (the guard was told to ignore it): one at a time.
+        assert_eq!(arms_at_once(&s, 2, one, Some(1)), 1);
     }
 
     /// The warm-up keeps the scalars it changed (stance, learned stance and its weight, habit,

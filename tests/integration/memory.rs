@@ -71,7 +71,13 @@ fn measure(ws: &Workspace, shape: &Shape) -> Measured {
     let overrides: Vec<String> = shape.sets.iter().map(|s| s.to_string()).collect();
     let scenario = rabbithole::scenario::load(&file, &overrides).unwrap();
     let replicates = scenario.scenario.replicates;
-    let before = memory::predict(&scenario, replicates, shape.outputs, shape.log).total();
+    let before = memory::predict(&scenario, replicates, shape.outputs, shape.log);
+    // The arms the run puts side by side on its two threads, as `run` decides it.
+    let at_once = match shape.log {
+        true => 1,
+        false => memory::arms_at_once(&scenario, 2, before, memory::available()),
+    };
+    let before = before.with_arms_at_once(&scenario, at_once).total();
     let out = ws.path(shape.name);
     let mut args = vec![
         "run".to_string(),
@@ -97,8 +103,10 @@ fn measure(ws: &Workspace, shape: &Shape) -> Measured {
     let peak = peak_bytes(&args);
     let text = std::fs::read_to_string(out.join("timeseries.csv")).unwrap();
     let rows = text.lines().count() as u64 - 1;
-    let mut written = memory::estimate_for_rows(&scenario, replicates, shape.outputs, rows);
-    let mut bound = memory::estimate(&scenario, replicates, shape.outputs);
+    let mut written = memory::estimate_for_rows(&scenario, replicates, shape.outputs, rows)
+        .with_arms_at_once(&scenario, at_once);
+    let mut bound =
+        memory::estimate(&scenario, replicates, shape.outputs).with_arms_at_once(&scenario, at_once);
     if shape.log {
         let viewers = u64::from(scenario.population.users) + scenario.n_bots();
         let manifest = std::fs::read_to_string(out.join("manifest.json")).unwrap();

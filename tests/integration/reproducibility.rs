@@ -74,6 +74,46 @@ rule = "random"
     }
 }
 
+/// A replicate's arms run side by side (`RunOptions::arms_at_once`) give what they give one
+/// after another, rows in arm order: timeseries, finals, users, bots and plays alike.
+#[test]
+fn arms_side_by_side_give_the_results_of_arms_one_after_another() {
+    use rabbithole::engine::{self, RunOptions};
+    let ws = Workspace::empty();
+    let text = tiny_scenario(&format!(
+        r#"{ENGAGEMENT_AND_RANDOM}
+[[arms]]
+name = "chronological"
+policy = {{ kind = "chronological" }}
+
+[[bots]]
+name = "random"
+rule = "random"
+"#
+    ));
+    let file = ws.write("three.toml", &text);
+    let scenario = rabbithole::scenario::load(&file, &[]).unwrap();
+    let pool = rayon::ThreadPoolBuilder::new().num_threads(3).build().unwrap();
+    let results = |arms_at_once: usize| {
+        let options = RunOptions {
+            per_user: true,
+            plays: true,
+            arms_at_once,
+            ..RunOptions::default()
+        };
+        // Debug text: NaN (no value) compares equal to itself there.
+        format!("{:?}", pool.install(|| engine::run(&scenario, &options, &|_| {})))
+    };
+    let one_at_a_time = results(1);
+    assert!(one_at_a_time.contains("chronological") && one_at_a_time.contains("BotRow"));
+    for at_once in [2, 3] {
+        assert!(
+            results(at_once) == one_at_a_time,
+            "{at_once} arms at once differ from one at a time"
+        );
+    }
+}
+
 #[test]
 fn same_seed_gives_identical_files_and_another_seed_does_not() {
     let ws = Workspace::empty();
