@@ -77,5 +77,6 @@ impl Records {
     }
 }
 
-/// Numbers the steps of the process, for [`Records`].
+/// Numbers the steps of the process, for [`Records`]: of every arm, so that a thread that
+/// works on the steps of two arms running side by side asks for each step's records.
 static EPOCH: AtomicU64 = AtomicU64::new(0);
