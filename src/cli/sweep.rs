@@ -148,6 +148,10 @@ struct Runner<'a> {
     pool: &'a rayon::ThreadPool,
     threads: usize,
     bar: &'a ProgressBar,
+    /// The sweep's memory estimate (the guard's) and the memory available, which size how
+    /// many arms of a point run side by side.
+    estimate: memory::Estimate,
+    available: Option<u64>,
 }
 
 impl Runner<'_> {
@@ -168,7 +172,7 @@ impl Runner<'_> {
             log_impressions: false,
             replicates: args.shard.is_some().then(|| reps.to_vec()),
             plays: false,
-            arms_at_once: 1,
+            arms_at_once: memory::arms_at_once(scenario, self.threads, self.estimate, self.available),
         };
         let results = self
             .pool
@@ -238,7 +242,7 @@ pub(crate) fn sweep(args: SweepArgs) -> Result<(), Failure> {
         }
         whole
     };
-    check_memory(
+    let estimate = check_memory(
         whole(&|s, reps| memory::estimate(s, reps, outputs), u64::MAX),
         |available| whole(&|s, reps| memory::predict(s, reps, outputs, false), available),
         args.ignore_memory_limit,
@@ -263,6 +267,8 @@ pub(crate) fn sweep(args: SweepArgs) -> Result<(), Failure> {
         pool: &pool,
         threads,
         bar: &bar,
+        estimate,
+        available: memory::available(),
     };
     let mut outputs = Outputs::default();
     for ((scenario, record), reps) in plan.scenarios.iter().zip(&plan.records).zip(&plan.mine) {
