@@ -324,13 +324,7 @@ impl Shorthand {
 pub(crate) fn run(args: RunArgs) -> Result<(), Failure> {
     let started = Instant::now();
     let start_time = humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string();
-    let mut scenario = load(&args.scenario, &args.set)?;
-    let shorthand = Shorthand {
-        seed: args.seed,
-        replicates: args.replicates,
-        users: args.users,
-    };
-    shorthand.apply(&mut scenario)?;
+    let scenario = run_scenario(&args)?;
     let replicates = shard_replicates(args.shard, &scenario)?;
     let out = args
         .out
@@ -409,6 +403,18 @@ pub(crate) fn run(args: RunArgs) -> Result<(), Failure> {
         println!("results in {}", out.display());
     }
     Ok(())
+}
+
+/// The scenario `run` runs: the file with `--set`, then the shorthand flags.
+fn run_scenario(args: &RunArgs) -> Result<Scenario, Failure> {
+    let mut scenario = load(&args.scenario, &args.set)?;
+    let shorthand = Shorthand {
+        seed: args.seed,
+        replicates: args.replicates,
+        users: args.users,
+    };
+    shorthand.apply(&mut scenario)?;
+    Ok(scenario)
 }
 
 /// The replicates `--shard` selects (`None` without it: all of them), or why the run cannot
