@@ -6,7 +6,7 @@
 //! topic's list).
 
 use crate::rng::{Purpose, Rng, stream};
-use crate::scenario::Scenario;
+use crate::scenario::{CatalogConfig, Scenario};
 use crate::taste::CatalogTaste;
 use rand::RngExt;
 use rand_distr::{Beta, Distribution, LogNormal, Normal};
@@ -92,16 +92,8 @@ impl Catalog {
         let group_weights = scaled_weights(cfg.groups.iter().map(|g| g.share));
 
         let n_creators = cfg.creators as usize;
-        let mut creator_topic = Vec::with_capacity(n_creators);
-        let mut creator_group = Vec::with_capacity(n_creators);
-        let mut creator_stance = Vec::with_capacity(n_creators);
-        for _ in 0..n_creators {
-            let topic = pick(&mut rng, &topic_weights);
-            let t = &cfg.topics[topic];
-            creator_topic.push(topic as u16);
-            creator_group.push(pick(&mut rng, &group_weights) as u8);
-            creator_stance.push(clamp_stance(normal(&mut rng, t.stance_mean, t.stance_spread)));
-        }
+        let (mut creator_topic, mut creator_group, mut creator_stance) =
+            draw_creators(cfg, &mut rng, &topic_weights, &group_weights);
         // Creators by home topic, so an item of a topic comes from a creator of that topic.
         let mut topic_creators: Vec<Vec<u32>> = vec![Vec::new(); cfg.topics.len()];
         for (c, &t) in creator_topic.iter().enumerate() {
@@ -161,12 +153,7 @@ impl Catalog {
             stance: &mut creator_stance,
         };
         crate::new_creators::add(scenario, replicate, creators, &mut items[n_initial..]);
-        let mut topic_items: Vec<Vec<ItemIdx>> = vec![Vec::new(); cfg.topics.len()];
-        let mut creator_items: Vec<Vec<ItemIdx>> = vec![Vec::new(); creator_topic.len()];
-        for (i, item) in items.iter().enumerate() {
-            topic_items[item.topic as usize].push(i as ItemIdx);
-            creator_items[item.creator as usize].push(i as ItemIdx);
-        }
+        let (topic_items, creator_items) = index_items(&items, cfg.topics.len(), creator_topic.len());
         let taste = CatalogTaste::generate(scenario, replicate, &items, creator_topic.len());
         Catalog {
             topic_names: cfg.topics.iter().map(|t| t.name.clone()).collect(),
@@ -195,6 +182,39 @@ impl Catalog {
     pub fn visible_in_topic(&self, topic: usize, step: u32) -> usize {
         self.topic_items[topic].partition_point(|&i| self.items[i as usize].upload_step <= step as i32)
     }
+}
+
+/// Draws the `catalog.creators` creators present at the start: each one's home topic (by
+/// `topic_weights`), group (by `group_weights`) and stance (around its topic's), in that order.
+fn draw_creators(
+    cfg: &CatalogConfig,
+    rng: &mut Rng,
+    topic_weights: &[f64],
+    group_weights: &[f64],
+) -> (Vec<u16>, Vec<u8>, Vec<f64>) {
+    let n_creators = cfg.creators as usize;
+    let mut creator_topic = Vec::with_capacity(n_creators);
+    let mut creator_group = Vec::with_capacity(n_creators);
+    let mut creator_stance = Vec::with_capacity(n_creators);
+    for _ in 0..n_creators {
+        let topic = pick(rng, topic_weights);
+        let t = &cfg.topics[topic];
+        creator_topic.push(topic as u16);
+        creator_group.push(pick(rng, group_weights) as u8);
+        creator_stance.push(clamp_stance(normal(rng, t.stance_mean, t.stance_spread)));
+    }
+    (creator_topic, creator_group, creator_stance)
+}
+
+/// Each topic's items and each creator's items, in upload order.
+fn index_items(items: &[Item], n_topics: usize, n_creators: usize) -> (Vec<Vec<ItemIdx>>, Vec<Vec<ItemIdx>>) {
+    let mut topic_items: Vec<Vec<ItemIdx>> = vec![Vec::new(); n_topics];
+    let mut creator_items: Vec<Vec<ItemIdx>> = vec![Vec::new(); n_creators];
+    for (i, item) in items.iter().enumerate() {
+        topic_items[item.topic as usize].push(i as ItemIdx);
+        creator_items[item.creator as usize].push(i as ItemIdx);
+    }
+    (topic_items, creator_items)
 }
 
 /// Draws an index with probability proportional to `weights`.

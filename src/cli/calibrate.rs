@@ -147,9 +147,26 @@ fn calibration_estimate(
     }
 }
 
-pub(crate) fn calibrate(args: CalibrateArgs) -> Result<(), Failure> {
-    let started = Instant::now();
-    let start_time = humantime::format_rfc3339_seconds(SystemTime::now()).to_string();
+/// Refuses a calibration whose memory (`calibration_estimate`) exceeds what is available,
+/// unless `ignore`, as `run` does.
+fn check_calibration_memory(problem: &Problem<'_>, threads: usize, ignore: bool) -> Result<(), Failure> {
+    let outputs = memory::Outputs::default();
+    check_memory(
+        calibration_estimate(problem, threads, &|s| {
+            memory::estimate(s, s.scenario.replicates, outputs)
+        }),
+        |_| {
+            calibration_estimate(problem, threads, &|s| {
+                memory::predict(s, s.scenario.replicates, outputs, false)
+            })
+        },
+        ignore,
+    )?;
+    Ok(())
+}
+
+/// The targets file, with `--max-evaluations` (at least 2) in place of its budget.
+fn read_targets(args: &CalibrateArgs) -> Result<Targets, Failure> {
     let mut targets = calibrate::targets::parse(&args.targets).map_err(|e| Failure::Input(e.to_string()))?;
     if let Some(n) = args.max_evaluations {
         if n < 2 {
@@ -159,6 +176,13 @@ pub(crate) fn calibrate(args: CalibrateArgs) -> Result<(), Failure> {
         }
         targets.calibration.max_evaluations = n;
     }
+    Ok(targets)
+}
+
+pub(crate) fn calibrate(args: CalibrateArgs) -> Result<(), Failure> {
+    let started = Instant::now();
+    let start_time = humantime::format_rfc3339_seconds(SystemTime::now()).to_string();
+    let targets = read_targets(&args)?;
     let text = std::fs::read_to_string(&args.scenario)
         .map_err(|e| Failure::Input(format!("cannot read {}: {e}", args.scenario.display())))?;
     let overrides: Vec<String> = targets.calibration.set.iter().chain(&args.set).cloned().collect();
@@ -183,18 +207,7 @@ pub(crate) fn calibrate(args: CalibrateArgs) -> Result<(), Failure> {
         .clone()
         .unwrap_or_else(|| Path::new("results").join(format!("{}-calibration", base.scenario.name)));
     let (pool, threads) = thread_pool(args.threads)?;
-    let outputs = memory::Outputs::default();
-    check_memory(
-        calibration_estimate(&problem, threads, &|s| {
-            memory::estimate(s, s.scenario.replicates, outputs)
-        }),
-        |_| {
-            calibration_estimate(&problem, threads, &|s| {
-                memory::predict(s, s.scenario.replicates, outputs, false)
-            })
-        },
-        args.ignore_memory_limit,
-    )?;
+    check_calibration_memory(&problem, threads, args.ignore_memory_limit)?;
     let claim = super::claim::Claim::take(&out, args.force, args.remove_stale)?;
     let bar = progress_bar(problem.budget() as u64, args.quiet);
     let cal = pool

@@ -2,12 +2,13 @@
 
 use super::claim::Claim;
 use super::{DataArgs, Failure, LogKind, RunArgs, progress_bar};
+use indicatif::ProgressBar;
 use rabbithole::engine::{self, Results, RunOptions};
 use rabbithole::memory;
 use rabbithole::metrics::Metric;
 use rabbithole::output::{self, Manifest, TimeseriesForm, count};
 use rabbithole::scenario::{self, Scenario};
-use rabbithole::shard::ShardRecord;
+use rabbithole::shard::{Shard, ShardRecord};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -127,6 +128,31 @@ pub(crate) struct Provenance {
     pub(crate) log: Option<LogKind>,
     pub(crate) shard: Option<ShardRecord>,
     pub(crate) data: DataArgs,
+}
+
+impl Provenance {
+    /// The provenance of a `run`, from its flags; `replicates` are a shard's.
+    fn of_run(
+        args: &RunArgs,
+        threads: usize,
+        start_time: String,
+        wall_seconds: f64,
+        replicates: Option<Vec<u32>>,
+    ) -> Provenance {
+        Provenance {
+            scenario_file: args.scenario.clone(),
+            threads,
+            start_time,
+            wall_seconds,
+            per_user: args.per_user,
+            log: args.log,
+            shard: args
+                .shard
+                .zip(replicates)
+                .map(|(shard, replicates)| ShardRecord::new(shard, replicates)),
+            data: args.data,
+        }
+    }
 }
 
 /// The bound on a run's memory (every run to `feed.max_steps`), with its impression log when
@@ -298,38 +324,12 @@ impl Shorthand {
 pub(crate) fn run(args: RunArgs) -> Result<(), Failure> {
     let started = Instant::now();
     let start_time = humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string();
-    let mut scenario = load(&args.scenario, &args.set)?;
-    let shorthand = Shorthand {
-        seed: args.seed,
-        replicates: args.replicates,
-        users: args.users,
-    };
-    shorthand.apply(&mut scenario)?;
-    let replicates = match args.shard {
-        Some(shard) => {
-            if shard.count() > scenario.scenario.replicates {
-                return Err(Failure::Input(format!(
-                    "--shard {shard}: the run has {}, so it can be split into at most {}",
-                    count(scenario.scenario.replicates, "replicate"),
-                    count(scenario.scenario.replicates, "shard")
-                )));
-            }
-            Some(shard.select(0..scenario.scenario.replicates))
-        }
-        None => None,
-    };
-    let out = args.out.clone().unwrap_or_else(|| {
-        let name = match args.shard {
-            Some(shard) => format!(
-                "{}.shard-{}-of-{}",
-                scenario.scenario.name,
-                shard.index(),
-                shard.count()
-            ),
-            None => scenario.scenario.name.clone(),
-        };
-        Path::new("results").join(name)
-    });
+    let scenario = run_scenario(&args)?;
+    let replicates = shard_replicates(args.shard, &scenario)?;
+    let out = args
+        .out
+        .clone()
+        .unwrap_or_else(|| default_out(args.shard, &scenario));
     let n_replicates = replicates
         .as_ref()
         .map_or(scenario.scenario.replicates, |r| r.len() as u32);
@@ -371,37 +371,11 @@ pub(crate) fn run(args: RunArgs) -> Result<(), Failure> {
         plays: false,
         arms_at_once,
     };
-    let results = if options.log_impressions {
-        // Encoded into the claimed directory's temporary directory as the run goes, so the
-        // log's memory is one batch and one row group, whatever the run's length.
-        let file = std::io::BufWriter::new(claim.create(IMPRESSIONS_FILE)?);
-        let arms = scenario.arms.iter().map(|a| a.name.clone()).collect();
-        let topics = scenario.catalog.topics.iter().map(|t| t.name.clone()).collect();
-        let mut log = output::ImpressionWriter::new(file, arms, topics);
-        let results = pool.install(|| engine::run_logged(&scenario, &options, &|n| bar.inc(n), &mut log));
-        let cannot = |e: String| Failure::Run(format!("cannot write {IMPRESSIONS_FILE}: {e}"));
-        let file = log.finish().map_err(|e| cannot(e.to_string()))?;
-        file.into_inner().map_err(|e| cannot(e.to_string()))?;
-        results
-    } else {
-        pool.install(|| engine::run(&scenario, &options, &|n| bar.inc(n)))
-    };
+    let results = simulate(&scenario, &options, &pool, &bar, &mut claim)?;
     bar.finish_and_clear();
 
     let wall_seconds = started.elapsed().as_secs_f64();
-    let provenance = Provenance {
-        scenario_file: args.scenario.clone(),
-        threads,
-        start_time,
-        wall_seconds,
-        per_user: args.per_user,
-        log: args.log,
-        shard: args
-            .shard
-            .zip(replicates)
-            .map(|(shard, replicates)| ShardRecord::new(shard, replicates)),
-        data: args.data,
-    };
+    let provenance = Provenance::of_run(&args, threads, start_time, wall_seconds, replicates);
     let mut files = run_dir_files(&scenario, &results, provenance);
     // The charts and report are drawn from the files' bytes and written with them, so the
     // run directory appears complete; the manifest lists the data files only.
@@ -413,38 +387,132 @@ pub(crate) fn run(args: RunArgs) -> Result<(), Failure> {
         eprintln!("warning: {warning}");
     }
     if !args.quiet {
-        println!(
-            "{}: {} x {} x {}, {:.1} M viewer-steps in {:.1} s",
-            scenario.scenario.name,
-            count(scenario.arms.len() as u64, "arm"),
-            count(n_replicates, "replicate"),
-            count(scenario.population.users, "viewer"),
-            results.viewer_steps as f64 / 1e6,
-            wall_seconds
-        );
+        println!("{}", size_line(&scenario, &results, n_replicates, wall_seconds));
         print!("{}", output::headline_table(&results));
-        if let Some(peak) = memory::peak() {
-            // The estimate for the rows this run wrote, beside the one the guard compared
-            // (the bound, or the pilot's prediction when the bound did not fit): what to ask a
-            // cluster for next time.
-            let rows = results.timeseries.len() as u64;
-            let mut written = memory::estimate_for_rows(&scenario, n_replicates, outputs, rows)
-                .with_arms_at_once(&scenario, arms_at_once);
-            if args.log.is_some() {
-                let log = memory::LogSize {
-                    impressions: results.viewer_steps,
-                    viewers: u64::from(scenario.population.users) + scenario.n_bots(),
-                };
-                written = written.with_impression_log(log);
-            }
-            println!(
-                "memory: peak {} resident; estimated {} for the rows written ({} before the run)",
-                memory::mib(peak),
-                memory::mib(written.total()),
-                memory::mib(before.total())
-            );
+        if let Some(line) = memory_line(
+            &scenario,
+            &results,
+            n_replicates,
+            outputs,
+            arms_at_once,
+            args.log,
+            before,
+        ) {
+            println!("{line}");
         }
         println!("results in {}", out.display());
     }
     Ok(())
+}
+
+/// The scenario `run` runs: the file with `--set`, then the shorthand flags.
+fn run_scenario(args: &RunArgs) -> Result<Scenario, Failure> {
+    let mut scenario = load(&args.scenario, &args.set)?;
+    let shorthand = Shorthand {
+        seed: args.seed,
+        replicates: args.replicates,
+        users: args.users,
+    };
+    shorthand.apply(&mut scenario)?;
+    Ok(scenario)
+}
+
+/// The replicates `--shard` selects (`None` without it: all of them), or why the run cannot
+/// be split that finely.
+fn shard_replicates(shard: Option<Shard>, scenario: &Scenario) -> Result<Option<Vec<u32>>, Failure> {
+    let Some(shard) = shard else {
+        return Ok(None);
+    };
+    if shard.count() > scenario.scenario.replicates {
+        return Err(Failure::Input(format!(
+            "--shard {shard}: the run has {}, so it can be split into at most {}",
+            count(scenario.scenario.replicates, "replicate"),
+            count(scenario.scenario.replicates, "shard")
+        )));
+    }
+    Ok(Some(shard.select(0..scenario.scenario.replicates)))
+}
+
+/// The results directory without `--out`: `results/NAME`, or `results/NAME.shard-I-of-N`
+/// for a shard.
+fn default_out(shard: Option<Shard>, scenario: &Scenario) -> PathBuf {
+    let name = match shard {
+        Some(shard) => format!(
+            "{}.shard-{}-of-{}",
+            scenario.scenario.name,
+            shard.index(),
+            shard.count()
+        ),
+        None => scenario.scenario.name.clone(),
+    };
+    Path::new("results").join(name)
+}
+
+/// Runs the scenario on the pool. With the impression log, the log is encoded into the
+/// claimed directory's temporary directory as the run goes, so its memory is one batch and
+/// one row group, whatever the run's length.
+fn simulate(
+    scenario: &Scenario,
+    options: &RunOptions,
+    pool: &rayon::ThreadPool,
+    bar: &ProgressBar,
+    claim: &mut Claim,
+) -> Result<Results, Failure> {
+    if !options.log_impressions {
+        return Ok(pool.install(|| engine::run(scenario, options, &|n| bar.inc(n))));
+    }
+    let file = std::io::BufWriter::new(claim.create(IMPRESSIONS_FILE)?);
+    let arms = scenario.arms.iter().map(|a| a.name.clone()).collect();
+    let topics = scenario.catalog.topics.iter().map(|t| t.name.clone()).collect();
+    let mut log = output::ImpressionWriter::new(file, arms, topics);
+    let results = pool.install(|| engine::run_logged(scenario, options, &|n| bar.inc(n), &mut log));
+    let cannot = |e: String| Failure::Run(format!("cannot write {IMPRESSIONS_FILE}: {e}"));
+    let file = log.finish().map_err(|e| cannot(e.to_string()))?;
+    file.into_inner().map_err(|e| cannot(e.to_string()))?;
+    Ok(results)
+}
+
+/// The line a run prints first: its size and how long it took.
+fn size_line(scenario: &Scenario, results: &Results, n_replicates: u32, wall_seconds: f64) -> String {
+    format!(
+        "{}: {} x {} x {}, {:.1} M viewer-steps in {:.1} s",
+        scenario.scenario.name,
+        count(scenario.arms.len() as u64, "arm"),
+        count(n_replicates, "replicate"),
+        count(scenario.population.users, "viewer"),
+        results.viewer_steps as f64 / 1e6,
+        wall_seconds
+    )
+}
+
+/// The memory line, where the peak resident memory is known: the peak beside the estimate
+/// for the rows this run wrote and the one the guard compared (`before`: the bound, or the
+/// pilot's prediction when the bound did not fit), which is what to ask a cluster for next
+/// time.
+fn memory_line(
+    scenario: &Scenario,
+    results: &Results,
+    n_replicates: u32,
+    outputs: memory::Outputs,
+    arms_at_once: usize,
+    log: Option<LogKind>,
+    before: memory::Estimate,
+) -> Option<String> {
+    let peak = memory::peak()?;
+    let rows = results.timeseries.len() as u64;
+    let mut written = memory::estimate_for_rows(scenario, n_replicates, outputs, rows)
+        .with_arms_at_once(scenario, arms_at_once);
+    if log.is_some() {
+        let log = memory::LogSize {
+            impressions: results.viewer_steps,
+            viewers: u64::from(scenario.population.users) + scenario.n_bots(),
+        };
+        written = written.with_impression_log(log);
+    }
+    Some(format!(
+        "memory: peak {} resident; estimated {} for the rows written ({} before the run)",
+        memory::mib(peak),
+        memory::mib(written.total()),
+        memory::mib(before.total())
+    ))
 }

@@ -10,7 +10,7 @@ use clap::Args;
 use rabbithole::engine::Cohort;
 use rabbithole::metrics::Metric;
 use rabbithole::output;
-use rabbithole::scenario;
+use rabbithole::scenario::{self, Scenario};
 use rabbithole::sensitivity::{self, Plan, Row, Study, analysis, params, report, study};
 use rabbithole::shard::Shard;
 use serde::{Deserialize, Serialize};
@@ -179,46 +179,12 @@ fn check_ranges(study: &Study<'_>, path: &Path) -> Result<(), Failure> {
 pub(crate) fn sensitivity(args: SensitivityArgs) -> Result<(), Failure> {
     let started = Instant::now();
     let start_time = humantime::format_rfc3339_seconds(SystemTime::now()).to_string();
-    let parameters = parameters(&args)?;
-    let text = std::fs::read_to_string(&args.scenario)
-        .map_err(|e| Failure::Input(format!("cannot read {}: {e}", args.scenario.display())))?;
-    let mut overrides: Vec<String> = parameters
-        .sensitivity
-        .set
-        .iter()
-        .chain(&args.set)
-        .cloned()
-        .collect();
-    overrides.extend(args.users.map(|u| format!("population.users={u}")));
-    let base =
-        scenario::load_str(&text, &args.scenario, &overrides).map_err(|e| Failure::Input(e.to_string()))?;
-    let sobol = if args.parameters.is_empty() {
-        Vec::new()
-    } else {
-        parameters
-            .indices(&args.parameters)
-            .map_err(|m| Failure::Input(format!("--parameters: {m}")))?
-    };
-    if args.shard.is_some() && sobol.is_empty() && parameters.sensitivity.samples > 0 {
-        return Err(Failure::Input(
-            "--shard: the Sobol parameters must be known before the evaluations are split: give them with --parameters (e.g. the top of a screening run with --samples 0), or pass --samples 0".into(),
-        ));
-    }
-    let mut plan = Plan {
-        parameters,
-        seed: base.scenario.seed,
-        sobol,
-        outputs: study::outputs(&base, &metrics(&args.metrics)?, cohort(&args.cohort)?),
-    };
-    check_ranges(
-        &Study {
-            scenario_text: &text,
-            scenario_path: &args.scenario,
-            overrides: overrides.clone(),
-            plan: &plan,
-        },
-        &args.ranges,
-    )?;
+    let Prepared {
+        text,
+        overrides,
+        base,
+        mut plan,
+    } = prepare(&args)?;
     let out = args.out.clone().unwrap_or_else(|| {
         let mut name = format!("{}-sensitivity", base.scenario.name);
         if let Some(s) = args.shard {
@@ -228,24 +194,8 @@ pub(crate) fn sensitivity(args: SensitivityArgs) -> Result<(), Failure> {
     });
     let claim = Claim::take(&out, args.force, args.remove_stale)?;
     let (pool, threads) = thread_pool(args.threads)?;
-    let s = plan.parameters.sensitivity.clone();
-    let k = plan.parameters.ranges.len();
-    let sobol_len = if plan.sobol.is_empty() {
-        s.top.min(k)
-    } else {
-        plan.sobol.len()
-    };
-    let morris_len = if s.trajectories > 0 {
-        s.trajectories * (k + 1)
-    } else {
-        0
-    };
-    let total = morris_len
-        + if s.samples > 0 {
-            s.samples * (sobol_len + 2)
-        } else {
-            0
-        };
+    let evaluations = Evaluations::of(&plan);
+    let total = evaluations.total;
     if let Some(shard) = args.shard
         && shard.count() as usize > total
     {
@@ -255,29 +205,12 @@ pub(crate) fn sensitivity(args: SensitivityArgs) -> Result<(), Failure> {
     }
     let bar = progress_bar(total as u64, args.quiet);
     let tick = || bar.inc(1);
-    let rows: Vec<Row> = pool.install(|| -> Result<Vec<Row>, Failure> {
-        let run = |plan: &Plan, units: &[usize]| {
-            let study = Study {
-                scenario_text: &text,
-                scenario_path: &args.scenario,
-                overrides: overrides.clone(),
-                plan,
-            };
-            let points = plan.designs().units(plan);
-            sensitivity::evaluate(&study, &points, units, &tick).map_err(Failure::Run)
-        };
-        if let Some(shard) = args.shard {
-            return run(&plan, &shard.select(0..total));
-        }
-        let mut rows = run(&plan, &(0..morris_len).collect::<Vec<_>>())?;
-        if s.samples > 0 && plan.sobol.is_empty() {
-            let designs = plan.designs();
-            let y = sensitivity::outputs_by_unit(&rows, morris_len).expect("every Morris unit ran");
-            plan.sobol = analysis::screened(&analysis::analyse(&plan, &designs, &y).morris, k, s.top);
-        }
-        rows.extend(run(&plan, &(morris_len..total).collect::<Vec<_>>())?);
-        Ok(rows)
-    })?;
+    let source = Source {
+        text: &text,
+        path: &args.scenario,
+        overrides: &overrides,
+    };
+    let rows = pool.install(|| evaluate(&mut plan, source, args.shard, evaluations, &tick))?;
     bar.finish_and_clear();
     let mut files = if args.shard.is_some() {
         let designs = plan.designs();
@@ -326,6 +259,142 @@ pub(crate) fn sensitivity(args: SensitivityArgs) -> Result<(), Failure> {
         );
     }
     Ok(())
+}
+
+/// A study ready to run: the scenario's text and the overrides every evaluation applies
+/// before the parameters, the scenario they give, and the plan.
+struct Prepared {
+    text: String,
+    overrides: Vec<String>,
+    base: Scenario,
+    plan: Plan,
+}
+
+/// Reads the parameters file and the scenario and makes the plan, refusing a plan the
+/// command line or the scenario cannot carry out.
+fn prepare(args: &SensitivityArgs) -> Result<Prepared, Failure> {
+    let parameters = parameters(args)?;
+    let text = std::fs::read_to_string(&args.scenario)
+        .map_err(|e| Failure::Input(format!("cannot read {}: {e}", args.scenario.display())))?;
+    let mut overrides: Vec<String> = parameters
+        .sensitivity
+        .set
+        .iter()
+        .chain(&args.set)
+        .cloned()
+        .collect();
+    overrides.extend(args.users.map(|u| format!("population.users={u}")));
+    let base =
+        scenario::load_str(&text, &args.scenario, &overrides).map_err(|e| Failure::Input(e.to_string()))?;
+    let sobol = if args.parameters.is_empty() {
+        Vec::new()
+    } else {
+        parameters
+            .indices(&args.parameters)
+            .map_err(|m| Failure::Input(format!("--parameters: {m}")))?
+    };
+    if args.shard.is_some() && sobol.is_empty() && parameters.sensitivity.samples > 0 {
+        return Err(Failure::Input(
+            "--shard: the Sobol parameters must be known before the evaluations are split: give them with --parameters (e.g. the top of a screening run with --samples 0), or pass --samples 0".into(),
+        ));
+    }
+    let plan = Plan {
+        parameters,
+        seed: base.scenario.seed,
+        sobol,
+        outputs: study::outputs(&base, &metrics(&args.metrics)?, cohort(&args.cohort)?),
+    };
+    check_ranges(
+        &Study {
+            scenario_text: &text,
+            scenario_path: &args.scenario,
+            overrides: overrides.clone(),
+            plan: &plan,
+        },
+        &args.ranges,
+    )?;
+    Ok(Prepared {
+        text,
+        overrides,
+        base,
+        plan,
+    })
+}
+
+/// How many evaluations a study makes: the Morris ones (units `0..morris_len`), then the
+/// Sobol ones (up to `total`).
+#[derive(Clone, Copy)]
+struct Evaluations {
+    morris_len: usize,
+    total: usize,
+}
+
+impl Evaluations {
+    /// From the plan's budgets; without Sobol parameters given, the screening picks `top`.
+    fn of(plan: &Plan) -> Evaluations {
+        let s = &plan.parameters.sensitivity;
+        let k = plan.parameters.ranges.len();
+        let sobol_len = if plan.sobol.is_empty() {
+            s.top.min(k)
+        } else {
+            plan.sobol.len()
+        };
+        let morris_len = if s.trajectories > 0 {
+            s.trajectories * (k + 1)
+        } else {
+            0
+        };
+        let total = morris_len
+            + if s.samples > 0 {
+                s.samples * (sobol_len + 2)
+            } else {
+                0
+            };
+        Evaluations { morris_len, total }
+    }
+}
+
+/// What every evaluation starts from: the scenario file's text and path, and the overrides.
+#[derive(Clone, Copy)]
+struct Source<'a> {
+    text: &'a str,
+    path: &'a Path,
+    overrides: &'a [String],
+}
+
+/// Runs a shard's evaluations, or all of them: the Morris ones, then (the Sobol parameters
+/// picked from the screening when none were given) the Sobol ones.
+fn evaluate(
+    plan: &mut Plan,
+    source: Source<'_>,
+    shard: Option<Shard>,
+    evaluations: Evaluations,
+    tick: &(dyn Fn() + Sync),
+) -> Result<Vec<Row>, Failure> {
+    let Evaluations { morris_len, total } = evaluations;
+    let s = plan.parameters.sensitivity.clone();
+    let k = plan.parameters.ranges.len();
+    let run = |plan: &Plan, units: &[usize]| {
+        let study = Study {
+            scenario_text: source.text,
+            scenario_path: source.path,
+            overrides: source.overrides.to_vec(),
+            plan,
+        };
+        let points = plan.designs().units(plan);
+        sensitivity::evaluate(&study, &points, units, tick).map_err(Failure::Run)
+    };
+    if let Some(shard) = shard {
+        return run(plan, &shard.select(0..total));
+    }
+    let mut rows = run(plan, &(0..morris_len).collect::<Vec<_>>())?;
+    if s.samples > 0 && plan.sobol.is_empty() {
+        let designs = plan.designs();
+        let y = sensitivity::outputs_by_unit(&rows, morris_len).expect("every Morris unit ran");
+        plan.sobol = analysis::screened(&analysis::analyse(plan, &designs, &y).morris, k, s.top);
+    }
+    rows.extend(run(plan, &(morris_len..total).collect::<Vec<_>>())?);
+    Ok(rows)
 }
 
 /// The files of a whole study (all but the manifest), from every evaluation. Computed from

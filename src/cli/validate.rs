@@ -5,6 +5,7 @@ use super::{Failure, ValidateArgs};
 use rabbithole::memory;
 use rabbithole::output::count;
 use rabbithole::scenario::{self, Scenario};
+use std::path::Path;
 
 /// Loads the scenario and prints what it runs, the memory it needs (predicted by a pilot
 /// where the pilot can tell, and the bound) beside the memory available, and the impression
@@ -18,47 +19,7 @@ pub(crate) fn validate(args: ValidateArgs) -> Result<(), Failure> {
     let replicates = scenario.scenario.replicates;
     let bound = estimate(&scenario, replicates, outputs, args.log);
     let pilot = memory::pilot(&scenario);
-    let items = u64::from(scenario.catalog.items) + scenario.n_arrivals();
-    println!(
-        "{}: valid. {}, {}, {}{}, {}, {} at the start ({} with arrivals), {} of use each",
-        args.scenario.display(),
-        count(scenario.arms.len() as u64, "arm"),
-        count(scenario.scenario.replicates, "replicate"),
-        count(scenario.population.users, "viewer"),
-        match scenario.n_bots() {
-            0 => String::new(),
-            n => format!(" and {}", count(n, "audit bot")),
-        },
-        count(scenario.n_topics() as u64, "topic"),
-        count(scenario.catalog.items, "item"),
-        items,
-        count(scenario.feed.days, "day")
-    );
-    let names: Vec<&str> = scenario.catalog.topics.iter().map(|t| t.name.as_str()).collect();
-    let listed = std::fs::read_to_string(&args.scenario).is_ok_and(|t| scenario::writes_topics(&t));
-    println!(
-        "topics{}: {}",
-        if listed {
-            " (listed in the file)"
-        } else {
-            " (the defaults)"
-        },
-        names.join(", ")
-    );
-    if listed {
-        println!("{}", scenario::replaced_defaults_note());
-    }
-    println!(
-        "arms{}:",
-        if default_arms_note(&args.scenario, &scenario).is_some() {
-            " (the defaults: the file has no [[arms]])"
-        } else {
-            ""
-        }
-    );
-    for arm in &scenario.arms {
-        println!("  {}", arm.describe());
-    }
+    print_what_it_runs(&args.scenario, &scenario);
     let available = memory::available();
     let fits = |e: &memory::Estimate| match available {
         Some(a) if a < e.total() => format!(
@@ -92,11 +53,61 @@ pub(crate) fn validate(args: ValidateArgs) -> Result<(), Failure> {
             memory::mib(memory::arm_bytes(&scenario))
         );
     }
-    let log = memory::LogSize::of(&scenario, replicates);
-    let predicted_log = pilot
-        .as_ref()
-        .ok()
-        .map(|p| memory::LogSize::predicted(&scenario, replicates, p));
+    print_log_size(&scenario, pilot.as_ref().ok(), args.log.is_some());
+    Ok(())
+}
+
+/// `validate`'s lines of what the scenario at `path` runs: its size, its topics, its arms.
+fn print_what_it_runs(path: &Path, scenario: &Scenario) {
+    let items = u64::from(scenario.catalog.items) + scenario.n_arrivals();
+    println!(
+        "{}: valid. {}, {}, {}{}, {}, {} at the start ({} with arrivals), {} of use each",
+        path.display(),
+        count(scenario.arms.len() as u64, "arm"),
+        count(scenario.scenario.replicates, "replicate"),
+        count(scenario.population.users, "viewer"),
+        match scenario.n_bots() {
+            0 => String::new(),
+            n => format!(" and {}", count(n, "audit bot")),
+        },
+        count(scenario.n_topics() as u64, "topic"),
+        count(scenario.catalog.items, "item"),
+        items,
+        count(scenario.feed.days, "day")
+    );
+    let names: Vec<&str> = scenario.catalog.topics.iter().map(|t| t.name.as_str()).collect();
+    let listed = std::fs::read_to_string(path).is_ok_and(|t| scenario::writes_topics(&t));
+    println!(
+        "topics{}: {}",
+        if listed {
+            " (listed in the file)"
+        } else {
+            " (the defaults)"
+        },
+        names.join(", ")
+    );
+    if listed {
+        println!("{}", scenario::replaced_defaults_note());
+    }
+    println!(
+        "arms{}:",
+        if default_arms_note(path, scenario).is_some() {
+            " (the defaults: the file has no [[arms]])"
+        } else {
+            ""
+        }
+    );
+    for arm in &scenario.arms {
+        println!("  {}", arm.describe());
+    }
+}
+
+/// `validate`'s line of the impression log's size, bounded and, with a `pilot`, predicted;
+/// `counted` when the memory lines above include it.
+fn print_log_size(scenario: &Scenario, pilot: Option<&memory::Pilot>, counted: bool) {
+    let replicates = scenario.scenario.replicates;
+    let log = memory::LogSize::of(scenario, replicates);
+    let predicted_log = pilot.map(|p| memory::LogSize::predicted(scenario, replicates, p));
     println!(
         "impression log (run --log impressions): {}at most {} (feed.max_steps per viewer), a file of at most {}; written as the run goes, so it holds at most {}{}",
         match predicted_log {
@@ -110,13 +121,12 @@ pub(crate) fn validate(args: ValidateArgs) -> Result<(), Failure> {
         count(log.impressions, "impression"),
         memory::mib(log.file_bytes()),
         memory::mib(log.bytes()),
-        if args.log.is_some() {
+        if counted {
             " (counted above)"
         } else {
             "; validate --log impressions counts it above"
         }
     );
-    Ok(())
 }
 
 /// `validate`'s line of the memory predicted from the pilot `p`, with the impression log when

@@ -9,13 +9,13 @@
 
 use super::bots::{BotLog, BotRow, Bots};
 use super::live::{BLOCK, Bits, Live};
-use super::log::{ImpressionLog, ImpressionSink};
+use super::log::{Detail, ImpressionLog, ImpressionSink};
 use super::platform::{Global, NONE, Outcome};
 use super::protections::Protections;
 use super::reduce::{Cohort, Reducer, ViewerArrays};
 use super::split;
 use super::step::{Policies, StepContext, StepStreams, Viewer};
-use super::trace::Tracer;
+use super::trace::{TraceRecord, Tracer};
 use super::{PROGRESS_UNITS, TimeRow, UserRow};
 use crate::boost::{Boost, TargetSet};
 use crate::catalog::Catalog;
@@ -386,13 +386,14 @@ impl<'a> ArmRun<'a> {
 
     /// One impression for every active viewer, in parallel. Returns what the loop needs to
     /// know of the step, counted in the same pass.
+    ///
+    /// In order: the items' layout for the step's ranking, the step's context (what the
+    /// platform knows, the random streams), the pass over the viewers, the traced viewer's
+    /// record.
     fn step(&mut self, policies: &Policies, step: u32, visits: usize, tracer: Option<&mut Tracer>) -> Tally {
         let record = Mutex::new(None);
-        let g = &mut self.global;
-        if let Some(blocks) = &mut g.blocks {
-            blocks.rebuild(self.catalog, &g.topic_visible, &g.ranked);
-        }
-        let records = (rayon::current_num_threads() > 1).then(|| Records::of(&g.ranked[..g.n_visible]));
+        let records = self.lay_out_items();
+        let g = &self.global;
         // The warm-up sees the catalog of step 0 and draws from streams of its own.
         let mut shared = g.shared(
             self.catalog,
@@ -400,10 +401,6 @@ impl<'a> ArmRun<'a> {
             if self.warming.is_some() { 0 } else { step },
         );
         shared.factors = self.factors.as_ref();
-        let (recommend, response) = match self.warming {
-            Some(_) => (Purpose::WarmupRecommend, Purpose::WarmupResponse),
-            None => (Purpose::Recommend, Purpose::Response),
-        };
         let ctx = StepContext {
             shared: &shared,
             policies,
@@ -415,34 +412,28 @@ impl<'a> ArmRun<'a> {
             k: self.k,
             window: self.window,
             no_repeat: self.scenario.feed.no_repeat as usize,
-            end_seconds: self.warming.unwrap_or_else(|| {
-                self.scenario
-                    .feed
-                    .minutes
-                    .map_or(f32::INFINITY, |m| (m * 60.0) as f32)
-            }),
+            end_seconds: end_seconds(self.scenario, self.warming),
             entropy: &self.entropy,
-            streams: {
-                let streams = |purpose| Streams::new(self.scenario.scenario.seed, self.replicate, purpose);
-                StepStreams {
-                    boost: streams(Purpose::Boost),
-                    recommend: streams(recommend),
-                    response: streams(response),
-                }
-            },
+            streams: step_streams(self.scenario, self.replicate, self.warming.is_some()),
         };
-        let (k, history) = (self.k, self.history);
+        let history = self.history;
         let slot_stride = history + self.follow_cap;
-        let days = self.scenario.feed.days;
-        // Where the viewers' arrays are, to ask for a viewer's lines a few viewers ahead.
-        let stride = self.stride;
-        let arrays = [
-            Ahead::of(&self.viewers, 1),
-            Ahead::of(&self.floats, self.stride),
-            Ahead::of(&self.slots, slot_stride),
-            Ahead::of(&self.history_topics, history),
-        ];
-        let stopped = &self.stopped;
+        let pass = Pass {
+            ctx: &ctx,
+            records,
+            arrays: [
+                Ahead::of(&self.viewers, 1),
+                Ahead::of(&self.floats, self.stride),
+                Ahead::of(&self.slots, slot_stride),
+                Ahead::of(&self.history_topics, history),
+            ],
+            stopped: &self.stopped,
+            k: self.k,
+            history,
+            stride: self.stride,
+            slot_stride,
+            days: self.scenario.feed.days,
+        };
         let blocks = self.live.masks_mut().len();
         // The log's slots, or none: a run without the log zips a constant `None`, and its
         // pass is compiled for it apart.
@@ -464,68 +455,33 @@ impl<'a> ArmRun<'a> {
             // Tasks of at least `STEP_TASK_VIEWERS` visits; a step of fewer runs on this thread.
             .with_min_len(split::min_len(blocks, visits, STEP_TASK_VIEWERS))
             .map(
-                |(b, (((((((states, floats), slots), topics), outcomes), vms), mut details), live))| {
-                    let first = b * BLOCK;
-                    // The viewers who had stopped before the step are passed over unread
-                    // (`live.rs`): each adds a whole viewer's progress.
-                    let mut tally = Tally {
-                        progress: Tally::DONE * (states.len() as u64 - u64::from(live.count_ones())),
-                        ..Tally::default()
-                    };
-                    if let Some(r) = records.filter(|_| *live != 0) {
-                        r.fetch_once();
-                    }
-                    // The cache is asked for the lines of the viewer `AHEAD` visits ahead.
-                    let mut ahead = Bits(*live).skip(AHEAD);
-                    for j in Bits(*live) {
-                        if let Some(a) = ahead.next() {
-                            for array in &arrays {
-                                array.fetch(first + a);
-                            }
-                        }
-                        let id = first + j;
-                        if stopped[id].load(Ordering::Relaxed) {
-                            // It stopped at the last step, whose outcome may be an impression:
-                            // cleared here, and the viewer is not visited again.
-                            outcomes[j] = Outcome::NOTHING;
-                            *live &= !(1 << j);
-                            tally = tally.add(Tally::idle());
-                            continue;
-                        }
-                        let state = &mut states[j];
-                        SCRATCH.with(|scratch| {
-                            let mut v = Viewer::split(
-                                state,
-                                &mut floats[j * stride..(j + 1) * stride],
-                                &mut slots[j * slot_stride..(j + 1) * slot_stride],
-                                &mut topics[j * history..(j + 1) * history],
-                                k,
-                                history,
-                            );
-                            let detail = details.as_mut().map(|d| &mut d[j]);
-                            outcomes[j] = ctx.step_viewer(
-                                id as u32,
-                                &mut v,
-                                &mut vms[j],
-                                &mut scratch.borrow_mut(),
-                                detail,
-                            );
-                        });
-                        if !state.active {
-                            stopped[id].store(true, Ordering::Relaxed);
-                        }
-                        tally = tally.add(Tally::stepped(state, outcomes[j], days));
-                    }
-                    tally
+                |(b, (((((((states, floats), slots), topics), outcomes), metrics), details), live))| {
+                    pass.visit(Block {
+                        first: b * BLOCK,
+                        states,
+                        floats,
+                        slots,
+                        topics,
+                        outcomes,
+                        metrics,
+                        details,
+                        live,
+                    })
                 },
             )
             .reduce(Tally::default, Tally::add);
-        if let (Some(tracer), Some(step_trace)) =
-            (tracer, record.into_inner().expect("no panics while tracing"))
-        {
-            tracer.records.push(step_trace);
-        }
+        keep_trace(tracer, record);
         tally
+    }
+
+    /// Lays the visible items out for the step's ranking: the topic blocks of the fast path,
+    /// rebuilt, and with more than one thread the records each thread asks the cache for.
+    fn lay_out_items(&mut self) -> Option<Records> {
+        let g = &mut self.global;
+        if let Some(blocks) = &mut g.blocks {
+            blocks.rebuild(self.catalog, &g.topic_visible, &g.ranked);
+        }
+        (rayon::current_num_threads() > 1).then(|| Records::of(&g.ranked[..g.n_visible]))
     }
 
     /// The arm's measured plays (`calibrate`'s usage statistics).
@@ -656,6 +612,142 @@ impl ArmPlan {
                 .or_else(|| config.switch.as_ref().and_then(|s| s.policy.trending_half_life()))
                 .unwrap_or(scenario.recommender.trending_half_life),
         }
+    }
+}
+
+/// Where a viewer's use ends in seconds: the warm-up's end while warming (`warming`), else
+/// `feed.minutes` (none: never).
+fn end_seconds(scenario: &Scenario, warming: Option<f32>) -> f32 {
+    warming.unwrap_or_else(|| scenario.feed.minutes.map_or(f32::INFINITY, |m| (m * 60.0) as f32))
+}
+
+/// The random streams of a step, by purpose; the warm-up draws its picks and responses from
+/// streams of its own.
+fn step_streams(scenario: &Scenario, replicate: u32, warming: bool) -> StepStreams {
+    let (recommend, response) = if warming {
+        (Purpose::WarmupRecommend, Purpose::WarmupResponse)
+    } else {
+        (Purpose::Recommend, Purpose::Response)
+    };
+    let streams = |purpose| Streams::new(scenario.scenario.seed, replicate, purpose);
+    StepStreams {
+        boost: streams(Purpose::Boost),
+        recommend: streams(recommend),
+        response: streams(response),
+    }
+}
+
+/// Keeps the step's record of the traced viewer, when a viewer is traced and was visited.
+fn keep_trace(tracer: Option<&mut Tracer>, record: Mutex<Option<TraceRecord>>) {
+    if let (Some(tracer), Some(step_trace)) = (tracer, record.into_inner().expect("no panics while tracing"))
+    {
+        tracer.records.push(step_trace);
+    }
+}
+
+/// What the step's pass reads besides each block's own slices: the step's context, where a
+/// viewer's slices lie in a block, and what the cache is asked for ahead.
+struct Pass<'p> {
+    ctx: &'p StepContext<'p>,
+    /// The items' records, asked for once per step and thread (none on one thread).
+    records: Option<Records>,
+    /// The viewers' arrays, to ask for a viewer's lines [`AHEAD`] visits ahead.
+    arrays: [Ahead; 4],
+    stopped: &'p [AtomicBool],
+    k: usize,
+    /// Length of the ring of recent impressions.
+    history: usize,
+    /// Floats per viewer.
+    stride: usize,
+    /// Slots per viewer: the ring, then the follows.
+    slot_stride: usize,
+    /// `feed.days`, for the progress.
+    days: u32,
+}
+
+/// One block of [`BLOCK`] viewers: its slices of the arm's per-viewer arrays.
+struct Block<'b> {
+    /// The id of the block's first viewer.
+    first: usize,
+    states: &'b mut [ViewerState],
+    floats: &'b mut [f32],
+    slots: &'b mut [u32],
+    topics: &'b mut [u16],
+    outcomes: &'b mut [Outcome],
+    metrics: &'b mut [ViewerMetrics],
+    /// The impression log's slots, when the log is kept.
+    details: Option<&'b mut [Detail]>,
+    /// The block's bits of [`Live`]: the viewers the step visits.
+    live: &'b mut u64,
+}
+
+impl Pass<'_> {
+    /// Steps the block's live viewers, in order; returns their tally.
+    #[inline]
+    fn visit(&self, block: Block<'_>) -> Tally {
+        let Block {
+            first,
+            states,
+            floats,
+            slots,
+            topics,
+            outcomes,
+            metrics,
+            mut details,
+            live,
+        } = block;
+        let (k, history, stride, slot_stride) = (self.k, self.history, self.stride, self.slot_stride);
+        // The viewers who had stopped before the step are passed over unread
+        // (`live.rs`): each adds a whole viewer's progress.
+        let mut tally = Tally {
+            progress: Tally::DONE * (states.len() as u64 - u64::from(live.count_ones())),
+            ..Tally::default()
+        };
+        if let Some(r) = self.records.filter(|_| *live != 0) {
+            r.fetch_once();
+        }
+        // The cache is asked for the lines of the viewer `AHEAD` visits ahead.
+        let mut ahead = Bits(*live).skip(AHEAD);
+        for j in Bits(*live) {
+            if let Some(a) = ahead.next() {
+                for array in &self.arrays {
+                    array.fetch(first + a);
+                }
+            }
+            let id = first + j;
+            if self.stopped[id].load(Ordering::Relaxed) {
+                // It stopped at the last step, whose outcome may be an impression:
+                // cleared here, and the viewer is not visited again.
+                outcomes[j] = Outcome::NOTHING;
+                *live &= !(1 << j);
+                tally = tally.add(Tally::idle());
+                continue;
+            }
+            let state = &mut states[j];
+            SCRATCH.with(|scratch| {
+                let mut v = Viewer::split(
+                    state,
+                    &mut floats[j * stride..(j + 1) * stride],
+                    &mut slots[j * slot_stride..(j + 1) * slot_stride],
+                    &mut topics[j * history..(j + 1) * history],
+                    k,
+                    history,
+                );
+                let detail = details.as_mut().map(|d| &mut d[j]);
+                outcomes[j] = self.ctx.step_viewer(
+                    id as u32,
+                    &mut v,
+                    &mut metrics[j],
+                    &mut scratch.borrow_mut(),
+                    detail,
+                );
+            });
+            if !state.active {
+                self.stopped[id].store(true, Ordering::Relaxed);
+            }
+            tally = tally.add(Tally::stepped(state, outcomes[j], self.days));
+        }
+        tally
     }
 }
 

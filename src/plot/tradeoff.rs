@@ -71,6 +71,8 @@ fn render(run: &Run) -> Option<(String, Layout)> {
     Some((svg, layout))
 }
 
+/// Draws the axes, each arm's point with its whiskers, and the labels where
+/// [`place_labels`] puts them; returns where points and labels are.
 fn draw(area: &Area<'_>, arms: &[Arm]) -> Layout {
     let y_max = arms.iter().map(|a| a.watch.hi()).fold(0.0, f64::max);
     // Entropy zoomed to the arms (with a margin), so close arms do not merge into one blob;
@@ -86,70 +88,14 @@ fn draw(area: &Area<'_>, arms: &[Arm]) -> Layout {
         "minutes watched per viewer",
         &style::tick,
     );
-    let plot = chart.plotting_area();
     for arm in arms {
-        let (x, y) = (arm.entropy.mean, arm.watch.mean);
-        let stroke = arm.colour.stroke_width(2);
-        style::marker(plot, (x, y), arm.idx, arm.colour);
-        // Whiskers with caps, drawn over the point so short intervals still show.
-        let whiskers = [
-            vec![(arm.entropy.lo(), y), (arm.entropy.hi(), y)],
-            vec![(x, arm.watch.lo()), (x, arm.watch.hi())],
-        ];
-        for w in whiskers {
-            plot.draw(&PathElement::new(w, stroke)).expect(style::DRAW);
-        }
-        let (px, py) = chart.backend_coord(&(x, y));
-        let (lo_x, _) = chart.backend_coord(&(arm.entropy.lo(), y));
-        let (hi_x, _) = chart.backend_coord(&(arm.entropy.hi(), y));
-        let (_, lo_y) = chart.backend_coord(&(x, arm.watch.lo()));
-        let (_, hi_y) = chart.backend_coord(&(x, arm.watch.hi()));
-        let base = area.get_base_pixel();
-        let mut caps = Vec::new();
-        if arm.entropy.interval.is_some() {
-            caps.extend([[(lo_x, py - 3), (lo_x, py + 3)], [(hi_x, py - 3), (hi_x, py + 3)]]);
-        }
-        if arm.watch.interval.is_some() {
-            caps.extend([[(px - 3, lo_y), (px + 3, lo_y)], [(px - 3, hi_y), (px + 3, hi_y)]]);
-        }
-        // A whisker is clipped to the plotting area; its cap is drawn only where the whisker
-        // ends inside it (an interval can reach past the axis, e.g. below 0 minutes).
-        let (xs, ys) = plot.get_pixel_range();
-        let inside = |x: i32, y: i32| xs.contains(&x) && (ys.start..=ys.end).contains(&y);
-        for [(x0, y0), (x1, y1)] in caps {
-            if !inside((x0 + x1) / 2, (y0 + y1) / 2) {
-                continue;
-            }
-            let cap = vec![(x0 - base.0, y0 - base.1), (x1 - base.0, y1 - base.1)];
-            area.draw(&PathElement::new(cap, stroke)).expect(style::DRAW);
-        }
+        draw_point(area, &chart, arm);
     }
     // Labels in pixels beside their points, clear of every point, whisker and label. A point
     // and its whiskers form a cross, not a box: with two replicates an interval can span the
     // whole chart, and the quarters between the arms of the cross are still free.
-    let base = area.get_base_pixel();
     let (x_range, y_range) = chart.plotting_area().get_pixel_range();
-    let bars: Vec<[Rect; 2]> = arms
-        .iter()
-        .map(|arm| {
-            let (px, py) = chart.backend_coord(&(arm.entropy.mean, arm.watch.mean));
-            let (x0, y0) = chart.backend_coord(&(arm.entropy.lo(), arm.watch.hi()));
-            let (x1, y1) = chart.backend_coord(&(arm.entropy.hi(), arm.watch.lo()));
-            let across = Rect {
-                x0: x0.min(px) - 5,
-                y0: py - 5,
-                x1: x1.max(px) + 5,
-                y1: py + 5,
-            };
-            let along = Rect {
-                x0: px - 5,
-                y0: y0.min(py) - 5,
-                x1: px + 5,
-                y1: y1.max(py) + 5,
-            };
-            [across, along]
-        })
-        .collect();
+    let bars: Vec<[Rect; 2]> = arms.iter().map(|arm| cross(&chart, arm)).collect();
     let sizes: Vec<(i32, i32)> = arms
         .iter()
         .map(|a| (style::bold_text_width(&a.name, 14.0) * 11 / 10, 17))
@@ -165,32 +111,97 @@ fn draw(area: &Area<'_>, arms: &[Arm]) -> Layout {
         y1: y_range.end,
     };
     let labels = place_labels(&bars, &points, &sizes, bounds);
-    for ((arm, &label), &(px, py)) in arms.iter().zip(&labels).zip(&points) {
-        let Some(label) = label else {
-            continue;
-        };
-        // A label that could not sit beside its point is tied to it by a thin line, from the
-        // point to the label's nearest edge. One level with its point, at the end of its
-        // horizontal whisker, reads as the point's without a line.
-        let (cx, cy) = ((label.x0 + label.x1) / 2, (label.y0 + label.y1) / 2);
-        let level = (cy - py).abs() <= 1;
-        if !level && ((cx - px).abs() > label.x1 - label.x0 || (cy - py).abs() > 40) {
-            let end = (px.clamp(label.x0, label.x1), py.clamp(label.y0, label.y1));
-            let line = vec![(px - base.0, py - base.1), (end.0 - base.0, end.1 - base.1)];
-            area.draw(&PathElement::new(line, arm.colour.mix(0.6).stroke_width(1)))
-                .expect(style::DRAW);
+    for ((arm, &label), &point) in arms.iter().zip(&labels).zip(&points) {
+        if let Some(label) = label {
+            draw_label(area, arm, label, point);
         }
-        style::draw_text(
-            area,
-            &arm.name,
-            (label.x0 - base.0, label.y0 - base.1),
-            &style::bold(14.0).color(&arm.colour),
-        );
     }
     Layout {
         points: bars.into_iter().flatten().collect(),
         labels,
     }
+}
+
+/// Draws an arm's point, its whiskers over it (so short intervals still show) and their caps.
+fn draw_point(area: &Area<'_>, chart: &style::Chart<'_, '_>, arm: &Arm) {
+    let plot = chart.plotting_area();
+    let (x, y) = (arm.entropy.mean, arm.watch.mean);
+    let stroke = arm.colour.stroke_width(2);
+    style::marker(plot, (x, y), arm.idx, arm.colour);
+    let whiskers = [
+        vec![(arm.entropy.lo(), y), (arm.entropy.hi(), y)],
+        vec![(x, arm.watch.lo()), (x, arm.watch.hi())],
+    ];
+    for w in whiskers {
+        plot.draw(&PathElement::new(w, stroke)).expect(style::DRAW);
+    }
+    let (px, py) = chart.backend_coord(&(x, y));
+    let (lo_x, _) = chart.backend_coord(&(arm.entropy.lo(), y));
+    let (hi_x, _) = chart.backend_coord(&(arm.entropy.hi(), y));
+    let (_, lo_y) = chart.backend_coord(&(x, arm.watch.lo()));
+    let (_, hi_y) = chart.backend_coord(&(x, arm.watch.hi()));
+    let base = area.get_base_pixel();
+    let mut caps = Vec::new();
+    if arm.entropy.interval.is_some() {
+        caps.extend([[(lo_x, py - 3), (lo_x, py + 3)], [(hi_x, py - 3), (hi_x, py + 3)]]);
+    }
+    if arm.watch.interval.is_some() {
+        caps.extend([[(px - 3, lo_y), (px + 3, lo_y)], [(px - 3, hi_y), (px + 3, hi_y)]]);
+    }
+    // A whisker is clipped to the plotting area; its cap is drawn only where the whisker
+    // ends inside it (an interval can reach past the axis, e.g. below 0 minutes).
+    let (xs, ys) = plot.get_pixel_range();
+    let inside = |x: i32, y: i32| xs.contains(&x) && (ys.start..=ys.end).contains(&y);
+    for [(x0, y0), (x1, y1)] in caps {
+        if !inside((x0 + x1) / 2, (y0 + y1) / 2) {
+            continue;
+        }
+        let cap = vec![(x0 - base.0, y0 - base.1), (x1 - base.0, y1 - base.1)];
+        area.draw(&PathElement::new(cap, stroke)).expect(style::DRAW);
+    }
+}
+
+/// An arm's point with its whiskers, in pixels, as two bars: its horizontal whisker and its
+/// vertical one, each 5 pixels either side of the line, both holding the marker.
+fn cross(chart: &style::Chart<'_, '_>, arm: &Arm) -> [Rect; 2] {
+    let (px, py) = chart.backend_coord(&(arm.entropy.mean, arm.watch.mean));
+    let (x0, y0) = chart.backend_coord(&(arm.entropy.lo(), arm.watch.hi()));
+    let (x1, y1) = chart.backend_coord(&(arm.entropy.hi(), arm.watch.lo()));
+    let across = Rect {
+        x0: x0.min(px) - 5,
+        y0: py - 5,
+        x1: x1.max(px) + 5,
+        y1: py + 5,
+    };
+    let along = Rect {
+        x0: px - 5,
+        y0: y0.min(py) - 5,
+        x1: px + 5,
+        y1: y1.max(py) + 5,
+    };
+    [across, along]
+}
+
+/// Draws an arm's label in its place (`label`, in pixels) beside its point (`(px, py)`).
+fn draw_label(area: &Area<'_>, arm: &Arm, label: Rect, (px, py): (i32, i32)) {
+    let base = area.get_base_pixel();
+    // A label that could not sit beside its point is tied to it by a thin line, from the
+    // point to the label's nearest edge. One level with its point, at the end of its
+    // horizontal whisker, reads as the point's without a line.
+    let (cx, cy) = ((label.x0 + label.x1) / 2, (label.y0 + label.y1) / 2);
+    let level = (cy - py).abs() <= 1;
+    if !level && ((cx - px).abs() > label.x1 - label.x0 || (cy - py).abs() > 40) {
+        let end = (px.clamp(label.x0, label.x1), py.clamp(label.y0, label.y1));
+        let line = vec![(px - base.0, py - base.1), (end.0 - base.0, end.1 - base.1)];
+        area.draw(&PathElement::new(line, arm.colour.mix(0.6).stroke_width(1)))
+            .expect(style::DRAW);
+    }
+    style::draw_text(
+        area,
+        &arm.name,
+        (label.x0 - base.0, label.y0 - base.1),
+        &style::bold(14.0).color(&arm.colour),
+    );
 }
 
 /// Places each point's label (of `sizes`, in pixels) inside `bounds`, clear of every point's

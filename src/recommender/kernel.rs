@@ -198,18 +198,19 @@ impl TopicBlocks {
         self.offsets[topic] + self.rank[item as usize]
     }
 
-    /// The visible item with the highest predicted watch seconds for `viewer`, not shown within
-    /// the no-repeat window, lowest index on ties; None if every visible item was.
-    pub fn best(&self, shared: &Shared, viewer: &ViewerView, scratch: &mut KernelScratch) -> Option<ItemIdx> {
+    /// Fills `bounds` with each block's bound for `viewer` and `patches` with the scores to
+    /// patch into the blocks: the followed items, scored exactly (they raise their block's
+    /// bound), then the no-repeat window's items, at -∞.
+    #[inline]
+    fn bounds_and_patches(
+        &self,
+        shared: &Shared,
+        viewer: &ViewerView,
+        bounds: &mut Vec<f32>,
+        patches: &mut Vec<(u32, f32)>,
+    ) {
         let k = self.offsets.len() - 1;
         let catalog = shared.catalog;
-        let KernelScratch {
-            scores,
-            bounds,
-            patches,
-        } = scratch;
-        scores.resize(self.items.len(), 0.0);
-
         // Each block's bound without follows, from the step's table.
         bounds.clear();
         for t in 0..k {
@@ -247,6 +248,21 @@ impl TopicBlocks {
                 }
             }
         }
+    }
+
+    /// The visible item with the highest predicted watch seconds for `viewer`, not shown within
+    /// the no-repeat window, lowest index on ties; None if every visible item was.
+    pub fn best(&self, shared: &Shared, viewer: &ViewerView, scratch: &mut KernelScratch) -> Option<ItemIdx> {
+        let KernelScratch {
+            scores,
+            bounds,
+            patches,
+        } = scratch;
+        scores.resize(self.items.len(), 0.0);
+        self.bounds_and_patches(shared, viewer, bounds, patches);
+        // The learned stance's weight for this viewer; 0 when the ranking does not use it.
+        let weight = viewer.agreement;
+        let agreeing = |t: usize| weight > 0.0 && self.bearing[t];
         // Visit blocks from the highest bound down (a selection each time: few blocks are
         // visited) until the next bound is below the best score so far.
         let mut best: Option<ItemIdx> = None;

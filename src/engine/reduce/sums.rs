@@ -676,6 +676,27 @@ mod tests {
         }
     }
 
+    /// Moves the viewers who have not stopped to `fill`: their clock, impressions and minute
+    /// in a rabbit hole; a third of them stop at each of the first fills.
+    fn advance(vs: &mut [ViewerState], stopped: &[AtomicBool], fill: u32) {
+        for (i, v) in vs.iter_mut().enumerate() {
+            if stopped[i].load(Ordering::Relaxed) {
+                continue;
+            }
+            v.clock = (i as f32).mul_add(0.37, fill as f32 * 61.0);
+            v.impressions = 20 * fill + (i % 30) as u32;
+            v.minutes_to_hole = if (i + fill as usize).is_multiple_of(5) {
+                (i % 90) as f32
+            } else {
+                f32::NAN
+            };
+            if (i * 7 + fill as usize).is_multiple_of(3) {
+                v.active = false;
+                stopped[i].store(true, Ordering::Relaxed);
+            }
+        }
+    }
+
     /// Viewers over three chunks who stop at different fills: at every fill the sums and
     /// counts are those of all viewers, the quantiles those of all values, and a reversed
     /// order of the viewers gives the same sums to the bit.
@@ -695,23 +716,7 @@ mod tests {
         let none = vec![Outcome::NOTHING; n];
         let (mut forward, mut backward) = (Terms::default(), Terms::default());
         for fill in 0..5u32 {
-            for (i, v) in vs.iter_mut().enumerate() {
-                if stopped[i].load(Ordering::Relaxed) {
-                    continue;
-                }
-                v.clock = (i as f32).mul_add(0.37, fill as f32 * 61.0);
-                v.impressions = 20 * fill + (i % 30) as u32;
-                v.minutes_to_hole = if (i + fill as usize).is_multiple_of(5) {
-                    (i % 90) as f32
-                } else {
-                    f32::NAN
-                };
-                // A third of the viewers stop at each of the first fills.
-                if (i * 7 + fill as usize).is_multiple_of(3) {
-                    v.active = false;
-                    stopped[i].store(true, Ordering::Relaxed);
-                }
-            }
+            advance(&mut vs, &stopped, fill);
             let arrays = ViewerArrays {
                 viewers: &vs,
                 metrics: &ms,

@@ -309,6 +309,40 @@ fn model_choice(
     .unwrap_or_else(|| (random_visible(s, v, rng), Source::Exploration))
 }
 
+/// The scenario of [`fast_path_picks_what_pick_best_picks`]: `catalog` items and creators,
+/// arriving at 4 a step for 30 steps, the follow bonus, the candidate counts (topic, top
+/// topics, trending, explore) and exhaustive retrieval or not.
+fn property_scenario(
+    seed: u64,
+    (items, creators): (u32, u32),
+    bonus: f64,
+    counts: (u32, u32, u32, u32),
+    exhaustive: bool,
+) -> Scenario {
+    let mut scenario = Scenario::default();
+    scenario.scenario.seed = seed;
+    scenario.catalog.items = items;
+    scenario.catalog.creators = creators;
+    scenario.catalog.arrivals_per_step = 4.0;
+    scenario.feed.max_steps = 30;
+    scenario.recommender.follow_bonus = bonus;
+    (scenario.feed.topic_candidates, scenario.feed.top_topics) = (counts.0, counts.1);
+    (
+        scenario.feed.trending_candidates,
+        scenario.feed.explore_candidates,
+    ) = (counts.2, counts.3);
+    if exhaustive {
+        scenario.feed.retrieval = Retrieval::Exhaustive;
+    }
+    scenario
+}
+
+/// Sorts `items` by `seconds`, highest first and lowest item on ties, once each.
+fn best_first(items: &mut Vec<ItemIdx>, seconds: impl Fn(ItemIdx) -> f32) {
+    items.sort_by(|&a, &b| seconds(b).total_cmp(&seconds(a)).then(a.cmp(&b)));
+    items.dedup();
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(256))]
 
@@ -338,18 +372,7 @@ proptest! {
         stance in -1.0f32..1.0,
         agreement in prop_oneof![Just(0.0f32), 0.0f32..4.0],
     ) {
-        let mut scenario = Scenario::default();
-        scenario.scenario.seed = seed;
-        scenario.catalog.items = items;
-        scenario.catalog.creators = creators;
-        scenario.catalog.arrivals_per_step = 4.0;
-        scenario.feed.max_steps = 30;
-        scenario.recommender.follow_bonus = bonus;
-        (scenario.feed.topic_candidates, scenario.feed.top_topics) = (counts.0, counts.1);
-        (scenario.feed.trending_candidates, scenario.feed.explore_candidates) = (counts.2, counts.3);
-        if exhaustive {
-            scenario.feed.retrieval = Retrieval::Exhaustive;
-        }
+        let scenario = property_scenario(seed, (items, creators), bonus, counts, exhaustive);
         let mut catalog = Catalog::generate(&scenario, 0);
         for item in &mut catalog.items {
             item.duration = (item.duration / 20.0).ceil() * 20.0;
@@ -393,12 +416,7 @@ proptest! {
             .collect();
         let blank = ViewerView { follows: &follows, ..blank };
         let mut best: Vec<ItemIdx> = scratch.candidates.iter().map(|c| c.0).collect();
-        best.sort_by(|&a, &b| {
-            model_seconds(&shared, &blank, &completion, mean, b)
-                .total_cmp(&model_seconds(&shared, &blank, &completion, mean, a))
-                .then(a.cmp(&b))
-        });
-        best.dedup();
+        best_first(&mut best, |item| model_seconds(&shared, &blank, &completion, mean, item));
         best.truncate(seen_best);
         let recent: Vec<ItemIdx> = recent.into_iter().filter(|&i| (i as usize) < n_visible).collect();
         let viewer = ViewerView {
