@@ -227,8 +227,8 @@ impl Default for CatalogConfig {
             creators: 500,
             arrivals_per_step: 2.0,
             // Calibrated to KuaiRec's play durations (docs/calibration.md).
-            duration_median_seconds: 9.81,
-            duration_sigma: 0.303,
+            duration_median_seconds: 9.59,
+            duration_sigma: 0.333,
             duration_min_seconds: 3.0,
             duration_max_seconds: 180.0,
             quality_alpha: 2.0,
@@ -366,7 +366,7 @@ impl Default for PopulationConfig {
             susceptibility_shape: 4.0,
             confidence_bound: 0.4,
             // Calibrated to daily minutes of use (docs/calibration.md).
-            budget_median_minutes: 156.0,
+            budget_median_minutes: 160.0,
             budget_sigma: 0.6,
             vulnerable_minor_share: 0.0,
             vulnerable_adult_share: 0.0,
@@ -461,14 +461,14 @@ impl Default for ViewerConfig {
         ViewerConfig {
             // Calibrated to watch ratios and daily use (docs/calibration.md), as are
             // duration_weight, watch_concentration, boredom_threshold and return_probability.
-            baseline_logit: 0.047,
+            baseline_logit: -0.0969,
             interest_weight: 1.0,
             quality_weight: 2.0,
             satiation_weight: 1.0,
             trust_weight: 0.7,
-            duration_weight: 1.43,
+            duration_weight: 1.65,
             duration_reference_seconds: 18.0,
-            watch_concentration: 2.29,
+            watch_concentration: 1.73,
             skip_below: 0.15,
             like_rate: 0.2,
             follow_rate: 0.03,
@@ -477,7 +477,7 @@ impl Default for ViewerConfig {
             satiation_decay: 0.95,
             session_recovery: 0.5,
             boredom_decay: 0.8,
-            boredom_threshold: 0.244,
+            boredom_threshold: 0.320,
             return_probability: 0.888,
             drift_rate: 0.01,
             stance_rate: 0.05,
