@@ -8,10 +8,9 @@ use super::run::{thread_pool, write_dir};
 use super::{Failure, MergeArgs, progress_bar};
 use clap::Args;
 use rabbithole::engine::Cohort;
-use rabbithole::metrics::Metric;
 use rabbithole::output;
 use rabbithole::scenario::{self, Scenario};
-use rabbithole::sensitivity::{self, Plan, Row, Study, analysis, params, report, study};
+use rabbithole::sensitivity::{self, Plan, Row, Study, StudyMetric, analysis, params, report, study};
 use rabbithole::shard::Shard;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
@@ -127,21 +126,19 @@ fn parameters(args: &SensitivityArgs) -> Result<params::Parameters, Failure> {
     Ok(p)
 }
 
-/// The metrics asked for, or the unknown name and what is allowed.
-fn metrics(names: &[String]) -> Result<Vec<Metric>, Failure> {
+/// The metrics asked for (the headline ones by default), each a metric a study of `scenario`
+/// can analyse: an unknown name, or a creator group the scenario lacks, is refused, naming
+/// what is allowed.
+fn metrics<'a>(names: &'a [String], scenario: &Scenario) -> Result<Vec<&'a str>, Failure> {
     if names.is_empty() {
-        return Ok(study::HEADLINE.to_vec());
+        return Ok(study::HEADLINE.iter().map(|m| m.name()).collect());
     }
     names
         .iter()
         .map(|n| {
-            Metric::ALL.into_iter().find(|m| m.name() == n).ok_or_else(|| {
-                let all: Vec<&str> = Metric::ALL.iter().map(|m| m.name()).collect();
-                Failure::Input(format!(
-                    "--metric {n}: unknown metric; allowed: {}",
-                    all.join(", ")
-                ))
-            })
+            StudyMetric::parse(scenario, n)
+                .map(|_| n.as_str())
+                .map_err(|e| Failure::Input(format!("--metric {n}: {e}")))
         })
         .collect()
 }
@@ -302,7 +299,7 @@ fn prepare(args: &SensitivityArgs) -> Result<Prepared, Failure> {
         parameters,
         seed: base.scenario.seed,
         sobol,
-        outputs: study::outputs(&base, &metrics(&args.metrics)?, cohort(&args.cohort)?),
+        outputs: study::outputs(&base, &metrics(&args.metrics, &base)?, cohort(&args.cohort)?),
     };
     check_ranges(
         &Study {

@@ -31,6 +31,7 @@ pub use trace::{TraceRecord, Tracer, ViewerSnapshot, trace};
 
 use crate::catalog::Catalog;
 use crate::metrics::Metric;
+use crate::metrics::columns::GROUP_METRICS;
 use crate::population::Population;
 use crate::scenario::Scenario;
 use rayon::prelude::*;
@@ -59,6 +60,19 @@ pub struct TimeRow {
     pub group_reach: Vec<f64>,
     /// Each group's reach over the baseline arm's (`group_amplification_reach_<g>`).
     pub group_amplification_reach: Vec<f64>,
+}
+
+impl TimeRow {
+    /// The per-group values, one slice per [`GROUP_METRICS`] entry in its order, each with
+    /// one value per creator group.
+    pub fn group_values(&self) -> [&[f64]; GROUP_METRICS.len()] {
+        [
+            &self.group_exposure,
+            &self.group_catalog_share,
+            &self.group_reach,
+            &self.group_amplification_reach,
+        ]
+    }
 }
 
 impl Index<Metric> for TimeRow {

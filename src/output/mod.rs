@@ -66,17 +66,7 @@ fn group_columns(results: &Results) -> impl Iterator<Item = String> + '_ {
 fn row_values(results: &Results, r: &TimeRow) -> Vec<f64> {
     Metric::written(results.safety)
         .map(|m| r[m])
-        .chain(
-            [
-                &r.group_exposure,
-                &r.group_catalog_share,
-                &r.group_reach,
-                &r.group_amplification_reach,
-            ]
-            .into_iter()
-            .flatten()
-            .copied(),
-        )
+        .chain(r.group_values().into_iter().flatten().copied())
         .collect()
 }
 

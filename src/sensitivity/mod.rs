@@ -22,7 +22,7 @@ mod ishigami;
 
 pub use analysis::Analysis;
 pub use params::{Parameters, Range, Settings};
-pub use study::{Designs, Output, Plan, Study};
+pub use study::{Designs, Output, Plan, Study, StudyMetric};
 
 use rayon::prelude::*;
 

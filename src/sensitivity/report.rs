@@ -6,7 +6,7 @@
 use super::analysis::Analysis;
 use super::study::{Output, Plan};
 use super::tornado::{self, Swing};
-use crate::metrics::Metric;
+use crate::metrics::columns::{self, MetricDef};
 use crate::plot::esc;
 
 /// The evaluations of a study: every unit's point and outputs, in unit order.
@@ -127,14 +127,12 @@ impl Evaluated<'_> {
     }
 }
 
-/// A metric's label for sentences (its name when unknown).
+/// A metric's label for sentences, a per-group one's with its group (its name when unknown).
 fn label(metric: &str) -> String {
-    Metric::ALL
-        .into_iter()
-        .find(|m| m.name() == metric)
-        .map_or(metric.to_string(), |m| {
-            m.def().label.split(" (").next().unwrap_or(metric).to_string()
-        })
+    columns::find(metric).map_or(metric.to_string(), |(d, group)| {
+        let label = d.label.replace(MetricDef::GROUP, group);
+        label.split(" (").next().unwrap_or(metric).to_string()
+    })
 }
 
 /// The outputs that get a tornado chart and a paragraph: the differences, or with one arm its

@@ -11,8 +11,9 @@
 use super::morris::{self, MorrisDesign};
 use super::params::Parameters;
 use super::sobol::{self, SaltelliDesign};
-use crate::engine::{self, Cohort, Results, RunOptions};
+use crate::engine::{self, Cohort, Results, RunOptions, TimeRow};
 use crate::metrics::Metric;
+use crate::metrics::columns::{self, GROUP_METRICS};
 use crate::rng::{self, Purpose};
 use crate::scenario::{self, Scenario, ScenarioError};
 use std::path::Path;
@@ -25,6 +26,60 @@ pub const HEADLINE: [Metric; 5] = [
     Metric::RabbitHoleEver,
     Metric::InterestDrift,
 ];
+
+/// A metric a study analyses, as read from a run's final rows: a scalar [`Metric`], or a
+/// per-group metric of one creator group (`group_exposure_minority`), both named by their
+/// column in `timeseries.csv`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum StudyMetric {
+    Scalar(Metric),
+    /// `GROUP_METRICS[def]` of the scenario's creator group number `group`.
+    Group {
+        def: usize,
+        group: usize,
+    },
+}
+
+impl StudyMetric {
+    /// The metric whose column is `name` in a run of `scenario`; an error, naming what is
+    /// allowed, when there is no such metric or the scenario has no such creator group.
+    pub fn parse(scenario: &Scenario, name: &str) -> Result<Self, String> {
+        let groups: Vec<&str> = scenario.catalog.groups.iter().map(|g| g.name.as_str()).collect();
+        let Some((def, group)) = columns::find(name) else {
+            let scalars = Metric::ALL.into_iter().map(Metric::name);
+            let per_group = GROUP_METRICS.iter().map(|d| d.name);
+            let all: Vec<&str> = scalars.chain(per_group).collect();
+            return Err(format!(
+                "unknown metric; allowed: {} (<g>: a creator group of the scenario: {})",
+                all.join(", "),
+                groups.join(", ")
+            ));
+        };
+        if group.is_empty() {
+            let m = Metric::ALL.into_iter().find(|m| m.def() == def);
+            return Ok(StudyMetric::Scalar(m.expect("a scalar definition is a Metric's")));
+        }
+        let def = GROUP_METRICS
+            .iter()
+            .position(|d| d == def)
+            .expect("a per-group definition is in GROUP_METRICS");
+        match groups.iter().position(|&g| g == group) {
+            Some(group) => Ok(StudyMetric::Group { def, group }),
+            None => Err(format!(
+                "the scenario has no creator group {group} (it has: {})",
+                groups.join(", ")
+            )),
+        }
+    }
+
+    /// The metric's value in `row`.
+    fn of(self, row: &TimeRow) -> f64 {
+        match self {
+            StudyMetric::Scalar(m) => row[m],
+            StudyMetric::Group { def, group } => row.group_values()[def][group],
+        }
+    }
+}
 
 /// One output of an evaluation: a metric of one arm, or its difference from the baseline arm,
 /// over one cohort of viewers.
@@ -58,9 +113,10 @@ impl Output {
     }
 }
 
-/// The outputs of `metrics` over `cohort` for a scenario's arms: every arm's, then every other
-/// arm's difference from the baseline (`scenario.baseline`, else the first arm).
-pub fn outputs(scenario: &Scenario, metrics: &[Metric], cohort: Cohort) -> Vec<Output> {
+/// The outputs of `metrics` (checked by [`StudyMetric::parse`]) over `cohort` for a
+/// scenario's arms: every arm's, then every other arm's difference from the baseline
+/// (`scenario.baseline`, else the first arm).
+pub fn outputs(scenario: &Scenario, metrics: &[&str], cohort: Cohort) -> Vec<Output> {
     let base = scenario.baseline_index();
     let names: Vec<&str> = scenario.arms.iter().map(|a| a.name.as_str()).collect();
     let of = if cohort == Cohort::All {
@@ -68,15 +124,15 @@ pub fn outputs(scenario: &Scenario, metrics: &[Metric], cohort: Cohort) -> Vec<O
     } else {
         format!(" ({})", cohort.name())
     };
-    let output = |m: &Metric, comparison: String, arm, baseline| Output {
-        metric: m.name().to_string(),
+    let output = |m: &str, comparison: String, arm, baseline| Output {
+        metric: m.to_string(),
         comparison: format!("{comparison}{of}"),
         arm,
         baseline,
         cohort: cohort.name().to_string(),
     };
     let mut out = Vec::new();
-    for m in metrics {
+    for &m in metrics {
         for (a, name) in names.iter().enumerate() {
             out.push(output(m, name.to_string(), a, None));
         }
@@ -191,21 +247,28 @@ impl Study<'_> {
     }
 
     /// Simulates unit point `u` and returns every output, in the plan's order; an error when
-    /// the scenario does not load or lacks an output's cohort.
+    /// the scenario does not load or lacks an output's cohort or creator group.
     pub fn evaluate(&self, u: &[Option<f64>]) -> Result<Vec<f64>, String> {
         let scenario = self.scenario(u).map_err(|e| e.to_string())?;
+        let metrics = self
+            .plan
+            .outputs
+            .iter()
+            .map(|o| StudyMetric::parse(&scenario, &o.metric).map_err(|e| format!("{}: {e}", o.metric)))
+            .collect::<Result<Vec<_>, _>>()?;
         let results = engine::run(&scenario, &RunOptions::default(), &|_| {});
-        self.plan.outputs.iter().map(|o| value(&results, o)).collect()
+        self.plan
+            .outputs
+            .iter()
+            .zip(metrics)
+            .map(|(o, m)| value(&results, o, m))
+            .collect()
     }
 }
 
 /// An output from a run: the arm's mean over replicates of the metric's final value for the
 /// output's cohort, or the difference of two such means (paired: the same random numbers).
-fn value(results: &Results, output: &Output) -> Result<f64, String> {
-    let metric = Metric::ALL
-        .into_iter()
-        .find(|m| m.name() == output.metric)
-        .expect("outputs name metrics");
+fn value(results: &Results, output: &Output, metric: StudyMetric) -> Result<f64, String> {
     let rows = |arm: usize| {
         results
             .finals
@@ -227,7 +290,7 @@ fn value(results: &Results, output: &Output) -> Result<f64, String> {
             there.join(", ")
         ));
     }
-    let mean = |arm: usize| morris::mean(rows(arm).map(|r| r[metric]));
+    let mean = |arm: usize| morris::mean(rows(arm).map(|r| metric.of(r)));
     Ok(match output.baseline {
         None => mean(output.arm),
         Some(b) => mean(output.arm) - mean(b),

@@ -1,6 +1,7 @@
 //! `sensitivity`: a small-budget study of the shipped quick start with the shipped parameters
 //! file, its files and their shape; a 2-shard run merged equals the whole run byte for byte;
-//! and refusals of bad input (exit status 2, naming the file, the key and what is allowed).
+//! a cohort's and a creator group's outputs equal `run`'s summary; and refusals of bad input
+//! (exit status 2, naming the file, the key and what is allowed).
 
 use crate::{Table, Workspace, rabbithole};
 use std::path::{Path, PathBuf};
@@ -131,6 +132,48 @@ fn two_shards_merged_equal_the_whole_study() {
     assert!(!ws.path("half").exists());
 }
 
+/// A study of `scenario` (its `small` copy, with `extra`) at two points of `viewer.taste_weight`
+/// alone, then `run` of the same copy at the first point: the study's directory, the first
+/// evaluation's outputs (by column) and `run`'s `summary.csv`, whose values they must equal.
+fn study_and_run(
+    ws: &Workspace,
+    scenario: &Path,
+    small: &[&str],
+    extra: &[&str],
+) -> (PathBuf, Outputs, Table) {
+    let out = ws.path("study");
+    rabbithole()
+        .arg("sensitivity")
+        .arg(scenario)
+        .arg("--ranges")
+        .arg(root("sensitivity/viewer_assumptions.toml"))
+        .args(small)
+        .args(["--trajectories", "0", "--samples", "2", "--bootstrap", "20"])
+        .args(["--parameters", "viewer.taste_weight"])
+        .args(extra)
+        .args(["--quiet", "--threads", "2", "--out"])
+        .arg(&out)
+        .assert()
+        .success();
+    let evaluations = Table::read(&out.join("evaluations.csv"));
+    let weight = evaluations
+        .text(&evaluations.rows[0], "viewer.taste_weight")
+        .to_string();
+    let set = format!("viewer.taste_weight={weight}");
+    let run = ws.run_ok(scenario, "run", &[small, &["--set", &set]].concat());
+    let summary = Table::read(&run.join("summary.csv"));
+    (out, Outputs(evaluations), summary)
+}
+
+/// A study's `evaluations.csv`, read at its first evaluation.
+struct Outputs(Table);
+
+impl Outputs {
+    fn get(&self, column: &str) -> f64 {
+        self.0.num(&self.0.rows[0], column).unwrap()
+    }
+}
+
 /// The small copy of `minors_sensitive.toml` of the cohort test: 40 viewers, one day.
 const MINORS: [&str; 6] = [
     "--users",
@@ -145,31 +188,9 @@ const MINORS: [&str; 6] = [
 fn a_cohort_study_takes_the_cohorts_final_values_as_run_reports_them() {
     let ws = Workspace::empty();
     let scenario = root("scenarios/minors_sensitive.toml");
-    let out = ws.path("minors");
-    rabbithole()
-        .arg("sensitivity")
-        .arg(&scenario)
-        .arg("--ranges")
-        .arg(root("sensitivity/viewer_assumptions.toml"))
-        .args(MINORS)
-        .args(["--trajectories", "0", "--samples", "2", "--bootstrap", "20"])
-        .args([
-            "--parameters",
-            "viewer.taste_weight",
-            "--metric",
-            "sensitive_share",
-        ])
-        .args(["--cohort", "minors", "--quiet", "--threads", "2", "--out"])
-        .arg(&out)
-        .assert()
-        .success();
-    let evaluations = Table::read(&out.join("evaluations.csv"));
-    let row = &evaluations.rows[0];
-    let weight = evaluations.text(row, "viewer.taste_weight").to_string();
+    let extra = ["--metric", "sensitive_share", "--cohort", "minors"];
     // The same simulation through `run`: its summary's minors rows are the study's outputs.
-    let set = format!("viewer.taste_weight={weight}");
-    let run = ws.run_ok(&scenario, "run", &[&MINORS[..], &["--set", &set]].concat());
-    let summary = Table::read(&run.join("summary.csv"));
+    let (out, study, summary) = study_and_run(&ws, &scenario, &MINORS, &extra);
     let share = |arm: &str, cohort: &str| {
         let r = summary
             .rows
@@ -183,9 +204,8 @@ fn a_cohort_study_takes_the_cohorts_final_values_as_run_reports_them() {
         engagement != share("engagement", "all"),
         "the cohorts must differ"
     );
-    let study = |column: &str| evaluations.num(row, column).unwrap();
-    assert!((study("sensitive_share[engagement (minors)]") - engagement).abs() < 1e-6);
-    let diff = study("sensitive_share[sensitive_cap - engagement (minors)]");
+    assert!((study.get("sensitive_share[engagement (minors)]") - engagement).abs() < 1e-6);
+    let diff = study.get("sensitive_share[sensitive_cap - engagement (minors)]");
     assert!(
         (diff - (cap - engagement)).abs() < 1e-6,
         "{diff} {cap} {engagement}"
@@ -225,6 +245,55 @@ fn a_cohort_study_takes_the_cohorts_final_values_as_run_reports_them() {
     assert!(
         e.contains("the scenario has no cohort minors (it has: all)"),
         "{e}"
+    );
+}
+
+/// The small copy of `group_pushed_down.toml` of the per-group test: 40 viewers, 10 minutes of
+/// warm-up and 10 of use.
+const PUSHED_DOWN: [&str; 8] = [
+    "--users",
+    "40",
+    "--set",
+    "population.warmup_minutes=10",
+    "--set",
+    "feed.minutes=10",
+    "--set",
+    "scenario.replicates=1",
+];
+
+#[test]
+fn a_per_group_metric_is_the_groups_final_value_as_run_reports_it() {
+    let ws = Workspace::empty();
+    let scenario = root("scenarios/group_pushed_down.toml");
+    let extra = [
+        "--metric",
+        "group_exposure_minority",
+        "--metric",
+        "group_amplification_reach_minority",
+    ];
+    // The same simulation through `run`: its summary's group columns are the study's outputs.
+    let (out, study, summary) = study_and_run(&ws, &scenario, &PUSHED_DOWN, &extra);
+    let mean = |arm: &str, column: &str| {
+        let r = summary
+            .rows
+            .iter()
+            .find(|r| summary.text(r, "arm") == arm && summary.text(r, "cohort") == "all")
+            .unwrap_or_else(|| panic!("no row for {arm}"));
+        summary.num(r, &format!("{column}_mean")).unwrap()
+    };
+    let exposure = "group_exposure_minority";
+    let (base, pushed) = (mean("baseline", exposure), mean("pushed_down", exposure));
+    assert!(pushed < base, "the push-down must show: {pushed} {base}");
+    assert!((study.get(&format!("{exposure}[baseline]")) - base).abs() < 1e-6);
+    let diff = study.get(&format!("{exposure}[pushed_down - baseline]"));
+    assert!((diff - (pushed - base)).abs() < 1e-6, "{diff} {pushed} {base}");
+    let reach = "group_amplification_reach_minority";
+    let capped = mean("reach_cap", reach);
+    assert!((study.get(&format!("{reach}[reach_cap]")) - capped).abs() < 1e-6);
+    let report = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(
+        report.contains("pushed_down had more impressions from creator group minority than baseline"),
+        "{report}"
     );
 }
 
@@ -277,6 +346,13 @@ fn bad_input_exits_2_naming_file_key_and_what_is_allowed() {
     );
     let e = refused(&ws, &good, &["--metric", "watch_hours"]);
     assert!(e.contains("allowed: ") && e.contains("watch_minutes"), "{e}");
+    let e = refused(&ws, &good, &["--metric", "group_exposure_elders"]);
+    assert!(
+        e.contains(
+            "--metric group_exposure_elders: the scenario has no creator group elders (it has: majority, minority)"
+        ),
+        "{e}"
+    );
     let e = refused(&ws, &good, &["--cohort", "kids"]);
     assert!(e.contains("--cohort kids: unknown cohort; allowed: all, "), "{e}");
     let e = refused(&ws, &good, &["--levels-typo"]);
