@@ -217,7 +217,6 @@ fn index_items(items: &[Item], n_topics: usize, n_creators: usize) -> (Vec<Vec<I
     (topic_items, creator_items)
 }
 
-/// Draws an index with probability proportional to `weights`.
 /// Positive finite weights scaled by the power of two that brings the largest into [1, 2).
 ///
 /// A share need only be positive and finite, so raw shares can overflow when summed or
@@ -234,6 +233,7 @@ pub fn scaled_weights(shares: impl Iterator<Item = f64>) -> Vec<f64> {
     shares.into_iter().map(|s| s * a * b).collect()
 }
 
+/// Draws an index with probability proportional to `weights`.
 pub(crate) fn pick(rng: &mut Rng, weights: &[f64]) -> usize {
     let total: f64 = weights.iter().sum();
     let mut u = rng.random::<f64>() * total;
