@@ -428,11 +428,9 @@ impl<'a> ArmRun<'a> {
                 Ahead::of(&self.history_topics, history),
             ],
             stopped: &self.stopped,
-            k: self.k,
             history,
             stride: self.stride,
             slot_stride,
-            days: self.scenario.feed.days,
         };
         let blocks = self.live.masks_mut().len();
         // The log's slots, or none: a run without the log zips a constant `None`, and its
@@ -654,15 +652,12 @@ struct Pass<'p> {
     /// The viewers' arrays, to ask for a viewer's lines [`AHEAD`] visits ahead.
     arrays: [Ahead; 4],
     stopped: &'p [AtomicBool],
-    k: usize,
     /// Length of the ring of recent impressions.
     history: usize,
     /// Floats per viewer.
     stride: usize,
     /// Slots per viewer: the ring, then the follows.
     slot_stride: usize,
-    /// `feed.days`, for the progress.
-    days: u32,
 }
 
 /// One block of [`BLOCK`] viewers: its slices of the arm's per-viewer arrays.
@@ -696,7 +691,8 @@ impl Pass<'_> {
             mut details,
             live,
         } = block;
-        let (k, history, stride, slot_stride) = (self.k, self.history, self.stride, self.slot_stride);
+        let (k, history, stride, slot_stride) = (self.ctx.k, self.history, self.stride, self.slot_stride);
+        let days = self.ctx.scenario.feed.days;
         // The viewers who had stopped before the step are passed over unread
         // (`live.rs`): each adds a whole viewer's progress.
         let mut tally = Tally {
@@ -745,7 +741,7 @@ impl Pass<'_> {
             if !state.active {
                 self.stopped[id].store(true, Ordering::Relaxed);
             }
-            tally = tally.add(Tally::stepped(state, outcomes[j], self.days));
+            tally = tally.add(Tally::stepped(state, outcomes[j], days));
         }
         tally
     }
