@@ -45,7 +45,9 @@ impl EntropyTable {
     /// The table for windows of up to `max_n` impressions over `n_topics` topics.
     pub fn new(max_n: u32, n_topics: usize) -> EntropyTable {
         let side = max_n as usize + 1;
-        let mut terms = vec![0.0; side * side];
+        // A topic not seen adds −0.0, which leaves every sum as it is (x + −0.0 = x, bit for
+        // bit, for x = +0.0 too), so `entropy` adds every topic's term without a branch.
+        let mut terms = vec![-0.0; side * side];
         for n in 1..=max_n {
             for c in 1..=n {
                 terms[n as usize * side + c as usize] = entropy_term(c, n);
@@ -67,7 +69,8 @@ impl EntropyTable {
         }
         assert!(n <= self.max_n, "window of {n} beyond the table's {}", self.max_n);
         let row = &self.terms[n as usize * (self.max_n as usize + 1)..][..=n as usize];
-        let h: f64 = counts.iter().filter(|&&c| c > 0).map(|&c| row[c as usize]).sum();
+        // Unseen topics' terms are −0.0 (see `new`): no branch on the counts.
+        let h: f64 = counts.iter().map(|&c| row[c as usize]).sum();
         h / self.ln_k
     }
 }

@@ -19,7 +19,6 @@ pub fn retrieve(shared: &Shared, viewer: &ViewerView, rng: &mut Rng, scratch: &m
 /// learned profile: the `oracle` benchmark passes the viewer's true interests.
 pub fn retrieve_by(shared: &Shared, keys: &[f32], rng: &mut Rng, scratch: &mut Scratch) {
     let feed = shared.feed;
-    let catalog = shared.catalog;
     scratch.candidates.clear();
     if feed.retrieval == Retrieval::Exhaustive {
         scratch
@@ -41,36 +40,72 @@ pub fn retrieve_by(shared: &Shared, keys: &[f32], rng: &mut Rng, scratch: &mut S
             );
         }
     }
-    let top = scratch.topics.len() as u32;
-    if top > 0 {
-        for _ in 0..feed.topic_candidates {
-            let t = scratch.topics[rng.random_range(0..top) as usize].1 as usize;
-            let pool = &catalog.topic_items[t][..shared.topic_visible[t] as usize];
-            let item = pool[rng.random_range(0..pool.len() as u32) as usize];
-            // The scoring reads the record of every candidate: its cache misses overlap here.
-            prefetch(&shared.ranked[item as usize]);
-            scratch.candidates.push((item, Source::Topic));
+    let top = scratch.topics.len();
+    let n = feed.topic_candidates as usize;
+    if top > 0 && top <= POOLS {
+        // The strongest topics' pools of visible items, looked up once for all the draws.
+        let mut pools: [&[ItemIdx]; POOLS] = [&[]; POOLS];
+        for (pool, &(_, t)) in pools.iter_mut().zip(&scratch.topics) {
+            *pool = visible_pool(shared, t as usize);
         }
+        draw_topic_candidates(shared, n, top, |r| pools[r], rng, &mut scratch.candidates);
+    } else if top > 0 {
+        let topics = &scratch.topics;
+        let pool = |r: usize| visible_pool(shared, topics[r].1 as usize);
+        draw_topic_candidates(shared, n, top, pool, rng, &mut scratch.candidates);
     }
     trending_and_explore(shared, rng, scratch);
+}
+
+/// Strongest topics up to this many have their pools looked up once per retrieval, on the
+/// stack (`feed.top_topics` is 3 by default); more are looked up at every draw.
+const POOLS: usize = 8;
+
+/// The visible items of topic `t`.
+#[inline(always)]
+fn visible_pool<'s>(shared: &Shared<'s>, t: usize) -> &'s [ItemIdx] {
+    &shared.catalog.topic_items[t][..shared.topic_visible[t] as usize]
+}
+
+/// Appends `n` topic candidates: each draws one of the `top` strongest topics uniformly
+/// (`pool(r)` is the r-th one's visible items), then an item uniformly in its pool.
+#[inline(always)]
+fn draw_topic_candidates<'s>(
+    shared: &Shared,
+    n: usize,
+    top: usize,
+    pool: impl Fn(usize) -> &'s [ItemIdx],
+    rng: &mut Rng,
+    candidates: &mut Vec<(ItemIdx, Source)>,
+) {
+    // `extend` over a range reserves once and writes without a capacity check per candidate.
+    candidates.extend((0..n).map(|_| {
+        let pool = pool(rng.random_range(0..top as u32) as usize);
+        let item = pool[rng.random_range(0..pool.len() as u32) as usize];
+        // The scoring reads the record of every candidate: its cache misses overlap here.
+        prefetch(&shared.ranked[item as usize]);
+        (item, Source::Topic)
+    }));
 }
 
 /// Adds retrieval's trending and exploration candidates (§7) to `scratch.candidates`.
 #[inline]
 pub fn trending_and_explore(shared: &Shared, rng: &mut Rng, scratch: &mut Scratch) {
     let feed = shared.feed;
-    if !shared.trending.is_empty() {
-        for _ in 0..feed.trending_candidates {
-            let item = shared.trending[rng.random_range(0..shared.trending.len() as u32) as usize];
+    let candidates = &mut scratch.candidates;
+    let trending = shared.trending;
+    if !trending.is_empty() {
+        candidates.extend((0..feed.trending_candidates).map(|_| {
+            let item = trending[rng.random_range(0..trending.len() as u32) as usize];
             prefetch(&shared.ranked[item as usize]);
-            scratch.candidates.push((item, Source::Trending));
-        }
+            (item, Source::Trending)
+        }));
     }
-    for _ in 0..feed.explore_candidates {
+    candidates.extend((0..feed.explore_candidates).map(|_| {
         let item = rng.random_range(0..shared.n_visible as u32);
         prefetch(&shared.ranked[item as usize]);
-        scratch.candidates.push((item, Source::Explore));
-    }
+        (item, Source::Explore)
+    }));
 }
 
 /// Adds `entry` to `top`, which holds at most `want` entries in descending order of their key

@@ -11,29 +11,34 @@ thread_local! {
     static FETCHED: Cell<u64> = const { Cell::new(u64::MAX) };
 }
 
-/// One per-viewer array of the step, for prefetching: its address and bytes per viewer.
+/// One per-viewer array of the step, for prefetching: its address, bytes per viewer, and the
+/// most cache lines a viewer's part can touch.
 #[derive(Clone, Copy)]
 pub(super) struct Ahead {
     addr: usize,
     stride: usize,
+    lines: usize,
 }
 
 impl Ahead {
     pub fn of<T>(array: &[T], per_viewer: usize) -> Ahead {
+        let stride = per_viewer * std::mem::size_of::<T>();
         Ahead {
             addr: array.as_ptr() as usize,
-            stride: per_viewer * std::mem::size_of::<T>(),
+            stride,
+            // A part of `stride` bytes spans at most this many lines, however it is aligned.
+            lines: if stride == 0 { 0 } else { stride.div_ceil(64) + 1 },
         }
     }
 
-    /// Asks the cache for the lines of viewer `id`'s part of the array.
+    /// Asks the cache for the lines of viewer `id`'s part of the array: always the same
+    /// number, so the loop's branch is predicted (the spare line, when the part spans one
+    /// fewer, is the next viewer's; a prefetch never faults, even past the array).
     #[inline(always)]
     pub fn fetch(&self, id: usize) {
-        let start = self.addr + id * self.stride;
-        let mut at = start & !63;
-        while at < start + self.stride {
-            line::<L1>(at);
-            at += 64;
+        let start = (self.addr + id * self.stride) & !63;
+        for l in 0..self.lines {
+            line::<L1>(start + l * 64);
         }
     }
 }
