@@ -31,14 +31,17 @@ pub fn retrieve_by(shared: &Shared, keys: &[f32], rng: &mut Rng, scratch: &mut S
     // tiny random jitter.
     scratch.topics.clear();
     let want = feed.top_topics as usize;
-    for (t, &m) in keys.iter().enumerate() {
-        if shared.topic_visible[t] > 0 {
-            keep_top(
-                &mut scratch.topics,
-                want,
-                (m + 1e-4 * rng.random::<f32>(), t as u16),
-            );
-        }
+    let jittered = keys
+        .iter()
+        .enumerate()
+        .filter(|&(t, _)| shared.topic_visible[t] > 0)
+        .map(|(t, &m)| (m + 1e-4 * rng.random::<f32>(), t as u16));
+    if want <= TopFew::WIDTH {
+        let mut top = TopFew::default();
+        jittered.for_each(|entry| top.offer(entry));
+        top.write(want, &mut scratch.topics);
+    } else {
+        jittered.for_each(|entry| keep_top(&mut scratch.topics, want, entry));
     }
     let top = scratch.topics.len();
     let n = feed.topic_candidates as usize;
@@ -108,6 +111,63 @@ pub fn trending_and_explore(shared: &Shared, rng: &mut Rng, scratch: &mut Scratc
     }));
 }
 
+/// [`keep_top`] for up to [`TopFew::WIDTH`] entries without a branch on the keys, which the
+/// processor would mispredict: each entry is a 64-bit number that orders as the entries do (a
+/// higher key first, then the one offered first), and a fixed network of max and min (moves
+/// on a comparison, not jumps) keeps the highest [`TopFew::WIDTH`].
+#[derive(Debug, Default)]
+struct TopFew {
+    /// The highest entries so far, encoded ([`TopFew::encode`]), highest first; 0 is none.
+    slots: [u64; TopFew::WIDTH],
+    /// Entries offered.
+    offered: u32,
+}
+
+impl TopFew {
+    const WIDTH: usize = 4;
+
+    /// Offers `entry`, which [`TopFew::write`] then keeps if it is among the highest.
+    #[inline(always)]
+    fn offer(&mut self, entry: (f32, u16)) {
+        let mut x = Self::encode(entry, self.offered);
+        self.offered += 1;
+        for slot in &mut self.slots {
+            let (hi, lo) = ((*slot).max(x), (*slot).min(x));
+            *slot = hi;
+            x = lo;
+        }
+    }
+
+    /// Replaces `top` by the first `want` entries of a stable descending sort of the entries
+    /// offered (`want` ≤ [`TopFew::WIDTH`]), as [`keep_top`] would hold them.
+    #[inline(always)]
+    fn write(&self, want: usize, top: &mut Vec<(f32, u16)>) {
+        top.clear();
+        let n = want.min(self.offered as usize);
+        top.extend(self.slots[..n].iter().map(|&x| Self::decode(x)));
+    }
+
+    /// The key's bits in the order of `f32::total_cmp` (as an unsigned number) on top, then
+    /// the offer's number counted down, so that of equal keys the one offered first is higher,
+    /// then the topic. Never 0: fewer than 2¹⁶ offers.
+    #[inline(always)]
+    fn encode((key, topic): (f32, u16), order: u32) -> u64 {
+        let bits = key.to_bits();
+        // A negative float's bits reversed, a positive one's sign bit set: unsigned order is
+        // then total order.
+        let ordered = bits ^ (((bits as i32 >> 31) as u32) | 1 << 31);
+        u64::from(ordered) << 32 | u64::from(u16::MAX - order as u16) << 16 | u64::from(topic)
+    }
+
+    /// The entry `encode` made `x` of.
+    #[inline(always)]
+    fn decode(x: u64) -> (f32, u16) {
+        let ordered = (x >> 32) as u32;
+        let bits = ordered ^ (((!ordered as i32 >> 31) as u32) | 1 << 31);
+        (f32::from_bits(bits), x as u16)
+    }
+}
+
 /// Adds `entry` to `top`, which holds at most `want` entries in descending order of their key
 /// (equal keys in the order they came): the first `want` of a stable descending sort of all
 /// entries offered.
@@ -130,7 +190,7 @@ pub(super) fn keep_top(top: &mut Vec<(f32, u16)>, want: usize, entry: (f32, u16)
 
 #[cfg(test)]
 mod tests {
-    use super::keep_top;
+    use super::{TopFew, keep_top};
     use proptest::prelude::*;
 
     #[test]
@@ -142,7 +202,49 @@ mod tests {
         assert_eq!(top, vec![(0.9, 1), (0.9, 3), (0.5, 4)]);
     }
 
+    #[test]
+    fn top_few_encodes_in_total_order() {
+        let keys = [
+            f32::NEG_INFINITY,
+            -2.5,
+            -0.0,
+            0.0,
+            1e-30,
+            0.7,
+            3.0,
+            f32::INFINITY,
+            f32::NAN,
+        ];
+        for (i, &a) in keys.iter().enumerate() {
+            let x = TopFew::encode((a, 7), 3);
+            assert_eq!(TopFew::decode(x).0.to_bits(), a.to_bits(), "{a} round trip");
+            assert_eq!(TopFew::decode(x).1, 7);
+            for &b in &keys[i + 1..] {
+                assert!(TopFew::encode((b, 0), 9) > x, "{b} above {a}");
+            }
+        }
+        // Equal keys: the one offered first is higher.
+        assert!(TopFew::encode((1.0, 5), 0) > TopFew::encode((1.0, 2), 1));
+    }
+
     proptest! {
+        /// [`TopFew`] keeps what [`keep_top`] keeps, ties included.
+        #[test]
+        fn top_few_matches_keep_top(keys in proptest::collection::vec(-3i8..5, 0..40), want in 0usize..=4) {
+            let mut expected = Vec::new();
+            let mut few = TopFew::default();
+            for (t, &k) in keys.iter().enumerate() {
+                // Halves and negative zero among the keys: ties and signs are tested too.
+                let key = if k == -3 { -0.0 } else { f32::from(k) / 2.0 };
+                keep_top(&mut expected, want, (key, t as u16));
+                few.offer((key, t as u16));
+            }
+            let mut got = vec![(9.0, 9)];
+            few.write(want, &mut got);
+            let bits = |v: &[(f32, u16)]| v.iter().map(|&(k, t)| (k.to_bits(), t)).collect::<Vec<_>>();
+            prop_assert_eq!(bits(&got), bits(&expected));
+        }
+
         /// The list is the first `want` entries of a stable descending sort of all of them.
         #[test]
         fn matches_a_stable_sort(keys in proptest::collection::vec(0u8..8, 0..40), want in 0usize..12) {
