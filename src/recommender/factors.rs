@@ -27,6 +27,30 @@ enum Draw {
     Planes = 2,
 }
 
+/// Where the initial factors come from: N(0, σ₀²) per dimension, from the stream (seed,
+/// replicate, viewer or item, factors, [`Draw`]).
+#[derive(Debug, Clone, Copy)]
+struct Initial {
+    seed: u64,
+    replicate: u32,
+    /// σ₀.
+    scale: f64,
+}
+
+impl Initial {
+    /// The initial factors of viewer or item `e` into `row`.
+    fn draw(self, e: usize, which: Draw, row: &mut [f32]) {
+        let mut rng = stream(
+            self.seed,
+            self.replicate,
+            e as u64,
+            Purpose::Factors,
+            which as u64,
+        );
+        gaussian(&mut rng, self.scale, row);
+    }
+}
+
 /// Viewers (or items) per parallel task in the updates.
 const CHUNK: usize = 1024;
 
@@ -126,12 +150,13 @@ pub struct Factors {
     pub viewer: Vec<f32>,
     /// b_u.
     pub viewer_bias: Vec<f32>,
-    /// q_i: F floats per item of the catalog (an item not yet visible holds its initial draw).
+    /// q_i: F floats per item of the catalog (0 for an item not yet visible).
     pub item: Vec<f32>,
     /// b_i.
     pub item_bias: Vec<f32>,
     /// μ̄, the mean observed signal so far (`recommender.profile_prior` before any).
     pub mean: f32,
+    initial: Initial,
     sum: f64,
     count: u64,
     /// Items whose factors are set: the visible prefix of the catalog.
@@ -176,8 +201,9 @@ pub struct CellIndex {
 const QUAD: usize = 4;
 
 impl Factors {
-    /// The model of an arm at step 0: initial factors drawn N(0, σ₀²) per viewer and item,
-    /// biases 0, the items visible at step 0 indexed.
+    /// The model of an arm at step 0: initial factors drawn N(0, σ₀²) per viewer and visible
+    /// item (a later upload's in [`reveal`](Self::reveal), if it needs them), biases 0, the
+    /// items visible at step 0 indexed.
     pub fn new(
         config: &CollaborativeConfig,
         scenario: &Scenario,
@@ -188,16 +214,21 @@ impl Factors {
     ) -> Factors {
         let d = config.dimensions as usize;
         let seed = scenario.scenario.seed;
-        let draw = |rows: &mut Vec<f32>, which: Draw| {
-            rows.par_chunks_mut(d).enumerate().for_each(|(e, row)| {
-                let mut rng = stream(seed, replicate, e as u64, Purpose::Factors, which as u64);
-                gaussian(&mut rng, config.init_scale, row);
-            });
+        let initial = Initial {
+            seed,
+            replicate,
+            scale: config.init_scale,
+        };
+        let draw = |rows: &mut [f32], which: Draw| {
+            rows.par_chunks_mut(d)
+                .enumerate()
+                .for_each(|(e, row)| initial.draw(e, which, row));
         };
         let n_items = catalog.items.len();
         let (mut viewer, mut item) = (vec![0f32; n_viewers * d], vec![0f32; n_items * d]);
         draw(&mut viewer, Draw::Viewer);
-        draw(&mut item, Draw::Item);
+        // The items uploaded later are drawn when they become visible, if they need a draw.
+        draw(&mut item[..n_visible * d], Draw::Item);
         let bits = config.cell_bits as usize;
         let mut planes = vec![0f32; bits * d];
         let mut rng = stream(seed, replicate, 0, Purpose::Factors, Draw::Planes as u64);
@@ -212,6 +243,7 @@ impl Factors {
             item,
             item_bias: vec![0.0; n_items],
             mean: scenario.recommender.profile_prior as f32,
+            initial,
             sum: 0.0,
             count: 0,
             n_visible,
@@ -360,8 +392,8 @@ impl Factors {
 
     /// Sets the factors of the items that became visible (up to `n_visible`), in upload
     /// order: each starts from the mean factor and bias of its creator's earlier items, or
-    /// failing those of its topic's earlier items, or keeps its initial draw; then rebuilds
-    /// the index.
+    /// failing those of its topic's earlier items, or from its initial draw (made now: the
+    /// same numbers as at step 0, from the item's own stream); then rebuilds the index.
     pub fn reveal(&mut self, catalog: &Catalog, n_visible: usize) {
         let d = self.dims;
         for i in self.n_visible..n_visible {
@@ -374,6 +406,8 @@ impl Factors {
                 n => &creator[..n],
             };
             if from.is_empty() {
+                self.initial
+                    .draw(i, Draw::Item, &mut self.item[i * d..(i + 1) * d]);
                 continue;
             }
             let (head, tail) = self.item.split_at_mut(i * d);
@@ -794,6 +828,27 @@ mod tests {
         // Every visible item is in exactly one cell.
         let total: usize = (0..f.index.n_cells()).map(|c| f.index.cell(c).len()).sum();
         assert_eq!(total, n0 + 1);
+    }
+
+    /// An upload with no earlier item of its creator or topic starts from the draw it would
+    /// have had at step 0; the uploads not yet visible hold 0.
+    #[test]
+    fn a_new_item_without_peers_starts_from_its_own_draw() {
+        let (scenario, mut catalog, mut f) = model(1, 0.0);
+        let n0 = f.n_visible;
+        assert!(f.item[n0 * 2..].iter().all(|&x| x == 0.0));
+        let item = catalog.items[n0];
+        catalog.creator_items[item.creator as usize].retain(|&j| j as usize >= n0);
+        catalog.topic_items[item.topic as usize].retain(|&j| j as usize >= n0);
+        f.reveal(&catalog, n0 + 1);
+        let config = CollaborativeConfig {
+            dimensions: 2,
+            cell_bits: 2,
+            ..CollaborativeConfig::default()
+        };
+        let all = Factors::new(&config, &scenario, &catalog, 1, 0, catalog.items.len());
+        assert_eq!(f.item_row(n0 as ItemIdx), all.item_row(n0 as ItemIdx));
+        assert_ne!(f.item_row(n0 as ItemIdx), [0.0, 0.0]);
     }
 
     /// Viewers 0..10 like items 0..10 and not 10..20; viewers 10..20 the reverse. Viewer 0
