@@ -488,6 +488,7 @@ impl CellIndex {
         out.clear();
         match <&[f32; 16]>::try_from(p) {
             Ok(p) => {
+                out.resize(self.block_bias.len(), 0.0);
                 quad_affinities(&self.blocks, &self.block_bias, p, out);
                 out.truncate(self.n_cells());
             }
@@ -509,26 +510,45 @@ impl CellIndex {
     }
 }
 
-/// Four cells' affinities at a time: per cell, [`dot`]'s eight lanes (lane l sums dimensions
-/// l and 8 + l, in that order, from 0) and then [`sum_lanes`]'s order, each operation the scalar
-/// one per cell, so every affinity is the one [`CellIndex::affinity`] computes. Plain arrays
-/// of four floats, which the compiler keeps in SSE registers.
-#[inline]
-fn quad_affinities<const F: usize>(blocks: &[f32], bias: &[f32], p: &[f32; F], out: &mut Vec<f32>) {
-    type Quad = [f32; QUAD];
-    let add = |a: Quad, b: Quad| -> Quad { std::array::from_fn(|j| a[j] + b[j]) };
-    for (block, bias) in blocks.chunks_exact(F * QUAD).zip(bias.chunks_exact(QUAD)) {
-        let mut lanes = [[0f32; QUAD]; 8];
-        for (d, &x) in p.iter().enumerate() {
-            let column = &block[d * QUAD..(d + 1) * QUAD];
-            let lane = &mut lanes[d % 8];
-            for j in 0..QUAD {
-                lane[j] += x * column[j];
-            }
+/// Four cells' affinities at a time, for F = 16, in SSE2: per cell, [`dot16`]'s eight lanes
+/// (lane l is 0 + the products of dimensions l and 8 + l, in that order) and its sum of the
+/// lanes, then the bias plus that. Each operation is the scalar one per cell, so every affinity
+/// is the one [`CellIndex::affinity`] computes, to the bit; the compiler's own vectorisation of
+/// the same arithmetic on arrays of four cost about 170 instructions a block, against 60.
+#[cfg(target_arch = "x86_64")]
+fn quad_affinities(blocks: &[f32], bias: &[f32], p: &[f32; 16], out: &mut [f32]) {
+    use std::arch::x86_64::{
+        __m128, _mm_add_ps, _mm_loadu_ps, _mm_mul_ps, _mm_set1_ps, _mm_setzero_ps, _mm_storeu_ps,
+    };
+    // SAFETY: SSE2 is in every x86-64 target; each load reads 4 floats at offset 4 d (d < 16)
+    // of a block of 64, or a chunk of 4 biases, and each store writes a chunk of 4 outputs:
+    // all inside their slices (`chunks_exact`), unaligned access allowed.
+    unsafe {
+        let coordinate: [__m128; 16] = std::array::from_fn(|d| _mm_set1_ps(p[d]));
+        let zero = _mm_setzero_ps();
+        let blocks = blocks.chunks_exact(16 * QUAD).zip(bias.chunks_exact(QUAD));
+        for ((block, bias), out) in blocks.zip(out.chunks_exact_mut(QUAD)) {
+            let product = |d: usize| _mm_mul_ps(coordinate[d], _mm_loadu_ps(block.as_ptr().add(d * QUAD)));
+            let lane = |l: usize| _mm_add_ps(_mm_add_ps(zero, product(l)), product(8 + l));
+            let pair = |l: usize| _mm_add_ps(lane(l), lane(l + 1));
+            let dots = _mm_add_ps(_mm_add_ps(pair(0), pair(2)), _mm_add_ps(pair(4), pair(6)));
+            _mm_storeu_ps(out.as_mut_ptr(), _mm_add_ps(_mm_loadu_ps(bias.as_ptr()), dots));
         }
-        let [l0, l1, l2, l3, l4, l5, l6, l7] = lanes;
-        let dots = add(add(add(l0, l1), add(l2, l3)), add(add(l4, l5), add(l6, l7)));
-        out.extend((0..QUAD).map(|j| bias[j] + dots[j]));
+    }
+}
+
+/// [`quad_affinities`] where SSE2 is not known to be there: the same operations, cell by cell.
+#[cfg(not(target_arch = "x86_64"))]
+fn quad_affinities(blocks: &[f32], bias: &[f32], p: &[f32; 16], out: &mut [f32]) {
+    let blocks = blocks.chunks_exact(16 * QUAD).zip(bias.chunks_exact(QUAD));
+    for ((block, bias), out) in blocks.zip(out.chunks_exact_mut(QUAD)) {
+        for (j, out) in out.iter_mut().enumerate() {
+            let mut lanes = [0f32; 8];
+            for (d, x) in p.iter().enumerate() {
+                lanes[d % 8] += x * block[d * QUAD + j];
+            }
+            *out = bias[j] + sum_lanes(&lanes);
+        }
     }
 }
 
