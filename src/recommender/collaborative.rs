@@ -12,7 +12,7 @@ use super::engagement::explore;
 use super::factors::{self, Factors, dot};
 use super::retrieval::{keep_top, trending_and_explore};
 use super::{
-    MAX_FACTORS, Policy, Scratch, Shared, Source, Trace, ViewerView, begin, pick_best, prefetch,
+    MAX_FACTORS, Policy, Scratch, Shared, Source, Trace, ViewerView, begin, no_factors, pick_best, prefetch,
     random_visible,
 };
 use crate::catalog::ItemIdx;
@@ -56,11 +56,20 @@ impl Collaborative {
             return;
         }
         let index = &model.index;
+        // The cells are this policy's topics: their affinities in `topic_values`, the best in
+        // `topics`.
+        index.affinities(viewer.factors.vector, &mut scratch.topic_values);
         scratch.topics.clear();
-        for c in 0..index.n_cells() {
-            if !index.cell(c).is_empty() {
-                let affinity = index.affinity(c, viewer.factors.vector);
-                keep_top(&mut scratch.topics, self.probe, (affinity, c as u16));
+        // Once `probe` cells are kept, a cell below the last of them is one `keep_top` would
+        // leave out: most cells are passed over on that one comparison.
+        let mut last = f32::NEG_INFINITY;
+        for (c, &affinity) in scratch.topic_values.iter().enumerate() {
+            if affinity < last || index.cell(c).is_empty() {
+                continue;
+            }
+            keep_top(&mut scratch.topics, self.probe, (affinity, c as u16));
+            if scratch.topics.len() == self.probe {
+                last = scratch.topics.last().map_or(f32::INFINITY, |t| t.0);
             }
         }
         let top = scratch.topics.len() as u32;
@@ -89,6 +98,44 @@ pub fn predicted_fraction(model: &Factors, viewer: &ViewerView, item: ItemIdx) -
     model
         .predict(viewer.factors.vector, viewer.factors.bias, item)
         .clamp(0.0, 1.0)
+}
+
+/// The ranking without a trace, boosts or protections, the engine's hot path: [`pick_best`]'s
+/// choice over the same candidates and scores. Every candidate is scored first, without a
+/// branch on the scores (for F = 16 with the factor rows at known length), so that their
+/// factors and records are read in parallel; then the first highest score is taken, and only
+/// if its item was seen recently the full rule, `pick_best` over the scores.
+fn pick_fast(
+    shared: &Shared,
+    viewer: &ViewerView,
+    model: &Factors,
+    scratch: &mut Scratch,
+) -> Option<(ItemIdx, Source)> {
+    let (candidates, scores) = (&scratch.candidates, &mut scratch.scores);
+    let (p, b_u) = (viewer.factors.vector, viewer.factors.bias);
+    let seconds =
+        |fraction: f32, item: ItemIdx| fraction.clamp(0.0, 1.0) * shared.ranked[item as usize].duration;
+    scores.clear();
+    match (model.item_rows::<16>(), <&[f32; 16]>::try_from(p)) {
+        (Some(rows), Ok(p)) => scores.extend(
+            candidates
+                .iter()
+                .map(|&(item, _)| seconds(model.signal(b_u, item, dot(p, &rows[item as usize])), item)),
+        ),
+        _ => scores.extend(
+            candidates
+                .iter()
+                .map(|&(item, _)| seconds(model.predict(p, b_u, item), item)),
+        ),
+    }
+    let max = scores.iter().fold(f32::NEG_INFINITY, |m, &s| m.max(s));
+    match scores.iter().position(|&s| s == max) {
+        Some(c) if !viewer.seen_recently(candidates[c].0) => Some(candidates[c]),
+        _ => pick_best(candidates, viewer, None, no_factors, |c, _| {
+            let s = scores[c];
+            (s, [s, 0.0, 0.0, 0.0], s)
+        }),
+    }
 }
 
 /// Names of the factors of the predicted watch time, for `explain`.
@@ -142,6 +189,10 @@ impl Policy for Collaborative {
         }
         let model = factors::of(shared);
         self.retrieve(shared, viewer, model, rng, scratch);
+        if trace.is_none() && viewer.boosts.boosts.is_empty() && viewer.allow.is_any() {
+            return pick_fast(shared, viewer, model, scratch)
+                .unwrap_or_else(|| (random_visible(shared, viewer, rng), Source::Exploration));
+        }
         pick_best(
             &scratch.candidates,
             viewer,
@@ -257,6 +308,24 @@ mod tests {
             .collect()
     }
 
+    /// A viewer the platform knows by its factors `p`, bias `b_u` and recent items alone.
+    fn known_by_factors<'a>(p: &'a [f32], b_u: f32, recent: &'a [ItemIdx]) -> ViewerView<'a> {
+        ViewerView {
+            profile: &[0.3; 9],
+            counts: &[0.0; 9],
+            recent: [recent, &[]],
+            window_topics: [&[], &[]],
+            follows: &[],
+            follow_filter: crate::recommender::FollowFilter::ALL,
+            boosts: BoostView::NONE,
+            allow: Allow::ANY,
+            stance: 0.0,
+            agreement: 0.0,
+            factors: FactorView { vector: p, bias: b_u },
+            latent: None,
+        }
+    }
+
     fn hidden(interests: Vec<f32>, taste: Vec<f32>, stance: f32, vulnerable: bool) -> Hidden {
         let satiation = interests.iter().map(|x| x * 2.0).collect();
         Hidden {
@@ -299,6 +368,35 @@ mod tests {
         }
     }
 
+    /// The hot path (no trace) picks what `pick_best` picks with a trace, from the same random
+    /// numbers, for viewers with the model's factors and with made-up ones, some of whose
+    /// candidates were seen recently.
+    #[test]
+    fn the_fast_pick_is_pick_best() {
+        let (platform, model) = platform();
+        let mut shared = platform.shared();
+        shared.factors = Some(&model);
+        let policy = Collaborative::new(&CollaborativeConfig::default());
+        let mut scratch = Scratch::default();
+        for u in 0..4usize {
+            for step in 0..40u32 {
+                let mut p = model.viewer_row(u).to_vec();
+                p.iter_mut()
+                    .enumerate()
+                    .for_each(|(d, x)| *x += (step as f32 - 20.0) * 0.01 * d as f32);
+                let recent: Vec<ItemIdx> = (0..step % 30).map(|k| (k * 7 + step) % 600).collect();
+                let viewer = known_by_factors(&p, model.viewer_bias[u] + step as f32 * 0.01, &recent);
+                let pick = |trace: Option<&mut Trace>, scratch: &mut Scratch| {
+                    let mut rng = stream(2, 0, u as u64, Purpose::Recommend, step.into());
+                    policy.recommend(&shared, &viewer, &mut rng, scratch, trace)
+                };
+                let fast = pick(None, &mut scratch);
+                let full = pick(Some(&mut Trace::default()), &mut scratch);
+                assert_eq!(fast, full, "viewer {u}, step {step}");
+            }
+        }
+    }
+
     /// The same change of latent state moves the oracle's ranking: the test above would see a
     /// policy that reads it.
     #[test]
@@ -333,23 +431,7 @@ mod tests {
         let mut shared = platform.shared();
         shared.factors = Some(&model);
         let p = model.viewer_row(1);
-        let viewer = ViewerView {
-            profile: &[0.3; 9],
-            counts: &[0.0; 9],
-            recent: [&[], &[]],
-            window_topics: [&[], &[]],
-            follows: &[],
-            follow_filter: crate::recommender::FollowFilter::ALL,
-            boosts: BoostView::NONE,
-            allow: Allow::ANY,
-            stance: 0.0,
-            agreement: 0.0,
-            factors: FactorView {
-                vector: p,
-                bias: model.viewer_bias[1],
-            },
-            latent: None,
-        };
+        let viewer = known_by_factors(p, model.viewer_bias[1], &[]);
         for item in [0, 7, 100] {
             let f = factors(&shared, &viewer, item);
             let sum = f[0] + f[1] + f[2] + f[3];
