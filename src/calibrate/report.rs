@@ -247,11 +247,13 @@ pub fn stop_text(cal: &Calibration) -> String {
     }
 }
 
-/// `report.html`: the fit table, the parameters, the charts and how the search stopped.
+/// `report.html`: the fit table, the parameters (and those `--fix` held), the charts and how
+/// the search stopped.
 pub fn report_html(
     name: &str,
     targets: &Targets,
     cal: &Calibration,
+    fixed: &[String],
     fit_svg: &[u8],
     convergence_svg: &[u8],
 ) -> Vec<u8> {
@@ -268,6 +270,12 @@ pub fn report_html(
         cal.history.last().map_or(0, |g| g.evaluations),
         esc(&stop_text(cal))
     ));
+    if !fixed.is_empty() {
+        h.push_str(&format!(
+            "<p>Held fixed, not searched (<code>--fix</code>): {}.</p>",
+            esc(&fixed.join(", "))
+        ));
+    }
     h.push_str("<h2>Fit per target</h2><table><tr><th>target</th><th>value</th><th>uncertainty</th><th>simulated</th><th>z</th><th>fitted</th><th>source</th></tr>");
     for (i, m) in targets.moments.iter().enumerate() {
         let s = cal.best.simulated[i];

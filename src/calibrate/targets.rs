@@ -279,6 +279,30 @@ impl Targets {
         Ok(())
     }
 
+    /// Holds the free parameter `key` at `value` (rounded when `integer`): it leaves the
+    /// search, and the returned override sets it in every simulation. Refused (the rule, for a
+    /// message) when `key` is not a free parameter, when it is the last one, or when `value` is
+    /// not a finite number.
+    pub fn fix(&mut self, key: &str, value: f64) -> Result<String, String> {
+        let Some(i) = self.parameters.iter().position(|p| p.key == key) else {
+            let keys: Vec<&str> = self.parameters.iter().map(|p| p.key.as_str()).collect();
+            return Err(format!(
+                "{key} is not a free parameter of the targets file (or is fixed twice); allowed: {}",
+                keys.join(", ")
+            ));
+        };
+        if !value.is_finite() {
+            return Err(format!("{key}: the value must be a finite number, got {value}"));
+        }
+        if self.parameters.len() == 1 {
+            return Err(format!(
+                "{key} is the last free parameter; a search needs at least one"
+            ));
+        }
+        let p = self.parameters.remove(i);
+        Ok(p.set(if p.integer { value.round() } else { value }))
+    }
+
     /// The name of moment `m` in the fit table.
     pub fn name(m: &Moment) -> &str {
         m.name.as_deref().unwrap_or(&m.statistic)
@@ -315,6 +339,35 @@ max = 1.0
         assert!(t.moments[0].fit);
         assert_eq!(t.parameters[0].at(0.5), -0.5);
         assert_eq!(t.parameters[0].set(0.25), "viewer.baseline_logit=0.25");
+    }
+
+    #[test]
+    fn a_fixed_parameter_leaves_the_search_with_its_override() {
+        let two = format!(
+            "{GOOD}[[parameter]]\nkey = \"population.initial_follows\"\nmin = 0\nmax = 16\ninteger = true\n"
+        );
+        let mut t = parse_str(&two, Path::new("t.toml")).unwrap();
+        assert_eq!(
+            t.fix("population.initial_follows", 6.6),
+            Ok("population.initial_follows=7".to_string())
+        );
+        assert_eq!(t.parameters.len(), 1);
+        assert_eq!(t.parameters[0].key, "viewer.baseline_logit");
+        let twice = t.fix("population.initial_follows", 3.0).unwrap_err();
+        assert!(twice.contains("allowed: viewer.baseline_logit"), "{twice}");
+        let last = t.fix("viewer.baseline_logit", 0.1).unwrap_err();
+        assert!(last.contains("last free parameter"), "{last}");
+        let mut t = parse_str(&two, Path::new("t.toml")).unwrap();
+        assert!(
+            t.fix("viewer.baseline_logit", f64::NAN)
+                .unwrap_err()
+                .contains("finite")
+        );
+        assert_eq!(
+            t.fix("viewer.baseline_logit", -0.25),
+            Ok("viewer.baseline_logit=-0.25".into())
+        );
+        assert_eq!(t.parameters[0].key, "population.initial_follows");
     }
 
     #[test]

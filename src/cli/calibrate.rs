@@ -32,6 +32,10 @@ pub(crate) struct CalibrateArgs {
     /// Override any scenario key at every evaluation, after the targets' calibration.set.
     #[arg(long = "set", value_name = "KEY=VALUE")]
     set: Vec<String>,
+    /// Hold a free parameter of the targets file at a value; the others are searched
+    /// (repeatable). One run per value traces the objective's profile along that parameter.
+    #[arg(long = "fix", value_name = "KEY=VALUE")]
+    fix: Vec<String>,
     /// Worker threads [default: all cores]. Results do not depend on it.
     #[arg(long)]
     threads: Option<usize>,
@@ -62,6 +66,8 @@ struct Manifest<'a> {
     evaluations: usize,
     objective: f64,
     stopped: &'a [String],
+    /// `--fix`: the free parameters held at a value, as overrides (`targets` lists the rest).
+    fixed: &'a [String],
     /// Whether `stopped` includes a convergence criterion (tol_x, tol_fun), not only the budget.
     converged: bool,
     threads: usize,
@@ -165,6 +171,26 @@ fn check_calibration_memory(problem: &Problem<'_>, threads: usize, ignore: bool)
     Ok(())
 }
 
+/// Takes each `--fix KEY=VALUE` out of the targets' free parameters; returns the overrides
+/// that hold them.
+fn fix_parameters(targets: &mut Targets, args: &CalibrateArgs) -> Result<Vec<String>, Failure> {
+    let refuse =
+        |fix: &str, why: String| Failure::Input(format!("--fix {fix}: {why} ({})", args.targets.display()));
+    args.fix
+        .iter()
+        .map(|fix| {
+            let (key, value) = fix
+                .split_once('=')
+                .ok_or_else(|| refuse(fix, "expected KEY=VALUE".into()))?;
+            let value: f64 = value
+                .trim()
+                .parse()
+                .map_err(|_| refuse(fix, format!("the value must be a number, got {value:?}")))?;
+            targets.fix(key.trim(), value).map_err(|why| refuse(fix, why))
+        })
+        .collect()
+}
+
 /// The targets file, with `--max-evaluations` (at least 2) in place of its budget.
 fn read_targets(args: &CalibrateArgs) -> Result<Targets, Failure> {
     let mut targets = calibrate::targets::parse(&args.targets).map_err(|e| Failure::Input(e.to_string()))?;
@@ -182,10 +208,15 @@ fn read_targets(args: &CalibrateArgs) -> Result<Targets, Failure> {
 pub(crate) fn calibrate(args: CalibrateArgs) -> Result<(), Failure> {
     let started = Instant::now();
     let start_time = humantime::format_rfc3339_seconds(SystemTime::now()).to_string();
-    let targets = read_targets(&args)?;
+    let mut targets = read_targets(&args)?;
+    let fixed = fix_parameters(&mut targets, &args)?;
     let text = std::fs::read_to_string(&args.scenario)
         .map_err(|e| Failure::Input(format!("cannot read {}: {e}", args.scenario.display())))?;
-    let overrides: Vec<String> = targets.calibration.set.iter().chain(&args.set).cloned().collect();
+    let overrides: Vec<String> = (targets.calibration.set.iter())
+        .chain(&args.set)
+        .chain(&fixed)
+        .cloned()
+        .collect();
     let base =
         scenario::load_str(&text, &args.scenario, &overrides).map_err(|e| Failure::Input(e.to_string()))?;
     let arms = arm_indices(&targets, &args.targets, &base)?;
@@ -217,7 +248,14 @@ pub(crate) fn calibrate(args: CalibrateArgs) -> Result<(), Failure> {
 
     let fit_svg = report::fit_svg(&targets, &cal);
     let convergence_svg = report::convergence_svg(&cal);
-    let html = report::report_html(&base.scenario.name, &targets, &cal, &fit_svg, &convergence_svg);
+    let html = report::report_html(
+        &base.scenario.name,
+        &targets,
+        &cal,
+        &fixed,
+        &fit_svg,
+        &convergence_svg,
+    );
     let mut files: Vec<(&'static str, Vec<u8>)> = vec![
         ("scenario.toml", report::scenario_toml(&cal)),
         ("fit.csv", report::fit_csv(&targets, &cal)),
@@ -235,6 +273,7 @@ pub(crate) fn calibrate(args: CalibrateArgs) -> Result<(), Failure> {
         evaluations: cal.history.last().map_or(0, |g| g.evaluations),
         objective: cal.best.objective,
         stopped: &cal.stopped,
+        fixed: &fixed,
         converged: cal.converged,
         threads,
         start_time,
