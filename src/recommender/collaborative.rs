@@ -12,8 +12,8 @@ use super::engagement::explore;
 use super::factors::{self, Factors, dot};
 use super::retrieval::{keep_top, trending_and_explore};
 use super::{
-    MAX_FACTORS, Policy, Scratch, Shared, Source, Trace, ViewerView, begin, no_factors, pick_best, prefetch,
-    random_visible,
+    MAX_FACTORS, Policy, Scratch, Shared, Source, Trace, ViewerView, begin, pick_best, pick_first_best,
+    prefetch, random_visible,
 };
 use crate::catalog::ItemIdx;
 use crate::rng::Rng;
@@ -103,8 +103,7 @@ pub fn predicted_fraction(model: &Factors, viewer: &ViewerView, item: ItemIdx) -
 /// The ranking without a trace, boosts or protections, the engine's hot path: [`pick_best`]'s
 /// choice over the same candidates and scores. Every candidate is scored first, without a
 /// branch on the scores (for F = 16 with the factor rows at known length), so that their
-/// factors and records are read in parallel; then the first highest score is taken, and only
-/// if its item was seen recently the full rule, `pick_best` over the scores.
+/// factors and records are read in parallel ([`pick_first_best`]).
 fn pick_fast(
     shared: &Shared,
     viewer: &ViewerView,
@@ -115,25 +114,12 @@ fn pick_fast(
     let (p, b_u) = (viewer.factors.vector, viewer.factors.bias);
     let seconds =
         |fraction: f32, item: ItemIdx| fraction.clamp(0.0, 1.0) * shared.ranked[item as usize].duration;
-    scores.clear();
     match (model.item_rows::<16>(), <&[f32; 16]>::try_from(p)) {
-        (Some(rows), Ok(p)) => scores.extend(
-            candidates
-                .iter()
-                .map(|&(item, _)| seconds(model.signal(b_u, item, dot(p, &rows[item as usize])), item)),
-        ),
-        _ => scores.extend(
-            candidates
-                .iter()
-                .map(|&(item, _)| seconds(model.predict(p, b_u, item), item)),
-        ),
-    }
-    let max = scores.iter().fold(f32::NEG_INFINITY, |m, &s| m.max(s));
-    match scores.iter().position(|&s| s == max) {
-        Some(c) if !viewer.seen_recently(candidates[c].0) => Some(candidates[c]),
-        _ => pick_best(candidates, viewer, None, no_factors, |c, _| {
-            let s = scores[c];
-            (s, [s, 0.0, 0.0, 0.0], s)
+        (Some(rows), Ok(p)) => pick_first_best(candidates, scores, viewer, |item| {
+            seconds(model.signal(b_u, item, dot(p, &rows[item as usize])), item)
+        }),
+        _ => pick_first_best(candidates, scores, viewer, |item| {
+            seconds(model.predict(p, b_u, item), item)
         }),
     }
 }

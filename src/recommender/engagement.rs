@@ -8,7 +8,7 @@
 //! uniformly random item instead.
 
 use super::{
-    MAX_FACTORS, Policy, Scratch, Shared, Source, Trace, ViewerView, begin, no_factors, pick_best,
+    MAX_FACTORS, Policy, Scratch, Shared, Source, Trace, ViewerView, begin, pick_best, pick_first_best,
     random_visible, retrieval,
 };
 use crate::agreement;
@@ -172,8 +172,7 @@ pub fn explore(
 impl Engagement {
     /// The ranking without a trace, boosts or protections, the engine's hot path: the same choice as
     /// [`pick_best`] over the same candidates (and the same random numbers). Retrieved candidates
-    /// are scored first and the first highest score taken, with [`pick_best`] over those scores
-    /// when its item was seen recently; exhaustive retrieval uses the [`super::kernel`].
+    /// go through [`pick_first_best`]; exhaustive retrieval uses the [`super::kernel`].
     #[inline]
     fn recommend_fast(
         &self,
@@ -191,34 +190,9 @@ impl Engagement {
                 .map(|item| (item, Source::Catalog)),
             None => {
                 retrieval::retrieve(shared, viewer, rng, scratch);
-                // Score every candidate, noting the first highest score as it goes without a
-                // branch on the scores, so that the candidates' records are read in parallel;
-                // only if its item was seen recently the full rule, `pick_best` over the scores.
-                let candidates = &scratch.candidates;
-                let scores = &mut scratch.scores;
-                scores.clear();
-                let (mut max, mut first) = (f32::NEG_INFINITY, usize::MAX);
-                scores.extend(candidates.iter().enumerate().map(|(c, &(item, _))| {
-                    let s = predicted_seconds(shared, viewer, item);
-                    // NaN is never greater: the first of the highest non-NaN scores, as
-                    // `f32::max` folds them.
-                    let higher = s > max;
-                    max = if higher { s } else { max };
-                    first = if higher { c } else { first };
-                    s
-                }));
-                let first = match first {
-                    // No score above −∞ (none, or all −∞ or NaN): the first equal to −∞.
-                    usize::MAX => scores.iter().position(|&s| s == max),
-                    c => Some(c),
-                };
-                match first {
-                    Some(c) if !viewer.seen_recently(candidates[c].0) => Some(candidates[c]),
-                    _ => pick_best(candidates, viewer, None, no_factors, |c, _| {
-                        let s = scores[c];
-                        (s, [s, 0.0, 0.0, 0.0], s)
-                    }),
-                }
+                pick_first_best(&scratch.candidates, &mut scratch.scores, viewer, |item| {
+                    predicted_seconds(shared, viewer, item)
+                })
             }
         };
         best.unwrap_or_else(|| (random_visible(shared, viewer, rng), Source::Exploration))

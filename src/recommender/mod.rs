@@ -516,6 +516,41 @@ pub fn random_visible(shared: &Shared, viewer: &ViewerView, rng: &mut Rng) -> It
     item
 }
 
+/// The hot path's choice (no trace, boosts or protections), the same as [`pick_best`]'s over
+/// the same candidates and scores: scores every candidate into `scores`, noting the first
+/// highest as it goes without a branch on the scores (so that the candidates' records are read
+/// in parallel), and takes it unless its item was seen recently; then `pick_best` over those
+/// scores. NaN is never higher, as `f32::max` folds scores.
+#[inline(always)]
+pub fn pick_first_best(
+    candidates: &[(ItemIdx, Source)],
+    scores: &mut Vec<f32>,
+    viewer: &ViewerView,
+    mut score: impl FnMut(ItemIdx) -> f32,
+) -> Option<(ItemIdx, Source)> {
+    scores.clear();
+    let (mut max, mut first) = (f32::NEG_INFINITY, usize::MAX);
+    scores.extend(candidates.iter().enumerate().map(|(c, &(item, _))| {
+        let s = score(item);
+        let higher = s > max;
+        max = if higher { s } else { max };
+        first = if higher { c } else { first };
+        s
+    }));
+    let first = match first {
+        // No score above −∞ (none, or all −∞ or NaN): the first equal to −∞.
+        usize::MAX => scores.iter().position(|&s| s == max),
+        c => Some(c),
+    };
+    match first {
+        Some(c) if !viewer.seen_recently(candidates[c].0) => Some(candidates[c]),
+        _ => pick_best(candidates, viewer, None, no_factors, |c, _| {
+            let s = scores[c];
+            (s, [s, 0.0, 0.0, 0.0], s)
+        }),
+    }
+}
+
 /// Picks the highest-scoring candidate not seen recently; ties go to the earlier candidate.
 /// `score` gives each candidate's base, parts and final score. Every candidate is recorded in
 /// `trace` when given, with the `factors` of its base score. None if every candidate was seen
